@@ -1,0 +1,3 @@
+//! One module per command. Commands compute reports and never print; the
+//! caller renders them (see `crate::output`).
+pub mod free_port;

@@ -1,0 +1,134 @@
+//! Human rendering of `gauth free-port` (JSON is the report serialized).
+use super::{Paint, ago};
+use crate::commands::free_port::{Action, Holder, PortState, Report, Status};
+use crate::port::bind::BindResult;
+use crate::process::kill::Outcome;
+use crate::process::verdict::Class;
+use std::fmt::Write;
+
+/// "R (pid 16664, user jenny, started 3 days ago, parent gone)".
+pub fn holder_title(h: &Holder, paint: Paint) -> String {
+    let p = &h.process;
+    let mut facts = vec![format!("pid {}", p.pid)];
+    if let Some(user) = p.user.clone().or_else(|| p.uid.map(|u| format!("uid {u}"))) {
+        facts.push(format!("user {user}"));
+    }
+    if let Some(age) = p.age_seconds {
+        facts.push(format!("started {}", ago(age)));
+    }
+    if p.parent_gone {
+        facts.push("parent gone".into());
+    }
+    if p.state == "Z" {
+        facts.push("zombie leader, a thread holds the socket".into());
+    }
+    format!("{} ({})", paint.bold(&p.name), facts.join(", "))
+}
+
+/// The section printed before any question: who holds the port.
+pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
+    let mut out = String::new();
+    let port = state.port;
+    if state.listeners.is_empty() {
+        return out;
+    }
+    let n = state.holders.len();
+    let _ = writeln!(
+        out,
+        "Port {port}: {} listening socket{}, {n} process{}",
+        state.listeners.len(),
+        if state.listeners.len() == 1 { "" } else { "s" },
+        if n == 1 { "" } else { "es" }
+    );
+    for h in &state.holders {
+        let _ = writeln!(out, "\n{} listening on {}", holder_title(h, paint), h.listening_on.join(", "));
+        let _ = writeln!(out, "    {}", paint.dim(&h.process.command_line()));
+        let mark = match h.verdict.class {
+            Class::Expendable => paint.mark_ok(),
+            Class::NotExpendable => paint.mark_warn(),
+            Class::Protected => paint.mark_bad(),
+        };
+        let _ = writeln!(out, "    {mark} {}", h.verdict.summary);
+        if verbose {
+            for r in &h.verdict.reasons {
+                let _ = writeln!(out, "      - {r}");
+            }
+            if let Some(exe) = &h.process.exe {
+                let _ = writeln!(out, "      - executable: {exe}");
+            }
+        }
+    }
+    for l in state.invisible() {
+        let who = l.user.clone().unwrap_or_else(|| format!("uid {}", l.socket.uid));
+        let _ = writeln!(
+            out,
+            "\n{} a listener on {} belongs to {who}; its process is invisible to you",
+            paint.mark_bad(),
+            l.socket.endpoint()
+        );
+    }
+    if state.unreadable_processes > 0 && state.invisible().next().is_some() {
+        let _ = writeln!(out, "  ({} processes could not be inspected without privilege)", state.unreadable_processes);
+    }
+    out
+}
+
+/// The section printed after acting: what happened, and whether it is free.
+pub fn render_result(report: &Report, paint: Paint) -> String {
+    let mut out = String::new();
+    let mut any_action = false;
+    for (h, a) in report.state.holders.iter().zip(&report.actions) {
+        let name = format!("{} (pid {})", h.process.name, h.process.pid);
+        let line = match a {
+            Action::None | Action::Refused { .. } | Action::Declined => continue,
+            Action::Signalled { outcome } => match outcome {
+                Outcome::Exited { signal, escalated: false, waited_ms } => {
+                    format!("{} {name} exited after {signal} ({})", paint.mark_ok(), secs(*waited_ms))
+                }
+                Outcome::Exited { waited_ms, .. } => format!(
+                    "{} {name} ignored the first signal and was killed with SIGKILL ({})",
+                    paint.mark_ok(),
+                    secs(*waited_ms)
+                ),
+                Outcome::AlreadyGone => format!("{} {name} had already let go of the port; nothing sent", paint.mark_ok()),
+                Outcome::IdentityChanged => {
+                    format!("{} pid {} is now another process; nothing sent", paint.mark_warn(), h.process.pid)
+                }
+                Outcome::Survived { waited_ms } => {
+                    format!("{} {name} is still alive after SIGKILL ({})", paint.mark_bad(), secs(*waited_ms))
+                }
+                Outcome::Failed { error } => format!("{} could not signal {name}: {error}", paint.mark_bad()),
+            },
+        };
+        if !any_action {
+            out.push('\n');
+            any_action = true;
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    if !report.state.listeners.is_empty() || any_action {
+        out.push('\n');
+    }
+    let mark = match report.status {
+        Status::Free => paint.mark_ok(),
+        Status::TimeWait => paint.mark_warn(),
+        Status::Held | Status::Blocked => paint.mark_bad(),
+    };
+    let _ = writeln!(out, "{mark} {}", report.summary);
+    if report.free {
+        let bound: Vec<&str> = report
+            .bind
+            .iter()
+            .filter(|b| b.result == BindResult::Ok)
+            .map(|b| b.address.as_str())
+            .collect();
+        if !bound.is_empty() {
+            let _ = writeln!(out, "  {}", paint.dim(&format!("test bind succeeded on {}", bound.join(" and "))));
+        }
+    }
+    out
+}
+
+fn secs(ms: u64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}

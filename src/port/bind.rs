@@ -1,0 +1,70 @@
+//! Proving a port is free: really bind it on the loopback addresses a login
+//! listener would use, the way such listeners do (with SO_REUSEADDR, as std,
+//! libuv/httpuv and Python's http.server all set it).
+use serde::Serialize;
+use std::io::ErrorKind;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum BindResult {
+    Ok,
+    /// EADDRINUSE: something still holds it.
+    InUse,
+    /// The address does not exist here (IPv6 disabled): not a blocker.
+    Unavailable { error: String },
+    /// EACCES/EPERM: a sandbox or a privileged port.
+    Denied { error: String },
+    Failed { error: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BindCheck {
+    pub address: String,
+    #[serde(flatten)]
+    pub result: BindResult,
+}
+
+impl BindCheck {
+    /// Does this result stop a loopback login listener from starting?
+    pub fn blocks(&self) -> bool {
+        !matches!(self.result, BindResult::Ok | BindResult::Unavailable { .. })
+    }
+}
+
+pub fn try_bind(addr: SocketAddr) -> BindCheck {
+    let result = match TcpListener::bind(addr) {
+        Ok(_listener) => BindResult::Ok,
+        Err(e) => match e.kind() {
+            ErrorKind::AddrInUse => BindResult::InUse,
+            ErrorKind::AddrNotAvailable => BindResult::Unavailable { error: e.to_string() },
+            ErrorKind::PermissionDenied => BindResult::Denied { error: e.to_string() },
+            _ if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => BindResult::Unavailable { error: e.to_string() },
+            _ => BindResult::Failed { error: e.to_string() },
+        },
+    };
+    BindCheck { address: addr.to_string(), result }
+}
+
+/// Bind 127.0.0.1:PORT and [::1]:PORT in turn (each released at once).
+pub fn check_loopback(port: u16) -> Vec<BindCheck> {
+    vec![
+        try_bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))),
+        try_bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_port_is_in_use_and_a_released_one_is_ok() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        assert_eq!(check_loopback(port)[0].result, BindResult::InUse);
+        assert!(check_loopback(port)[0].blocks());
+        drop(l);
+        assert_eq!(check_loopback(port)[0].result, BindResult::Ok);
+    }
+}

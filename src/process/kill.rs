@@ -1,0 +1,197 @@
+//! Terminating port holders safely: identity re-verified right before each
+//! signal (same pid, same start time in clock ticks, still holding the
+//! socket), signals sent through a pidfd so a reused pid can never be hit,
+//! SIGTERM first and SIGKILL only after a timeout, and exits observed rather
+//! than assumed.
+use serde::Serialize;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A process to terminate, as it was when the port was inspected.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub pid: i32,
+    pub start_ticks: u64,
+    pub inodes: Vec<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Outcome {
+    /// It exited after `signal` (`escalated`: SIGKILL had to follow).
+    Exited { signal: &'static str, escalated: bool, waited_ms: u64 },
+    /// It exited or let go of the socket before we signalled: nothing sent.
+    AlreadyGone,
+    /// The pid now belongs to another process: nothing sent.
+    IdentityChanged,
+    /// Still alive after SIGKILL (uninterruptible sleep, or a debugger).
+    Survived { waited_ms: u64 },
+    /// The signal could not be sent (permission).
+    Failed { error: String },
+}
+
+/// How long to wait for an exit after SIGKILL before giving up.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+enum Handle {
+    Pidfd(OwnedFd),
+    /// Kernels before 5.3 have no pidfd: plain kill(2) after re-verifying.
+    Pid,
+}
+
+struct Pending {
+    index: usize,
+    target: Target,
+    handle: Handle,
+    signal: &'static str,
+    escalated: bool,
+}
+
+/// Send `first` to every target, wait up to `timeout` for all of them, send
+/// SIGKILL to the survivors, wait again. One outcome per target, in order.
+pub fn terminate_all(proc_root: &Path, targets: &[Target], first: (i32, &'static str), timeout: Duration) -> Vec<Outcome> {
+    let started = Instant::now();
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; targets.len()];
+    let mut pending = Vec::new();
+    for (index, target) in targets.iter().enumerate() {
+        match open_verified(proc_root, target) {
+            Err(outcome) => outcomes[index] = Some(outcome),
+            Ok(handle) => match send(proc_root, target, &handle, first.0) {
+                Ok(()) => pending.push(Pending { index, target: target.clone(), handle, signal: first.1, escalated: false }),
+                Err(outcome) => outcomes[index] = Some(outcome),
+            },
+        }
+    }
+    pending = wait(proc_root, pending, timeout, &mut outcomes, started);
+    if first.0 != libc::SIGKILL {
+        let mut escalated = Vec::new();
+        for mut p in pending {
+            match send(proc_root, &p.target, &p.handle, libc::SIGKILL) {
+                Ok(()) => {
+                    p.signal = "SIGKILL";
+                    p.escalated = true;
+                    escalated.push(p);
+                }
+                Err(outcome) => outcomes[p.index] = Some(outcome),
+            }
+        }
+        pending = escalated;
+    }
+    let left = wait(proc_root, pending, KILL_GRACE, &mut outcomes, started);
+    for p in left {
+        outcomes[p.index] = Some(Outcome::Survived { waited_ms: ms(started.elapsed()) });
+    }
+    outcomes.into_iter().map(|o| o.unwrap_or(Outcome::AlreadyGone)).collect()
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Check the target is still the process we inspected, then pin it with a
+/// pidfd and check again (the pidfd cannot be recycled, the pid can).
+fn open_verified(proc_root: &Path, t: &Target) -> Result<Handle, Outcome> {
+    verify(proc_root, t)?;
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, t.pid, 0) };
+    if fd < 0 {
+        let err = std::io::Error::last_os_error();
+        return match err.raw_os_error() {
+            Some(libc::ESRCH) => Err(Outcome::AlreadyGone),
+            Some(libc::ENOSYS) => Ok(Handle::Pid),
+            _ => Err(Outcome::Failed { error: format!("pidfd_open({}): {err}", t.pid) }),
+        };
+    }
+    // SAFETY: the syscall returned a fresh fd that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    verify(proc_root, t)?;
+    Ok(Handle::Pidfd(fd))
+}
+
+fn verify(proc_root: &Path, t: &Target) -> Result<(), Outcome> {
+    match super::start_ticks(proc_root, t.pid) {
+        None => Err(Outcome::AlreadyGone),
+        Some(ticks) if ticks != t.start_ticks => Err(Outcome::IdentityChanged),
+        Some(_) if !crate::port::owners::holds(proc_root, t.pid, &t.inodes) => Err(Outcome::AlreadyGone),
+        Some(_) => Ok(()),
+    }
+}
+
+fn send(proc_root: &Path, t: &Target, handle: &Handle, signal: i32) -> Result<(), Outcome> {
+    let rc = match handle {
+        // SAFETY: a valid pidfd, a signal number, no siginfo, no flags.
+        Handle::Pidfd(fd) => unsafe {
+            libc::syscall(libc::SYS_pidfd_send_signal, fd.as_raw_fd(), signal, std::ptr::null::<libc::siginfo_t>(), 0)
+        },
+        Handle::Pid => {
+            // Without a pidfd, the identity check must come right before kill.
+            if super::start_ticks(proc_root, t.pid) != Some(t.start_ticks) {
+                return Err(Outcome::IdentityChanged);
+            }
+            // SAFETY: kill has no memory-safety preconditions.
+            i64::from(unsafe { libc::kill(t.pid, signal) })
+        }
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = std::io::Error::last_os_error();
+    Err(match err.raw_os_error() {
+        Some(libc::ESRCH) => Outcome::AlreadyGone,
+        Some(libc::EPERM) => Outcome::Failed { error: "permission denied; run gauth with sudo".into() },
+        _ => Outcome::Failed { error: err.to_string() },
+    })
+}
+
+fn exited(proc_root: &Path, p: &Pending) -> bool {
+    match &p.handle {
+        Handle::Pidfd(fd) => {
+            let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd, zero timeout.
+            unsafe { libc::poll(&mut pfd, 1, 0) == 1 }
+        }
+        Handle::Pid => {
+            let dir = proc_root.join(p.target.pid.to_string());
+            let gone_or_reused = super::start_ticks(proc_root, p.target.pid) != Some(p.target.start_ticks);
+            let zombie_alone = std::fs::read_to_string(dir.join("stat"))
+                .ok()
+                .and_then(|s| super::parse_stat(&s))
+                .is_some_and(|s| s.state == 'Z')
+                && std::fs::read_dir(dir.join("task")).map_or(0, |d| d.count()) <= 1;
+            gone_or_reused || zombie_alone
+        }
+    }
+}
+
+/// Wait until every pending process has exited or `limit` has passed; return
+/// those still alive.
+fn wait(proc_root: &Path, mut pending: Vec<Pending>, limit: Duration, outcomes: &mut [Option<Outcome>], started: Instant) -> Vec<Pending> {
+    let deadline = Instant::now() + limit;
+    loop {
+        pending.retain(|p| {
+            if exited(proc_root, p) {
+                outcomes[p.index] = Some(Outcome::Exited { signal: p.signal, escalated: p.escalated, waited_ms: ms(started.elapsed()) });
+                false
+            } else {
+                true
+            }
+        });
+        let now = Instant::now();
+        if pending.is_empty() || now >= deadline {
+            return pending;
+        }
+        // Sleep in poll(2) on every pidfd at once, waking at least every
+        // 20 ms for the pid-only fallback.
+        let mut fds: Vec<libc::pollfd> = pending
+            .iter()
+            .filter_map(|p| match &p.handle {
+                Handle::Pidfd(fd) => Some(libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 }),
+                Handle::Pid => None,
+            })
+            .collect();
+        let slice = (deadline - now).min(Duration::from_millis(20));
+        // SAFETY: `fds` is a valid array of `fds.len()` pollfds.
+        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, slice.as_millis() as i32) };
+    }
+}

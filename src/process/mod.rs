@@ -1,0 +1,277 @@
+//! Describing a process from `/proc` (or sysinfo elsewhere): who it is, who
+//! owns it, when it started, whether its parent is gone, what it has loaded.
+use serde::Serialize;
+use std::path::Path;
+
+pub mod kill;
+pub mod verdict;
+
+/// The fields of `/proc/PID/stat` that gauth uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stat {
+    pub comm: String,
+    pub state: char,
+    pub ppid: i32,
+    /// Field 22: start time in clock ticks since boot. Unlike sysinfo's whole
+    /// seconds, fine enough to tell a reused pid from the original.
+    pub start_ticks: u64,
+}
+
+/// Parse `/proc/PID/stat`. The command name is in parentheses and may itself
+/// contain spaces and `)`, so split at the last `)`.
+pub fn parse_stat(text: &str) -> Option<Stat> {
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    if close < open {
+        return None;
+    }
+    let comm = text[open + 1..close].to_owned();
+    let rest: Vec<&str> = text[close + 1..].split_whitespace().collect();
+    // rest[0] is field 3 (state); field 22 is rest[19].
+    let state = rest.first()?.chars().next()?;
+    let ppid = rest.get(1)?.parse().ok()?;
+    let start_ticks = rest.get(19)?.parse().ok()?;
+    Some(Stat { comm, state, ppid, start_ticks })
+}
+
+/// The real uid from `/proc/PID/status`.
+pub fn parse_status_uid(text: &str) -> Option<u32> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// `btime` from `/proc/stat`: boot time in seconds since the epoch.
+pub fn parse_btime(text: &str) -> Option<u64> {
+    text.lines().find_map(|l| l.strip_prefix("btime "))?.trim().parse().ok()
+}
+
+/// The systemd unit a process runs in, from `/proc/PID/cgroup`, when it is a
+/// system service (`…/system.slice/NAME.service`).
+pub fn parse_cgroup_service(text: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let path = l.splitn(3, ':').nth(2)?;
+        let mut parts = path.split('/');
+        parts.find(|p| *p == "system.slice")?;
+        parts.next().filter(|u| u.ends_with(".service")).map(str::to_owned)
+    })
+}
+
+/// Shared objects whose presence marks a process as an OAuth/HTTP helper.
+/// The command line often hides it (`R` started from RStudio), the mappings
+/// do not.
+const TRACE_LIBS: &[(&str, &str)] = &[("httpuv", "httpuv")];
+
+pub fn parse_maps_traces(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let Some(path) = line.split_whitespace().nth(5) else { continue };
+        let file = path.rsplit('/').next().unwrap_or(path);
+        for (needle, name) in TRACE_LIBS {
+            if file.contains(needle) && !found.iter().any(|f| f == name) {
+                found.push((*name).to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// Everything gauth shows about a process holding a port.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcessInfo {
+    pub pid: i32,
+    pub name: String,
+    pub exe: Option<String>,
+    pub cmdline: Vec<String>,
+    pub uid: Option<u32>,
+    pub user: Option<String>,
+    pub state: String,
+    pub ppid: i32,
+    pub parent_name: Option<String>,
+    /// Reparented to PID 1 or an init-like subreaper: whoever started it is
+    /// gone.
+    pub parent_gone: bool,
+    /// Clock ticks since boot; with the pid, the process's identity.
+    pub start_ticks: u64,
+    /// Seconds since the epoch.
+    pub started_at: Option<u64>,
+    pub age_seconds: Option<u64>,
+    /// The systemd system unit, when it is one.
+    pub service: Option<String>,
+    /// Libraries loaded that mark an HTTP/OAuth helper (httpuv).
+    pub loaded: Vec<String>,
+}
+
+impl ProcessInfo {
+    /// The name to show: R runs as `R` even when started as `Rscript`.
+    pub fn display_name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn command_line(&self) -> String {
+        if self.cmdline.is_empty() {
+            format!("[{}]", self.name)
+        } else {
+            self.cmdline.join(" ")
+        }
+    }
+}
+
+const INIT_LIKE: &[&str] = &["systemd", "init", "tini", "dumb-init", "docker-init", "catatonit", "s6-svscan", "runit"];
+
+/// Describe `pid`; `None` when it has exited.
+pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo> {
+    let dir = proc_root.join(pid.to_string());
+    let stat = parse_stat(&std::fs::read_to_string(dir.join("stat")).ok()?)?;
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+    let uid = read("status").as_deref().and_then(parse_status_uid);
+    let cmdline = std::fs::read(dir.join("cmdline"))
+        .map(|b| {
+            b.split(|&c| c == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let exe = std::fs::read_link(dir.join("exe")).ok().map(|p| p.to_string_lossy().into_owned());
+    let parent = std::fs::read_to_string(proc_root.join(stat.ppid.to_string()).join("stat"))
+        .ok()
+        .and_then(|s| parse_stat(&s));
+    let parent_name = parent.as_ref().map(|p| p.comm.clone());
+    let parent_gone = stat.ppid <= 1 || parent_name.as_deref().is_some_and(|n| INIT_LIKE.contains(&n));
+    let hz = crate::port::procnet::clock_ticks_per_second();
+    let started_at = std::fs::read_to_string(proc_root.join("stat"))
+        .ok()
+        .as_deref()
+        .and_then(parse_btime)
+        .map(|btime| btime + stat.start_ticks / hz);
+    Some(ProcessInfo {
+        pid,
+        name: stat.comm,
+        exe,
+        cmdline,
+        uid,
+        user: uid.and_then(user_name),
+        state: stat.state.to_string(),
+        ppid: stat.ppid,
+        parent_name,
+        parent_gone,
+        start_ticks: stat.start_ticks,
+        started_at,
+        age_seconds: started_at.map(|s| now_unix.saturating_sub(s)),
+        service: read("cgroup").as_deref().and_then(parse_cgroup_service),
+        loaded: read("maps").as_deref().map(parse_maps_traces).unwrap_or_default(),
+    })
+}
+
+/// The start time (clock ticks) of `pid` now, to re-verify identity.
+pub fn start_ticks(proc_root: &Path, pid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")).ok()?;
+    parse_stat(&text).map(|s| s.start_ticks)
+}
+
+/// The user name for a uid, from the system's user database.
+pub fn user_name(uid: u32) -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: all pointers are valid for the call; getpwuid_r writes only
+    // into `pwd` and `buf` (of the length given) and sets `result`.
+    unsafe {
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
+        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        Some(std::ffi::CStr::from_ptr(pwd.pw_name).to_string_lossy().into_owned())
+    }
+}
+
+/// gauth's own pid and those of all its ancestors (never to be killed).
+pub fn self_and_ancestors(proc_root: &Path) -> Vec<i32> {
+    let mut chain = vec![std::process::id() as i32];
+    let mut pid = chain[0];
+    while let Some(stat) = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat"))
+        .ok()
+        .and_then(|s| parse_stat(&s))
+    {
+        if stat.ppid <= 0 || chain.contains(&stat.ppid) {
+            break;
+        }
+        chain.push(stat.ppid);
+        pid = stat.ppid;
+    }
+    chain
+}
+
+/// May we signal processes of other users (root or CAP_KILL)?
+pub fn privileged(proc_root: &Path) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    const CAP_KILL: u32 = 5;
+    std::fs::read_to_string(proc_root.join("self/status"))
+        .ok()
+        .and_then(|s| {
+            let hex = s.lines().find_map(|l| l.strip_prefix("CapEff:"))?.trim().to_owned();
+            u64::from_str_radix(&hex, 16).ok()
+        })
+        .is_some_and(|caps| caps & (1 << CAP_KILL) != 0)
+}
+
+pub fn current_uid() -> u32 {
+    // SAFETY: getuid has no preconditions.
+    unsafe { libc::getuid() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_with_parens_in_name() {
+        let s = "42 (my (weird) name) S 7 42 42 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 2 0 123456 0 0";
+        let st = parse_stat(s).unwrap();
+        assert_eq!(st.comm, "my (weird) name");
+        assert_eq!((st.state, st.ppid, st.start_ticks), ('S', 7, 123456));
+        assert_eq!(parse_stat("42 (x) S"), None);
+        assert_eq!(parse_stat(""), None);
+        assert_eq!(parse_stat(") (x"), None);
+    }
+
+    #[test]
+    fn status_cgroup_btime_maps() {
+        assert_eq!(parse_status_uid("Name:\tR\nUid:\t1000\t1000\t1000\t1000\n"), Some(1000));
+        assert_eq!(parse_btime("cpu 1 2\nbtime 1700000000\n"), Some(1_700_000_000));
+        assert_eq!(
+            parse_cgroup_service("0::/system.slice/sshd.service\n"),
+            Some("sshd.service".into())
+        );
+        assert_eq!(parse_cgroup_service("0::/user.slice/user-1000.slice/session-2.scope\n"), None);
+        let maps = "7f00-7f01 r-xp 0 08:01 1 /usr/lib/R/site-library/httpuv/libs/httpuv.so\n\
+                    7f02-7f03 r-xp 0 08:01 2 /usr/lib/x86_64-linux-gnu/libuv.so.1\n7f04-7f05 rw-p 0 0 0\n";
+        assert_eq!(parse_maps_traces(maps), vec!["httpuv"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn stat_parser_never_panics(s in "\\PC*") {
+            let _ = parse_stat(&s);
+            let _ = parse_status_uid(&s);
+            let _ = parse_cgroup_service(&s);
+            let _ = parse_maps_traces(&s);
+            let _ = parse_btime(&s);
+        }
+
+        #[test]
+        fn stat_round_trips(pid in 1i32.., comm in "[^\\x00]{0,15}", ppid in 0i32.., start: u64) {
+            let line = format!("{pid} ({comm}) S {ppid} 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 {start} 0 0");
+            let st = parse_stat(&line).unwrap();
+            proptest::prop_assert_eq!(st.comm, comm);
+            proptest::prop_assert_eq!((st.ppid, st.start_ticks), (ppid, start));
+        }
+    }
+}
