@@ -112,7 +112,9 @@ pub enum Action {
 pub enum Status {
     /// Nothing listens and both loopback binds succeed.
     Free,
-    /// Only TIME_WAIT connections: nothing to kill; SO_REUSEADDR binds work.
+    /// No listener, only TIME_WAIT connections: nothing to kill. `free`
+    /// says whether a bind works anyway (it does when both the old and the
+    /// new socket set SO_REUSEADDR).
     TimeWait,
     /// Listeners remain.
     Held,
@@ -206,14 +208,14 @@ pub fn run(proc_root: &Path, opts: &Options, caller: &Caller, now_unix: u64, ui:
     let binds_ok = !bind.iter().any(BindCheck::blocks);
     let status = if !still_listening.is_empty() {
         Status::Held
-    } else if !binds_ok {
-        Status::Blocked
     } else if state.listeners.is_empty() && state.time_wait.is_some() {
         Status::TimeWait
+    } else if !binds_ok {
+        Status::Blocked
     } else {
         Status::Free
     };
-    let free = matches!(status, Status::Free | Status::TimeWait);
+    let free = still_listening.is_empty() && binds_ok;
     let summary = summarize(opts, &state, &actions, status, &bind);
     Ok(Report {
         schema_version: SCHEMA_VERSION,
@@ -234,11 +236,19 @@ fn summarize(opts: &Options, state: &PortState, actions: &[Action], status: Stat
         Status::Free if state.listeners.is_empty() => format!("port {p} is free"),
         Status::Free => format!("port {p} is free now"),
         Status::TimeWait => {
-            let tw = state.time_wait.as_ref().map_or(60, |t| t.expires_in_seconds);
-            format!(
-                "port {p} has no listener, only connections in TIME_WAIT (gone within {tw} s): nothing to kill; \
-                 listeners that set SO_REUSEADDR (httpuv, Python, gauth) can bind now, others fail until then"
-            )
+            let (n, secs) = state.time_wait.as_ref().map_or((0, 60), |t| (t.count, t.expires_in_seconds));
+            let conns = if n == 1 { "1 connection".to_owned() } else { format!("{n} connections") };
+            if bind.iter().any(BindCheck::blocks) {
+                format!(
+                    "port {p} has no listener, only {conns} in TIME_WAIT: nothing to kill; \
+                     binding fails until they expire (within {secs} s)"
+                )
+            } else {
+                format!(
+                    "port {p} has no listener, only {conns} in TIME_WAIT (gone within {secs} s): nothing to kill; \
+                     the test bind with SO_REUSEADDR (as httpuv and gauth bind) works now"
+                )
+            }
         }
         Status::Blocked => {
             let why: Vec<String> = bind

@@ -111,7 +111,8 @@ pub fn render_result(report: &Report, paint: Paint) -> String {
     }
     let mark = match report.status {
         Status::Free => paint.mark_ok(),
-        Status::TimeWait => paint.mark_warn(),
+        Status::TimeWait if report.free => paint.mark_warn(),
+        Status::TimeWait => paint.mark_bad(),
         Status::Held | Status::Blocked => paint.mark_bad(),
     };
     let _ = writeln!(out, "{mark} {}", report.summary);

@@ -128,15 +128,29 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
     let stat = parse_stat(&std::fs::read_to_string(dir.join("stat")).ok()?)?;
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
     let uid = read("status").as_deref().and_then(parse_status_uid);
-    let cmdline = std::fs::read(dir.join("cmdline"))
+    // A zombie leader (pthread_exit) shows no command line or executable;
+    // its surviving threads still do.
+    let mut sources = vec![dir.clone()];
+    if stat.state == 'Z' {
+        if let Ok(tasks) = std::fs::read_dir(dir.join("task")) {
+            sources.extend(tasks.flatten().map(|t| t.path()));
+        }
+    }
+    let cmdline: Vec<String> = sources
+        .iter()
+        .filter_map(|d| std::fs::read(d.join("cmdline")).ok())
         .map(|b| {
             b.split(|&c| c == 0)
                 .filter(|a| !a.is_empty())
                 .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect()
+                .collect::<Vec<_>>()
         })
+        .find(|c| !c.is_empty())
         .unwrap_or_default();
-    let exe = std::fs::read_link(dir.join("exe")).ok().map(|p| p.to_string_lossy().into_owned());
+    let exe = sources
+        .iter()
+        .find_map(|d| std::fs::read_link(d.join("exe")).ok())
+        .map(|p| p.to_string_lossy().into_owned());
     let parent = std::fs::read_to_string(proc_root.join(stat.ppid.to_string()).join("stat"))
         .ok()
         .and_then(|s| parse_stat(&s));
@@ -163,7 +177,12 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
         started_at,
         age_seconds: started_at.map(|s| now_unix.saturating_sub(s)),
         service: read("cgroup").as_deref().and_then(parse_cgroup_service),
-        loaded: read("maps").as_deref().map(parse_maps_traces).unwrap_or_default(),
+        loaded: sources
+            .iter()
+            .filter_map(|d| std::fs::read_to_string(d.join("maps")).ok())
+            .map(|m| parse_maps_traces(&m))
+            .find(|t| !t.is_empty())
+            .unwrap_or_default(),
     })
 }
 

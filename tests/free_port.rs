@@ -1,0 +1,211 @@
+//! `gauth free-port` against real processes and sockets.
+mod common;
+use common::*;
+use std::time::Duration;
+
+#[test]
+fn dry_run_reports_and_leaves_the_holder_alive() {
+    let l = listen(&["oauth"]);
+    let (code, v, _) = run_json(&["free-port", "--dry-run", &l.port.to_string()]);
+    assert_eq!(code, 3);
+    assert_eq!(v["status"], "held");
+    assert_eq!(holder_pids(&v), vec![l.pid as i64]);
+    let h = &v["holders"][0];
+    assert_eq!(h["name"], "python3");
+    assert_eq!(h["listening_on"][0], format!("127.0.0.1:{}", l.port));
+    assert_eq!(h["verdict"]["class"], "expendable");
+    assert!(h["cmdline"].as_array().unwrap().iter().any(|a| a == "oauth"));
+    assert_eq!(v["actions"][0]["action"], "none");
+    assert!(alive(l.pid));
+    assert!(!bind_ok(l.port));
+}
+
+#[test]
+fn yes_kills_and_the_port_binds_again() {
+    let l = listen(&["oauth"]);
+    let (code, v, stderr) = run_json(&["free-port", "--yes", &l.port.to_string()]);
+    assert_eq!(code, 0, "{v:#}\n{stderr}");
+    assert_eq!(v["status"], "free");
+    assert_eq!(v["actions"][0]["action"], "signalled");
+    assert_eq!(v["actions"][0]["result"], "exited");
+    assert_eq!(v["actions"][0]["signal"], "SIGTERM");
+    assert_eq!(v["actions"][0]["escalated"], false);
+    assert!(v["bind"].as_array().unwrap().iter().all(|b| b["status"] == "ok"));
+    assert!(wait_dead(l.pid, Duration::from_secs(1)));
+    assert!(bind_ok(l.port));
+}
+
+#[test]
+fn human_output_names_the_holder_and_proves_the_result() {
+    let l = listen(&["oauth"]);
+    let out = run(&["free-port", "--yes", "--color", "never", &l.port.to_string()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains(&format!("python3 (pid {}, user ", l.pid)), "{text}");
+    assert!(text.contains(&format!("listening on 127.0.0.1:{}", l.port)), "{text}");
+    assert!(text.contains("looks expendable: a leftover Python auth listener (oauth) owned by you"), "{text}");
+    assert!(text.contains(&format!("python3 (pid {}) exited after SIGTERM", l.pid)), "{text}");
+    assert!(text.contains(&format!("port {} is free now", l.port)), "{text}");
+    assert!(!text.contains('\u{1b}'), "no colour with --color never");
+}
+
+#[test]
+fn ipv6_only_and_dual_stack_listeners_are_found() {
+    for (addr, shown) in [("::1", "[::1]"), ("::", "[::]")] {
+        let l = listen(&["--addr", addr, "oauth"]);
+        let (code, v, _) = run_json(&["free-port", "--dry-run", &l.port.to_string()]);
+        assert_eq!(code, 3);
+        assert_eq!(v["listeners"][0]["family"], "ipv6");
+        assert_eq!(v["listeners"][0]["address"], addr);
+        assert_eq!(v["holders"][0]["listening_on"][0], format!("{shown}:{}", l.port));
+        let (code, v, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
+        assert_eq!(code, 0, "{v:#}");
+        assert!(bind_ok(l.port));
+    }
+}
+
+#[test]
+fn a_forked_child_keeping_the_socket_is_found_and_killed() {
+    let l = listen(&["--fork-orphan"]);
+    let (_, v, _) = run_json(&["free-port", "--dry-run", &l.port.to_string()]);
+    assert_eq!(holder_pids(&v), vec![l.pid as i64]);
+    assert_eq!(v["holders"][0]["parent_gone"], true);
+    assert_eq!(v["holders"][0]["verdict"]["class"], "expendable", "an orphaned Python process of yours");
+    let (code, _, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
+    assert_eq!(code, 0);
+    assert!(wait_dead(l.pid, Duration::from_secs(1)));
+    assert!(bind_ok(l.port));
+}
+
+#[test]
+fn two_so_reuseport_owners_are_both_found_and_killed() {
+    let a = listen(&["--reuseport", "oauth"]);
+    let b = listen(&["--reuseport", "--port", &a.port.to_string(), "oauth"]);
+    let (_, v, _) = run_json(&["free-port", "--dry-run", &a.port.to_string()]);
+    assert_eq!(v["listeners"].as_array().unwrap().len(), 2);
+    let mut want = vec![a.pid as i64, b.pid as i64];
+    want.sort();
+    assert_eq!(holder_pids(&v), want);
+    let (code, v, _) = run_json(&["free-port", "--yes", &a.port.to_string()]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(wait_dead(a.pid, Duration::from_secs(1)) && wait_dead(b.pid, Duration::from_secs(1)));
+}
+
+#[test]
+fn a_process_ignoring_sigterm_gets_sigkill_after_the_timeout() {
+    let l = listen(&["--ignore-term", "oauth"]);
+    let (code, v, _) = run_json(&["free-port", "--yes", "--timeout", "300ms", &l.port.to_string()]);
+    assert_eq!(code, 0, "{v:#}");
+    let a = &v["actions"][0];
+    assert_eq!(a["result"], "exited");
+    assert_eq!(a["signal"], "SIGKILL");
+    assert_eq!(a["escalated"], true);
+    assert!(a["waited_ms"].as_u64().unwrap() >= 300);
+    assert!(wait_dead(l.pid, Duration::from_secs(1)));
+}
+
+#[test]
+fn a_not_expendable_holder_needs_force() {
+    // A Python process with no auth trace, still attached to its parent.
+    let l = listen(&[]);
+    let (code, v, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
+    assert_eq!(code, 3);
+    assert_eq!(v["holders"][0]["verdict"]["class"], "not_expendable");
+    assert_eq!(v["actions"][0]["action"], "refused");
+    assert!(v["actions"][0]["reason"].as_str().unwrap().contains("--force"));
+    assert!(v["summary"].as_str().unwrap().contains("still held"));
+    assert!(alive(l.pid));
+    let (code, v, _) = run_json(&["free-port", "--yes", "--force", &l.port.to_string()]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(wait_dead(l.pid, Duration::from_secs(1)));
+}
+
+#[test]
+fn without_a_terminal_or_yes_it_refuses_and_never_waits() {
+    let l = listen(&["oauth"]);
+    let out = run(&["free-port", &l.port.to_string()]);
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("no terminal to ask on; re-run with --yes"), "{text}");
+    assert!(alive(l.pid));
+}
+
+#[test]
+fn gauths_own_ancestor_is_never_killed_even_with_force() {
+    // This test process is gauth's parent: it holds the port itself.
+    let sock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = sock.local_addr().unwrap().port().to_string();
+    let (code, v, _) = run_json(&["free-port", "--yes", "--force", &port]);
+    assert_eq!(code, 3);
+    assert_eq!(v["holders"][0]["pid"], std::process::id());
+    assert_eq!(v["holders"][0]["verdict"]["class"], "protected");
+    assert!(v["holders"][0]["verdict"]["summary"].as_str().unwrap().contains("gauth's own ancestor"));
+    assert_eq!(v["actions"][0]["action"], "refused");
+}
+
+/// bind(2) on 127.0.0.1:port without SO_REUSEADDR.
+fn plain_bind_fails(port: u16) -> bool {
+    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
+    let addr = libc::sockaddr_in {
+        sin_family: libc::AF_INET as u16,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes([127, 0, 0, 1]) },
+        sin_zero: [0; 8],
+    };
+    let rc = unsafe { libc::bind(raw, &addr as *const _ as *const libc::sockaddr, std::mem::size_of_val(&addr) as u32) };
+    unsafe { libc::close(raw) };
+    rc == -1
+}
+
+#[test]
+fn a_time_wait_only_port_is_reported_as_such() {
+    // The old listener did not set SO_REUSEADDR: every bind fails for now.
+    let l = listen(&["--time-wait"]);
+    let (code, v, _) = run_json(&["free-port", &l.port.to_string()]);
+    assert_eq!(v["status"], "time_wait", "{v:#}");
+    assert_eq!(v["free"], false);
+    assert_eq!(code, 3);
+    assert!(v["listeners"].as_array().unwrap().is_empty());
+    assert!(v["holders"].as_array().unwrap().is_empty());
+    assert_eq!(v["time_wait"]["count"], 1);
+    let secs = v["time_wait"]["expires_in_seconds"].as_u64().unwrap();
+    assert!((1..=60).contains(&secs), "{secs}");
+    let summary = v["summary"].as_str().unwrap();
+    assert!(summary.contains("nothing to kill") && summary.contains("binding fails until they expire"), "{summary}");
+    assert!(plain_bind_fails(l.port), "what the summary claims");
+}
+
+#[test]
+fn a_time_wait_port_of_an_reuseaddr_listener_is_usable() {
+    // httpuv's case: old and new sockets both set SO_REUSEADDR.
+    let l = listen(&["--time-wait", "--reuseaddr"]);
+    let (code, v, _) = run_json(&["free-port", &l.port.to_string()]);
+    assert_eq!(v["status"], "time_wait", "{v:#}");
+    assert_eq!((code, &v["free"]), (0, &serde_json::Value::Bool(true)));
+    assert!(v["summary"].as_str().unwrap().contains("works now"));
+    assert!(plain_bind_fails(l.port), "without SO_REUSEADDR it still fails");
+}
+
+#[test]
+fn a_pthread_exit_zombie_holder_is_found_and_killed() {
+    let l = listen(&["--pthread-exit", "oauth"]);
+    let (_, v, _) = run_json(&["free-port", "--dry-run", &l.port.to_string()]);
+    assert_eq!(holder_pids(&v), vec![l.pid as i64], "{v:#}");
+    let h = &v["holders"][0];
+    assert_eq!(h["state"], "Z");
+    assert_eq!(h["via_thread"], true);
+    assert!(h["cmdline"].as_array().unwrap().iter().any(|a| a == "oauth"), "command line read from the live thread");
+    let (code, v, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(wait_dead(l.pid, Duration::from_secs(1)));
+}
+
+#[test]
+fn a_free_port_is_free() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (code, v, _) = run_json(&["free-port", &port.to_string()]);
+    assert_eq!(code, 0);
+    assert_eq!(v["status"], "free");
+    assert_eq!(v["summary"], format!("port {port} is free"));
+    assert_eq!(v["schema_version"], 1);
+}

@@ -1,0 +1,81 @@
+"""A real TCP listener for gauth's tests, in the shapes that hide holders.
+
+Prints one line `READY port=P pid=N` (N: the pid that holds the socket) when
+listening, then sleeps until killed. Options:
+  --addr A        bind address (127.0.0.1, ::1, ::, 0.0.0.0)
+  --port P        port (0: any free one)
+  --reuseport     set SO_REUSEPORT (run twice on one port: two owners)
+  --reuseaddr     set SO_REUSEADDR (as libuv/httpuv do)
+  --fork-orphan   fork; the parent exits at once, the child keeps the socket
+  --ignore-term   ignore SIGTERM (only SIGKILL ends it)
+  --pthread-exit  the main thread exits with pthread_exit while another
+                  thread lives: the process shows as a zombie leader whose
+                  socket is only under /proc/PID/task/TID/fd
+  --time-wait     accept one connection, close it first (TIME_WAIT on the
+                  server side), close the listener, print READY and wait
+"""
+import argparse, ctypes, os, signal, socket, sys, threading, time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--addr", default="127.0.0.1")
+ap.add_argument("--port", type=int, default=0)
+ap.add_argument("--reuseport", action="store_true")
+ap.add_argument("--reuseaddr", action="store_true")
+ap.add_argument("--fork-orphan", action="store_true")
+ap.add_argument("--ignore-term", action="store_true")
+ap.add_argument("--pthread-exit", action="store_true")
+ap.add_argument("--time-wait", action="store_true")
+ap.add_argument("tags", nargs="*", help="extra words for the command line")
+a = ap.parse_args()
+
+fam = socket.AF_INET6 if ":" in a.addr else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_STREAM)
+if a.reuseaddr:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if a.reuseport:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+if a.addr == "::":
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind((a.addr, a.port))
+s.listen(16)
+port = s.getsockname()[1]
+
+if a.time_wait:
+    c = socket.create_connection(("127.0.0.1" if fam == socket.AF_INET else "::1", port))
+    conn, _ = s.accept()
+    conn.close()          # active close on the server side: TIME_WAIT on PORT
+    time.sleep(0.2)
+    c.close()
+    s.close()
+    print(f"READY port={port} pid={os.getpid()}", flush=True)
+    time.sleep(3600)
+    sys.exit(0)
+
+if a.ignore_term:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+if a.fork_orphan:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid > 0:
+        os.close(w)
+        line = os.read(r, 100).decode()
+        print(line, end="", flush=True)
+        os._exit(0)   # the parent leaves; the child is orphaned with the socket
+    os.close(r)
+    time.sleep(0.1)
+    os.write(w, f"READY port={port} pid={os.getpid()}\n".encode())
+    os.close(w)
+    # stdout is the test's pipe: detach from it so the test sees EOF.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 1)
+    time.sleep(3600)
+    os._exit(0)
+
+print(f"READY port={port} pid={os.getpid()}", flush=True)
+
+if a.pthread_exit:
+    threading.Thread(target=lambda: time.sleep(3600), daemon=False).start()
+    ctypes.CDLL(None).pthread_exit(None)
+
+time.sleep(3600)
