@@ -209,3 +209,60 @@ fn a_free_port_is_free() {
     assert_eq!(v["summary"], format!("port {port} is free"));
     assert_eq!(v["schema_version"], 1);
 }
+
+/// Run gauth under `script` so that its stdin is a terminal, answering the
+/// prompt with `answer`.
+fn run_on_a_terminal(args: &str, answer: &str) -> (i32, String) {
+    use std::io::Write;
+    let cmd = format!("{} {args}", env!("CARGO_BIN_EXE_gauth"));
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux script");
+    // Give gauth time to print its question before the answer arrives.
+    std::thread::sleep(Duration::from_millis(700));
+    child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn on_a_terminal_it_asks_and_respects_no() {
+    let l = listen(&["oauth"]);
+    let (code, text) = run_on_a_terminal(&format!("free-port {}", l.port), "n\n");
+    assert!(text.contains(&format!("Kill python3 (pid {})? [y/N]", l.pid)), "{text}");
+    assert!(text.contains("you chose not to kill it"), "{text}");
+    assert_eq!(code, 3, "{text}");
+    assert!(alive(l.pid));
+}
+
+#[test]
+fn on_a_terminal_yes_kills() {
+    let l = listen(&["oauth"]);
+    let (code, text) = run_on_a_terminal(&format!("free-port {}", l.port), "y\n");
+    assert!(text.contains(&format!("Kill python3 (pid {})? [y/N]", l.pid)), "{text}");
+    assert_eq!(code, 0, "{text}");
+    assert!(wait_dead(l.pid, Duration::from_secs(1)));
+    assert!(text.contains("is free now"), "{text}");
+}
+
+#[test]
+fn the_portable_backend_agrees_with_the_fast_path() {
+    let a = listen(&["--reuseport", "oauth"]);
+    let b = listen(&["--reuseport", "--port", &a.port.to_string(), "--addr", "127.0.0.1"]);
+    let fast = gauth::port::scan(a.port, std::path::Path::new("/proc")).unwrap();
+    let portable = gauth::port::portable::scan(a.port).unwrap();
+    let pids = |s: &gauth::port::Scan| s.holdings.iter().map(|h| h.pid).collect::<Vec<_>>();
+    let mut want = vec![a.pid, b.pid];
+    want.sort();
+    assert_eq!(pids(&fast), want);
+    assert_eq!(pids(&portable), want);
+    let mut f = fast.listeners.clone();
+    let mut p = portable.listeners.clone();
+    f.sort_by_key(|s| s.inode);
+    p.sort_by_key(|s| s.inode);
+    assert_eq!(f, p);
+}

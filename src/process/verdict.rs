@@ -124,7 +124,9 @@ pub fn judge(p: &ProcessInfo, caller: &Caller) -> Verdict {
             let what = if traces.is_empty() {
                 format!("a leftover {kind} process")
             } else {
-                format!("a leftover {kind} auth listener ({})", traces.join(", "))
+                // The most telling trace (a loaded library beats a word on
+                // the command line); the reasons list them all.
+                format!("a leftover {kind} auth listener ({})", traces[0])
             };
             let orphan = if p.parent_gone { ", orphaned" } else { "" };
             Verdict { class: Class::Expendable, summary: format!("looks expendable: {what} owned by you{orphan}"), reasons }

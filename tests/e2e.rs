@@ -1,0 +1,136 @@
+//! End-to-end: real R/httpuv listeners, other users' processes. These need
+//! root, R with httpuv, and port 1410, so they are ignored by a plain
+//! `cargo test` and run by `.ci/run` (which installs what they need) with
+//! `cargo test --test e2e -- --include-ignored --test-threads=1`.
+mod common;
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn require_root() {
+    assert_eq!(unsafe { libc::geteuid() }, 0, "the end-to-end tests run as root (as CI does)");
+}
+
+/// A copy of the gauth binary and the helper that user `nobody` can run
+/// (the checkout may sit under a directory only root can enter).
+fn world_readable_copies() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_gauth"), dir.path().join("gauth")).unwrap();
+    std::fs::copy(helper(), dir.path().join("listen.py")).unwrap();
+    std::fs::set_permissions(dir.path().join("listen.py"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    dir
+}
+
+fn as_nobody(program: &std::path::Path) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(program);
+    c
+}
+
+#[test]
+#[ignore = "end-to-end: needs root; run by .ci/run"]
+fn another_users_process_is_not_expendable_even_for_root() {
+    require_root();
+    let dir = world_readable_copies();
+    let l = listen_with(
+        as_nobody(std::path::Path::new("/usr/bin/python3")).arg(dir.path().join("listen.py")).arg("oauth"),
+    );
+    let (code, v, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
+    assert_eq!(code, 3);
+    let h = &v["holders"][0];
+    assert_eq!(h["user"], "nobody");
+    assert_eq!(h["verdict"]["class"], "not_expendable");
+    assert_eq!(h["verdict"]["summary"], "not expendable: another user's process (nobody)");
+    assert!(alive(l.pid));
+    let (code, _, _) = run_json(&["free-port", "--yes", "--force", &l.port.to_string()]);
+    assert_eq!(code, 0, "root may, with --force");
+    assert!(wait_dead(l.pid, Duration::from_secs(2)));
+}
+
+#[test]
+#[ignore = "end-to-end: needs root; run by .ci/run"]
+fn an_unprivileged_user_is_told_to_use_sudo() {
+    require_root();
+    let dir = world_readable_copies();
+    let l = listen(&["oauth"]); // root's listener
+    let out = as_nobody(&dir.path().join("gauth"))
+        .args(["free-port", "--json", "--yes", &l.port.to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{v:#}");
+    assert_eq!(v["status"], "held");
+    assert_eq!(v["listeners"][0]["uid"], 0);
+    assert_eq!(v["listeners"][0]["pids"], serde_json::json!([]), "nobody cannot see root's fds");
+    assert!(v["unreadable_processes"].as_u64().unwrap() >= 1);
+    let summary = v["summary"].as_str().unwrap();
+    assert!(summary.contains("held by a process of root") && summary.contains(&format!("sudo gauth free-port {}", l.port)), "{summary}");
+    assert!(alive(l.pid));
+}
+
+const R_SERVER: &str = r#"
+s <- httpuv::startServer("127.0.0.1", 1410L, list(call = function(req) list(status = 200L, headers = list("Content-Type" = "text/plain"), body = "ok")))
+cat("READY\n"); flush(stdout())
+while (TRUE) httpuv::service(1000)
+"#;
+
+const R_RESTART: &str = r#"
+s <- tryCatch(httpuv::startServer("127.0.0.1", 1410L, list(call = function(req) list(status = 200L))), error = function(e) { cat("FAILED:", conditionMessage(e), "\n"); quit(status = 1) })
+cat("STARTED\n"); httpuv::stopServer(s)
+"#;
+
+fn wait_listening(port: u16) {
+    let end = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < end, "R never listened on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+#[ignore = "end-to-end: needs R with httpuv and port 1410; run by .ci/run"]
+fn a_real_orphaned_r_httpuv_listener_is_found_judged_killed_and_r_can_listen_again() {
+    // An orphaned R: the shell that started it exits at once.
+    let out = Command::new("sh")
+        .args(["-c", "Rscript -e \"$0\" >/dev/null 2>&1 & echo $!", R_SERVER])
+        .output()
+        .expect("sh");
+    let pid: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("R pid");
+    struct Reap(i32);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            unsafe { libc::kill(self.0, libc::SIGKILL) };
+        }
+    }
+    let _guard = Reap(pid);
+    wait_listening(1410);
+
+    // The problem, reproduced: a second R cannot start its listener.
+    let second = Command::new("Rscript").args(["-e", R_RESTART]).output().unwrap();
+    let text = String::from_utf8_lossy(&second.stdout).into_owned() + &String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success() && text.contains("address already in use"), "{text}");
+
+    let (code, v, _) = run_json(&["free-port", "--dry-run", "1410"]);
+    assert_eq!(code, 3);
+    assert_eq!(holder_pids(&v), vec![pid as i64], "{v:#}");
+    let h = &v["holders"][0];
+    assert_eq!(h["name"], "R");
+    assert_eq!(h["parent_gone"], true);
+    assert_eq!(h["loaded"], serde_json::json!(["httpuv"]));
+    assert_eq!(
+        h["verdict"]["summary"],
+        "looks expendable: a leftover R auth listener (httpuv) owned by you, orphaned"
+    );
+
+    let (code, v, _) = run_json(&["free-port", "--yes", "1410"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["actions"][0]["result"], "exited");
+    assert!(wait_dead(pid, Duration::from_secs(2)));
+
+    let again = Command::new("Rscript").args(["-e", R_RESTART]).output().unwrap();
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success() && text.contains("STARTED"), "{text}{}", String::from_utf8_lossy(&again.stderr));
+}
