@@ -43,8 +43,10 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, env: env::Env) -> Exi
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain()
-        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Write to stdout, turning a closed pipe into a quiet success upstream.
@@ -63,7 +65,12 @@ pub fn now_unix() -> u64 {
 
 pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
     let g = &cli.global;
-    let paint = output::Paint::new(output::use_color(g.color, g.json, env, std::io::stdout().is_terminal()));
+    let paint = output::Paint::new(output::use_color(
+        g.color,
+        g.json,
+        env,
+        std::io::stdout().is_terminal(),
+    ));
     match &cli.command {
         Command::Completions { shell } => {
             let mut buf = Vec::new();
@@ -88,9 +95,17 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
                 timeout: args.timeout,
                 interactive: std::io::stdin().is_terminal(),
             };
-            let mut ui = TerminalUi { paint, json: g.json, quiet: g.quiet, verbose: g.verbose > 0, error: None };
+            let mut ui = TerminalUi {
+                paint,
+                json: g.json,
+                quiet: g.quiet,
+                verbose: g.verbose > 0,
+                error: None,
+            };
             let report = commands::free_port::run(proc_root, &opts, &caller, now_unix(), &mut ui)
-                .map_err(|e| Error::Runtime(e.context(format!("cannot inspect port {}", args.port))))?;
+                .map_err(|e| {
+                Error::Runtime(e.context(format!("cannot inspect port {}", args.port)))
+            })?;
             if let Some(e) = ui.error {
                 return Err(e);
             }
@@ -101,7 +116,11 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
             } else {
                 out(&output::free_port::render_result(&report, paint))?;
             }
-            Ok(if report.free { Exit::Success } else { Exit::ActionNeeded })
+            Ok(if report.free {
+                Exit::Success
+            } else {
+                Exit::ActionNeeded
+            })
         }
     }
 }
@@ -117,10 +136,12 @@ struct TerminalUi {
 
 impl commands::free_port::Ui for TerminalUi {
     fn found(&mut self, state: &commands::free_port::PortState) {
-        if !self.json && !self.quiet {
-            if let Err(e) = out(&output::free_port::render_state(state, self.paint, self.verbose)) {
-                self.error.get_or_insert(e);
-            }
+        if self.json || self.quiet {
+            return;
+        }
+        let text = output::free_port::render_state(state, self.paint, self.verbose);
+        if let Err(e) = out(&text) {
+            self.error.get_or_insert(e);
         }
     }
 

@@ -7,26 +7,59 @@ use clap::CommandFactory;
 use clap_mangen::roff::{Roff, bold, roman};
 
 const EXIT_STATUS: &[(&str, &str)] = &[
-    ("0", "Success. For free-port: the port is free (or only TIME_WAIT connections remain, which listeners that set SO_REUSEADDR can bind through)."),
-    ("1", "Runtime error: a kernel interface or file could not be read, a signal could not be sent for an unexpected reason."),
-    ("2", "Usage error: bad arguments, such as a port that is not a number from 1 to 65535."),
-    ("3", "Action still needed. For free-port: holders remain (dry run, refused, declined, not confirmed without a terminal, or owned by a user you cannot see)."),
+    (
+        "0",
+        "Success. For free-port: the port is free (or only TIME_WAIT connections remain, which listeners that set SO_REUSEADDR can bind through).",
+    ),
+    (
+        "1",
+        "Runtime error: a kernel interface or file could not be read, a signal could not be sent for an unexpected reason.",
+    ),
+    (
+        "2",
+        "Usage error: bad arguments, such as a port that is not a number from 1 to 65535.",
+    ),
+    (
+        "3",
+        "Action still needed. For free-port: holders remain (dry run, refused, declined, not confirmed without a terminal, or owned by a user you cannot see).",
+    ),
 ];
 
 fn examples(name: &str) -> &'static [(&'static str, &'static str)] {
     match name {
         "gauth-free-port" => &[
-            ("gauth free-port --dry-run", "Show who holds port 1410 and whether each holder looks expendable; change nothing."),
-            ("gauth free-port 8085", "Ask before killing each expendable holder of port 8085, then prove the port is free."),
-            ("gauth free-port --yes --json 1410", "Kill expendable holders without asking; print the result as JSON."),
-            ("sudo gauth free-port 1410", "When the port is held by another user's process."),
+            (
+                "gauth free-port --dry-run",
+                "Show who holds port 1410 and whether each holder looks expendable; change nothing.",
+            ),
+            (
+                "gauth free-port 8085",
+                "Ask before killing each expendable holder of port 8085, then prove the port is free.",
+            ),
+            (
+                "gauth free-port --yes --json 1410",
+                "Kill expendable holders without asking; print the result as JSON.",
+            ),
+            (
+                "sudo gauth free-port 1410",
+                "When the port is held by another user's process.",
+            ),
         ],
         "gauth-completions" => &[
-            ("gauth completions bash > ~/.local/share/bash-completion/completions/gauth", "Install bash completions."),
-            ("gauth completions zsh > ~/.zfunc/_gauth", "Install zsh completions."),
+            (
+                "gauth completions bash > ~/.local/share/bash-completion/completions/gauth",
+                "Install bash completions.",
+            ),
+            (
+                "gauth completions zsh > ~/.zfunc/_gauth",
+                "Install zsh completions.",
+            ),
         ],
         _ => &[
-            ("gauth free-port --dry-run", "Who holds R's OAuth port 1410, and may it be killed?"),
+            (
+                "gauth free-port --dry-run",
+                "Who holds R's OAuth port 1410, and may it be killed?",
+            ),
             ("gauth free-port 1410", "Free the port, asking first."),
         ],
     }
@@ -42,14 +75,19 @@ pub fn pages() -> Vec<(String, Vec<u8>)> {
             continue;
         }
         let name = format!("gauth-{}", sub.get_name());
-        let sub = sub.clone().name(name.clone()).bin_name(format!("gauth {}", sub.get_name()));
+        let sub = sub
+            .clone()
+            .name(name.clone())
+            .bin_name(format!("gauth {}", sub.get_name()));
         pages.push(render(sub, &name));
     }
     pages
 }
 
 fn render(cmd: clap::Command, name: &str) -> (String, Vec<u8>) {
-    let man = clap_mangen::Man::new(cmd).date("").source(format!("gauth {}", env!("CARGO_PKG_VERSION")));
+    let man = clap_mangen::Man::new(cmd)
+        .date("")
+        .source(format!("gauth {}", env!("CARGO_PKG_VERSION")));
     let mut buf = Vec::new();
     // Rendering into a Vec cannot fail.
     let _ = man.render_title(&mut buf);
@@ -61,11 +99,15 @@ fn render(cmd: clap::Command, name: &str) -> (String, Vec<u8>) {
     let mut roff = Roff::new();
     roff.control("SH", ["EXIT STATUS"]);
     for (code, text) in EXIT_STATUS {
-        roff.control("TP", []).text([bold(*code)]).text([roman(*text)]);
+        roff.control("TP", [])
+            .text([bold(*code)])
+            .text([roman(*text)]);
     }
     roff.control("SH", ["EXAMPLES"]);
     for (cmdline, text) in examples(name) {
-        roff.control("TP", []).text([bold(*cmdline)]).text([roman(*text)]);
+        roff.control("TP", [])
+            .text([bold(*cmdline)])
+            .text([roman(*text)]);
     }
     let _ = roff.to_writer(&mut buf);
     let _ = man.render_version_section(&mut buf);

@@ -9,7 +9,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn require_root() {
-    assert_eq!(unsafe { libc::geteuid() }, 0, "the end-to-end tests run as root (as CI does)");
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "the end-to-end tests run as root (as CI does)"
+    );
 }
 
 /// A copy of the gauth binary and the helper that user `nobody` can run
@@ -19,13 +23,18 @@ fn world_readable_copies() -> tempfile::TempDir {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::copy(env!("CARGO_BIN_EXE_gauth"), dir.path().join("gauth")).unwrap();
     std::fs::copy(helper(), dir.path().join("listen.py")).unwrap();
-    std::fs::set_permissions(dir.path().join("listen.py"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(
+        dir.path().join("listen.py"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     dir
 }
 
 fn as_nobody(program: &std::path::Path) -> Command {
     let mut c = Command::new("setpriv");
-    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(program);
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(program);
     c
 }
 
@@ -35,14 +44,19 @@ fn another_users_process_is_not_expendable_even_for_root() {
     require_root();
     let dir = world_readable_copies();
     let l = listen_with(
-        as_nobody(std::path::Path::new("/usr/bin/python3")).arg(dir.path().join("listen.py")).arg("oauth"),
+        as_nobody(std::path::Path::new("/usr/bin/python3"))
+            .arg(dir.path().join("listen.py"))
+            .arg("oauth"),
     );
     let (code, v, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
     assert_eq!(code, 3);
     let h = &v["holders"][0];
     assert_eq!(h["user"], "nobody");
     assert_eq!(h["verdict"]["class"], "not_expendable");
-    assert_eq!(h["verdict"]["summary"], "not expendable: another user's process (nobody)");
+    assert_eq!(
+        h["verdict"]["summary"],
+        "not expendable: another user's process (nobody)"
+    );
     assert!(alive(l.pid));
     let (code, _, _) = run_json(&["free-port", "--yes", "--force", &l.port.to_string()]);
     assert_eq!(code, 0, "root may, with --force");
@@ -64,10 +78,18 @@ fn an_unprivileged_user_is_told_to_use_sudo() {
     assert_eq!(out.status.code(), Some(3), "{v:#}");
     assert_eq!(v["status"], "held");
     assert_eq!(v["listeners"][0]["uid"], 0);
-    assert_eq!(v["listeners"][0]["pids"], serde_json::json!([]), "nobody cannot see root's fds");
+    assert_eq!(
+        v["listeners"][0]["pids"],
+        serde_json::json!([]),
+        "nobody cannot see root's fds"
+    );
     assert!(v["unreadable_processes"].as_u64().unwrap() >= 1);
     let summary = v["summary"].as_str().unwrap();
-    assert!(summary.contains("held by a process of root") && summary.contains(&format!("sudo gauth free-port {}", l.port)), "{summary}");
+    assert!(
+        summary.contains("held by a process of root")
+            && summary.contains(&format!("sudo gauth free-port {}", l.port)),
+        "{summary}"
+    );
     assert!(alive(l.pid));
 }
 
@@ -95,10 +117,17 @@ fn wait_listening(port: u16) {
 fn a_real_orphaned_r_httpuv_listener_is_found_judged_killed_and_r_can_listen_again() {
     // An orphaned R: the shell that started it exits at once.
     let out = Command::new("sh")
-        .args(["-c", "Rscript -e \"$0\" >/dev/null 2>&1 & echo $!", R_SERVER])
+        .args([
+            "-c",
+            "Rscript -e \"$0\" >/dev/null 2>&1 & echo $!",
+            R_SERVER,
+        ])
         .output()
         .expect("sh");
-    let pid: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("R pid");
+    let pid: i32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("R pid");
     struct Reap(i32);
     impl Drop for Reap {
         fn drop(&mut self) {
@@ -109,9 +138,16 @@ fn a_real_orphaned_r_httpuv_listener_is_found_judged_killed_and_r_can_listen_aga
     wait_listening(1410);
 
     // The problem, reproduced: a second R cannot start its listener.
-    let second = Command::new("Rscript").args(["-e", R_RESTART]).output().unwrap();
-    let text = String::from_utf8_lossy(&second.stdout).into_owned() + &String::from_utf8_lossy(&second.stderr);
-    assert!(!second.status.success() && text.contains("address already in use"), "{text}");
+    let second = Command::new("Rscript")
+        .args(["-e", R_RESTART])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&second.stdout).into_owned()
+        + &String::from_utf8_lossy(&second.stderr);
+    assert!(
+        !second.status.success() && text.contains("address already in use"),
+        "{text}"
+    );
 
     let (code, v, _) = run_json(&["free-port", "--dry-run", "1410"]);
     assert_eq!(code, 3);
@@ -130,7 +166,14 @@ fn a_real_orphaned_r_httpuv_listener_is_found_judged_killed_and_r_can_listen_aga
     assert_eq!(v["actions"][0]["result"], "exited");
     assert!(wait_dead(pid, Duration::from_secs(2)));
 
-    let again = Command::new("Rscript").args(["-e", R_RESTART]).output().unwrap();
+    let again = Command::new("Rscript")
+        .args(["-e", R_RESTART])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&again.stdout);
-    assert!(again.status.success() && text.contains("STARTED"), "{text}{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        again.status.success() && text.contains("STARTED"),
+        "{text}{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 }

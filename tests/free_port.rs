@@ -14,7 +14,13 @@ fn dry_run_reports_and_leaves_the_holder_alive() {
     assert_eq!(h["name"], "python3");
     assert_eq!(h["listening_on"][0], format!("127.0.0.1:{}", l.port));
     assert_eq!(h["verdict"]["class"], "expendable");
-    assert!(h["cmdline"].as_array().unwrap().iter().any(|a| a == "oauth"));
+    assert!(
+        h["cmdline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "oauth")
+    );
     assert_eq!(v["actions"][0]["action"], "none");
     assert!(alive(l.pid));
     assert!(!bind_ok(l.port));
@@ -30,7 +36,13 @@ fn yes_kills_and_the_port_binds_again() {
     assert_eq!(v["actions"][0]["result"], "exited");
     assert_eq!(v["actions"][0]["signal"], "SIGTERM");
     assert_eq!(v["actions"][0]["escalated"], false);
-    assert!(v["bind"].as_array().unwrap().iter().all(|b| b["status"] == "ok"));
+    assert!(
+        v["bind"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["status"] == "ok")
+    );
     assert!(wait_dead(l.pid, Duration::from_secs(1)));
     assert!(bind_ok(l.port));
 }
@@ -38,14 +50,35 @@ fn yes_kills_and_the_port_binds_again() {
 #[test]
 fn human_output_names_the_holder_and_proves_the_result() {
     let l = listen(&["oauth"]);
-    let out = run(&["free-port", "--yes", "--color", "never", &l.port.to_string()]);
+    let out = run(&[
+        "free-port",
+        "--yes",
+        "--color",
+        "never",
+        &l.port.to_string(),
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains(&format!("python3 (pid {}, user ", l.pid)), "{text}");
-    assert!(text.contains(&format!("listening on 127.0.0.1:{}", l.port)), "{text}");
-    assert!(text.contains("looks expendable: a leftover Python auth listener (oauth) owned by you"), "{text}");
-    assert!(text.contains(&format!("python3 (pid {}) exited after SIGTERM", l.pid)), "{text}");
-    assert!(text.contains(&format!("port {} is free now", l.port)), "{text}");
+    assert!(
+        text.contains(&format!("python3 (pid {}, user ", l.pid)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("listening on 127.0.0.1:{}", l.port)),
+        "{text}"
+    );
+    assert!(
+        text.contains("looks expendable: a leftover Python auth listener (oauth) owned by you"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("python3 (pid {}) exited after SIGTERM", l.pid)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("port {} is free now", l.port)),
+        "{text}"
+    );
     assert!(!text.contains('\u{1b}'), "no colour with --color never");
 }
 
@@ -57,7 +90,10 @@ fn ipv6_only_and_dual_stack_listeners_are_found() {
         assert_eq!(code, 3);
         assert_eq!(v["listeners"][0]["family"], "ipv6");
         assert_eq!(v["listeners"][0]["address"], addr);
-        assert_eq!(v["holders"][0]["listening_on"][0], format!("{shown}:{}", l.port));
+        assert_eq!(
+            v["holders"][0]["listening_on"][0],
+            format!("{shown}:{}", l.port)
+        );
         let (code, v, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
         assert_eq!(code, 0, "{v:#}");
         assert!(bind_ok(l.port));
@@ -70,7 +106,10 @@ fn a_forked_child_keeping_the_socket_is_found_and_killed() {
     let (_, v, _) = run_json(&["free-port", "--dry-run", &l.port.to_string()]);
     assert_eq!(holder_pids(&v), vec![l.pid as i64]);
     assert_eq!(v["holders"][0]["parent_gone"], true);
-    assert_eq!(v["holders"][0]["verdict"]["class"], "expendable", "an orphaned Python process of yours");
+    assert_eq!(
+        v["holders"][0]["verdict"]["class"], "expendable",
+        "an orphaned Python process of yours"
+    );
     let (code, _, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
     assert_eq!(code, 0);
     assert!(wait_dead(l.pid, Duration::from_secs(1)));
@@ -94,7 +133,13 @@ fn two_so_reuseport_owners_are_both_found_and_killed() {
 #[test]
 fn a_process_ignoring_sigterm_gets_sigkill_after_the_timeout() {
     let l = listen(&["--ignore-term", "oauth"]);
-    let (code, v, _) = run_json(&["free-port", "--yes", "--timeout", "300ms", &l.port.to_string()]);
+    let (code, v, _) = run_json(&[
+        "free-port",
+        "--yes",
+        "--timeout",
+        "300ms",
+        &l.port.to_string(),
+    ]);
     assert_eq!(code, 0, "{v:#}");
     let a = &v["actions"][0];
     assert_eq!(a["result"], "exited");
@@ -112,7 +157,12 @@ fn a_not_expendable_holder_needs_force() {
     assert_eq!(code, 3);
     assert_eq!(v["holders"][0]["verdict"]["class"], "not_expendable");
     assert_eq!(v["actions"][0]["action"], "refused");
-    assert!(v["actions"][0]["reason"].as_str().unwrap().contains("--force"));
+    assert!(
+        v["actions"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("--force")
+    );
     assert!(v["summary"].as_str().unwrap().contains("still held"));
     assert!(alive(l.pid));
     let (code, v, _) = run_json(&["free-port", "--yes", "--force", &l.port.to_string()]);
@@ -126,7 +176,10 @@ fn without_a_terminal_or_yes_it_refuses_and_never_waits() {
     let out = run(&["free-port", &l.port.to_string()]);
     assert_eq!(out.status.code(), Some(3));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("no terminal to ask on; re-run with --yes"), "{text}");
+    assert!(
+        text.contains("no terminal to ask on; re-run with --yes"),
+        "{text}"
+    );
     assert!(alive(l.pid));
 }
 
@@ -139,7 +192,12 @@ fn gauths_own_ancestor_is_never_killed_even_with_force() {
     assert_eq!(code, 3);
     assert_eq!(v["holders"][0]["pid"], std::process::id());
     assert_eq!(v["holders"][0]["verdict"]["class"], "protected");
-    assert!(v["holders"][0]["verdict"]["summary"].as_str().unwrap().contains("gauth's own ancestor"));
+    assert!(
+        v["holders"][0]["verdict"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("gauth's own ancestor")
+    );
     assert_eq!(v["actions"][0]["action"], "refused");
 }
 
@@ -149,10 +207,18 @@ fn plain_bind_fails(port: u16) -> bool {
     let addr = libc::sockaddr_in {
         sin_family: libc::AF_INET as u16,
         sin_port: port.to_be(),
-        sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes([127, 0, 0, 1]) },
+        sin_addr: libc::in_addr {
+            s_addr: u32::from_ne_bytes([127, 0, 0, 1]),
+        },
         sin_zero: [0; 8],
     };
-    let rc = unsafe { libc::bind(raw, &addr as *const _ as *const libc::sockaddr, std::mem::size_of_val(&addr) as u32) };
+    let rc = unsafe {
+        libc::bind(
+            raw,
+            &addr as *const _ as *const libc::sockaddr,
+            std::mem::size_of_val(&addr) as u32,
+        )
+    };
     unsafe { libc::close(raw) };
     rc == -1
 }
@@ -171,7 +237,10 @@ fn a_time_wait_only_port_is_reported_as_such() {
     let secs = v["time_wait"]["expires_in_seconds"].as_u64().unwrap();
     assert!((1..=60).contains(&secs), "{secs}");
     let summary = v["summary"].as_str().unwrap();
-    assert!(summary.contains("nothing to kill") && summary.contains("binding fails until they expire"), "{summary}");
+    assert!(
+        summary.contains("nothing to kill") && summary.contains("binding fails until they expire"),
+        "{summary}"
+    );
     assert!(plain_bind_fails(l.port), "what the summary claims");
 }
 
@@ -183,7 +252,10 @@ fn a_time_wait_port_of_an_reuseaddr_listener_is_usable() {
     assert_eq!(v["status"], "time_wait", "{v:#}");
     assert_eq!((code, &v["free"]), (0, &serde_json::Value::Bool(true)));
     assert!(v["summary"].as_str().unwrap().contains("works now"));
-    assert!(plain_bind_fails(l.port), "without SO_REUSEADDR it still fails");
+    assert!(
+        plain_bind_fails(l.port),
+        "without SO_REUSEADDR it still fails"
+    );
 }
 
 #[test]
@@ -194,7 +266,14 @@ fn a_pthread_exit_zombie_holder_is_found_and_killed() {
     let h = &v["holders"][0];
     assert_eq!(h["state"], "Z");
     assert_eq!(h["via_thread"], true);
-    assert!(h["cmdline"].as_array().unwrap().iter().any(|a| a == "oauth"), "command line read from the live thread");
+    assert!(
+        h["cmdline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "oauth"),
+        "command line read from the live thread"
+    );
     let (code, v, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
     assert_eq!(code, 0, "{v:#}");
     assert!(wait_dead(l.pid, Duration::from_secs(1)));
@@ -202,7 +281,11 @@ fn a_pthread_exit_zombie_holder_is_found_and_killed() {
 
 #[test]
 fn a_free_port_is_free() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let (code, v, _) = run_json(&["free-port", &port.to_string()]);
     assert_eq!(code, 0);
     assert_eq!(v["status"], "free");
@@ -224,16 +307,27 @@ fn run_on_a_terminal(args: &str, answer: &str) -> (i32, String) {
         .expect("util-linux script");
     // Give gauth time to print its question before the answer arrives.
     std::thread::sleep(Duration::from_millis(700));
-    child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[test]
 fn on_a_terminal_it_asks_and_respects_no() {
     let l = listen(&["oauth"]);
     let (code, text) = run_on_a_terminal(&format!("free-port {}", l.port), "n\n");
-    assert!(text.contains(&format!("Kill python3 (pid {})? [y/N]", l.pid)), "{text}");
+    assert!(
+        text.contains(&format!("Kill python3 (pid {})? [y/N]", l.pid)),
+        "{text}"
+    );
     assert!(text.contains("you chose not to kill it"), "{text}");
     assert_eq!(code, 3, "{text}");
     assert!(alive(l.pid));
@@ -243,7 +337,10 @@ fn on_a_terminal_it_asks_and_respects_no() {
 fn on_a_terminal_yes_kills() {
     let l = listen(&["oauth"]);
     let (code, text) = run_on_a_terminal(&format!("free-port {}", l.port), "y\n");
-    assert!(text.contains(&format!("Kill python3 (pid {})? [y/N]", l.pid)), "{text}");
+    assert!(
+        text.contains(&format!("Kill python3 (pid {})? [y/N]", l.pid)),
+        "{text}"
+    );
     assert_eq!(code, 0, "{text}");
     assert!(wait_dead(l.pid, Duration::from_secs(1)));
     assert!(text.contains("is free now"), "{text}");
@@ -252,7 +349,13 @@ fn on_a_terminal_yes_kills() {
 #[test]
 fn the_portable_backend_agrees_with_the_fast_path() {
     let a = listen(&["--reuseport", "oauth"]);
-    let b = listen(&["--reuseport", "--port", &a.port.to_string(), "--addr", "127.0.0.1"]);
+    let b = listen(&[
+        "--reuseport",
+        "--port",
+        &a.port.to_string(),
+        "--addr",
+        "127.0.0.1",
+    ]);
     let fast = gauth::port::scan(a.port, std::path::Path::new("/proc")).unwrap();
     let portable = gauth::port::portable::scan(a.port).unwrap();
     let pids = |s: &gauth::port::Scan| s.holdings.iter().map(|h| h.pid).collect::<Vec<_>>();

@@ -61,11 +61,18 @@ impl PortState {
 }
 
 /// Inspect `port`: sockets, holders, verdicts.
-pub fn inspect(proc_root: &Path, port: u16, caller: &Caller, now_unix: u64) -> anyhow::Result<PortState> {
+pub fn inspect(
+    proc_root: &Path,
+    port: u16,
+    caller: &Caller,
+    now_unix: u64,
+) -> anyhow::Result<PortState> {
     let scan = port::scan(port, proc_root)?;
     let mut holders = Vec::new();
     for h in &scan.holdings {
-        let Some(info) = process::describe(proc_root, h.pid, now_unix) else { continue };
+        let Some(info) = process::describe(proc_root, h.pid, now_unix) else {
+            continue;
+        };
         let listening_on = scan
             .listeners
             .iter()
@@ -73,7 +80,13 @@ pub fn inspect(proc_root: &Path, port: u16, caller: &Caller, now_unix: u64) -> a
             .map(Socket::endpoint)
             .collect();
         let verdict = verdict::judge(&info, caller);
-        holders.push(Holder { process: info, listening_on, via_thread: h.via_task, verdict, inodes: h.inodes.clone() });
+        holders.push(Holder {
+            process: info,
+            listening_on,
+            via_thread: h.via_task,
+            verdict,
+            inodes: h.inodes.clone(),
+        });
     }
     let listeners = scan
         .listeners
@@ -81,14 +94,30 @@ pub fn inspect(proc_root: &Path, port: u16, caller: &Caller, now_unix: u64) -> a
         .map(|s| Listener {
             socket: s.clone(),
             user: process::user_name(s.uid),
-            pids: holders.iter().filter(|h| h.inodes.contains(&s.inode)).map(|h| h.process.pid).collect(),
+            pids: holders
+                .iter()
+                .filter(|h| h.inodes.contains(&s.inode))
+                .map(|h| h.process.pid)
+                .collect(),
         })
         .collect();
     let time_wait = (!scan.time_wait.is_empty()).then(|| TimeWait {
         count: scan.time_wait.len(),
-        expires_in_seconds: scan.time_wait.iter().filter_map(|s| s.expires).max().map_or(60, |d| d.as_secs_f64().ceil() as u64),
+        expires_in_seconds: scan
+            .time_wait
+            .iter()
+            .filter_map(|s| s.expires)
+            .max()
+            .map_or(60, |d| d.as_secs_f64().ceil() as u64),
     });
-    Ok(PortState { port, listeners, holders, time_wait, unreadable_processes: scan.unreadable, source: scan.source })
+    Ok(PortState {
+        port,
+        listeners,
+        holders,
+        time_wait,
+        unreadable_processes: scan.unreadable,
+        source: scan.source,
+    })
 }
 
 /// What was done to one holder.
@@ -159,7 +188,13 @@ pub trait Ui {
     fn confirm(&mut self, holder: &Holder) -> bool;
 }
 
-pub fn run(proc_root: &Path, opts: &Options, caller: &Caller, now_unix: u64, ui: &mut dyn Ui) -> anyhow::Result<Report> {
+pub fn run(
+    proc_root: &Path,
+    opts: &Options,
+    caller: &Caller,
+    now_unix: u64,
+    ui: &mut dyn Ui,
+) -> anyhow::Result<Report> {
     let state = inspect(proc_root, opts.port, caller, now_unix)?;
     ui.found(&state);
 
@@ -169,7 +204,9 @@ pub fn run(proc_root: &Path, opts: &Options, caller: &Caller, now_unix: u64, ui:
     for (i, h) in state.holders.iter().enumerate() {
         let action = match h.verdict.class {
             _ if opts.dry_run => Action::None,
-            Class::Protected => Action::Refused { reason: h.verdict.summary.clone() },
+            Class::Protected => Action::Refused {
+                reason: h.verdict.summary.clone(),
+            },
             Class::NotExpendable if !opts.force => Action::Refused {
                 reason: format!("{}; pass --force to kill it anyway", h.verdict.summary),
             },
@@ -181,7 +218,11 @@ pub fn run(proc_root: &Path, opts: &Options, caller: &Caller, now_unix: u64, ui:
             _ => Action::Declined,
         };
         if !opts.dry_run && matches!(action, Action::None) {
-            targets.push(Target { pid: h.process.pid, start_ticks: h.process.start_ticks, inodes: h.inodes.clone() });
+            targets.push(Target {
+                pid: h.process.pid,
+                start_ticks: h.process.start_ticks,
+                inodes: h.inodes.clone(),
+            });
             target_slots.push(i);
         }
         actions.push(action);
@@ -195,7 +236,11 @@ pub fn run(proc_root: &Path, opts: &Options, caller: &Caller, now_unix: u64, ui:
 
     // Prove the result: look again, then really bind.
     let still_listening: Vec<String> = if targets.is_empty() {
-        state.listeners.iter().map(|l| l.socket.endpoint()).collect()
+        state
+            .listeners
+            .iter()
+            .map(|l| l.socket.endpoint())
+            .collect()
     } else {
         port::sockets(opts.port, proc_root)?
             .0
@@ -230,14 +275,27 @@ pub fn run(proc_root: &Path, opts: &Options, caller: &Caller, now_unix: u64, ui:
     })
 }
 
-fn summarize(opts: &Options, state: &PortState, actions: &[Action], status: Status, bind: &[BindCheck]) -> String {
+fn summarize(
+    opts: &Options,
+    state: &PortState,
+    actions: &[Action],
+    status: Status,
+    bind: &[BindCheck],
+) -> String {
     let p = opts.port;
     match status {
         Status::Free if state.listeners.is_empty() => format!("port {p} is free"),
         Status::Free => format!("port {p} is free now"),
         Status::TimeWait => {
-            let (n, secs) = state.time_wait.as_ref().map_or((0, 60), |t| (t.count, t.expires_in_seconds));
-            let conns = if n == 1 { "1 connection".to_owned() } else { format!("{n} connections") };
+            let (n, secs) = state
+                .time_wait
+                .as_ref()
+                .map_or((0, 60), |t| (t.count, t.expires_in_seconds));
+            let conns = if n == 1 {
+                "1 connection".to_owned()
+            } else {
+                format!("{n} connections")
+            };
             if bind.iter().any(BindCheck::blocks) {
                 format!(
                     "port {p} has no listener, only {conns} in TIME_WAIT: nothing to kill; \
@@ -254,20 +312,40 @@ fn summarize(opts: &Options, state: &PortState, actions: &[Action], status: Stat
             let why: Vec<String> = bind
                 .iter()
                 .filter(|b| b.blocks())
-                .map(|b| format!("{}: {}", b.address, serde_json::to_value(&b.result).ok().and_then(|v| v.get("error").and_then(|e| e.as_str().map(str::to_owned))).unwrap_or_else(|| "in use".into())))
+                .map(|b| {
+                    format!(
+                        "{}: {}",
+                        b.address,
+                        serde_json::to_value(&b.result)
+                            .ok()
+                            .and_then(|v| v
+                                .get("error")
+                                .and_then(|e| e.as_str().map(str::to_owned)))
+                            .unwrap_or_else(|| "in use".into())
+                    )
+                })
                 .collect();
-            format!("port {p} has no listener gauth can see, yet binding fails ({})", why.join("; "))
+            format!(
+                "port {p} has no listener gauth can see, yet binding fails ({})",
+                why.join("; ")
+            )
         }
         Status::Held => {
             if let Some(l) = state.invisible().next() {
-                let who = l.user.clone().unwrap_or_else(|| format!("uid {}", l.socket.uid));
+                let who = l
+                    .user
+                    .clone()
+                    .unwrap_or_else(|| format!("uid {}", l.socket.uid));
                 return format!(
                     "port {p} is held by a process of {who} that gauth cannot see; run `sudo gauth free-port {p}`"
                 );
             }
             if opts.dry_run {
                 let n = state.holders.len();
-                return format!("port {p} is held by {n} process{} (dry run: nothing was killed)", if n == 1 { "" } else { "es" });
+                return format!(
+                    "port {p} is held by {n} process{} (dry run: nothing was killed)",
+                    if n == 1 { "" } else { "es" }
+                );
             }
             let mut why = Vec::new();
             for (h, a) in state.holders.iter().zip(actions) {
@@ -275,8 +353,12 @@ fn summarize(opts: &Options, state: &PortState, actions: &[Action], status: Stat
                 match a {
                     Action::Refused { reason } => why.push(format!("{name}: {reason}")),
                     Action::Declined => why.push(format!("{name}: you chose not to kill it")),
-                    Action::Signalled { outcome: Outcome::Survived { .. } } => why.push(format!("{name}: survived SIGKILL")),
-                    Action::Signalled { outcome: Outcome::Failed { error } } => why.push(format!("{name}: {error}")),
+                    Action::Signalled {
+                        outcome: Outcome::Survived { .. },
+                    } => why.push(format!("{name}: survived SIGKILL")),
+                    Action::Signalled {
+                        outcome: Outcome::Failed { error },
+                    } => why.push(format!("{name}: {error}")),
                     _ => {}
                 }
             }

@@ -32,16 +32,24 @@ pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
     if state.listeners.is_empty() {
         return out;
     }
-    let n = state.holders.len();
+    let procs = match state.holders.len() {
+        0 => "no process you can see".to_owned(),
+        1 => "1 process".to_owned(),
+        n => format!("{n} processes"),
+    };
+    let sockets = state.listeners.len();
     let _ = writeln!(
         out,
-        "Port {port}: {} listening socket{}, {n} process{}",
-        state.listeners.len(),
-        if state.listeners.len() == 1 { "" } else { "s" },
-        if n == 1 { "" } else { "es" }
+        "Port {port}: {sockets} listening socket{}, {procs}",
+        if sockets == 1 { "" } else { "s" }
     );
     for h in &state.holders {
-        let _ = writeln!(out, "\n{} listening on {}", holder_title(h, paint), h.listening_on.join(", "));
+        let _ = writeln!(
+            out,
+            "\n{} listening on {}",
+            holder_title(h, paint),
+            h.listening_on.join(", ")
+        );
         let _ = writeln!(out, "    {}", paint.dim(&h.process.command_line()));
         let mark = match h.verdict.class {
             Class::Expendable => paint.mark_ok(),
@@ -59,7 +67,10 @@ pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
         }
     }
     for l in state.invisible() {
-        let who = l.user.clone().unwrap_or_else(|| format!("uid {}", l.socket.uid));
+        let who = l
+            .user
+            .clone()
+            .unwrap_or_else(|| format!("uid {}", l.socket.uid));
         let _ = writeln!(
             out,
             "\n{} a listener on {} belongs to {who}; its process is invisible to you",
@@ -68,7 +79,11 @@ pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
         );
     }
     if state.unreadable_processes > 0 && state.invisible().next().is_some() {
-        let _ = writeln!(out, "  ({} processes could not be inspected without privilege)", state.unreadable_processes);
+        let _ = writeln!(
+            out,
+            "  ({} processes could not be inspected without privilege)",
+            state.unreadable_processes
+        );
     }
     out
 }
@@ -82,22 +97,43 @@ pub fn render_result(report: &Report, paint: Paint) -> String {
         let line = match a {
             Action::None | Action::Refused { .. } | Action::Declined => continue,
             Action::Signalled { outcome } => match outcome {
-                Outcome::Exited { signal, escalated: false, waited_ms } => {
-                    format!("{} {name} exited after {signal} ({})", paint.mark_ok(), secs(*waited_ms))
+                Outcome::Exited {
+                    signal,
+                    escalated: false,
+                    waited_ms,
+                } => {
+                    format!(
+                        "{} {name} exited after {signal} ({})",
+                        paint.mark_ok(),
+                        secs(*waited_ms)
+                    )
                 }
                 Outcome::Exited { waited_ms, .. } => format!(
                     "{} {name} ignored the first signal and was killed with SIGKILL ({})",
                     paint.mark_ok(),
                     secs(*waited_ms)
                 ),
-                Outcome::AlreadyGone => format!("{} {name} had already let go of the port; nothing sent", paint.mark_ok()),
+                Outcome::AlreadyGone => format!(
+                    "{} {name} had already let go of the port; nothing sent",
+                    paint.mark_ok()
+                ),
                 Outcome::IdentityChanged => {
-                    format!("{} pid {} is now another process; nothing sent", paint.mark_warn(), h.process.pid)
+                    format!(
+                        "{} pid {} is now another process; nothing sent",
+                        paint.mark_warn(),
+                        h.process.pid
+                    )
                 }
                 Outcome::Survived { waited_ms } => {
-                    format!("{} {name} is still alive after SIGKILL ({})", paint.mark_bad(), secs(*waited_ms))
+                    format!(
+                        "{} {name} is still alive after SIGKILL ({})",
+                        paint.mark_bad(),
+                        secs(*waited_ms)
+                    )
                 }
-                Outcome::Failed { error } => format!("{} could not signal {name}: {error}", paint.mark_bad()),
+                Outcome::Failed { error } => {
+                    format!("{} could not signal {name}: {error}", paint.mark_bad())
+                }
             },
         };
         if !any_action {
@@ -124,7 +160,11 @@ pub fn render_result(report: &Report, paint: Paint) -> String {
             .map(|b| b.address.as_str())
             .collect();
         if !bound.is_empty() {
-            let _ = writeln!(out, "  {}", paint.dim(&format!("test bind succeeded on {}", bound.join(" and "))));
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint.dim(&format!("test bind succeeded on {}", bound.join(" and ")))
+            );
         }
     }
     out

@@ -19,7 +19,10 @@ pub fn use_color(choice: ColorChoice, json: bool, env: &Env, stdout_is_tty: bool
         ColorChoice::Auto => {
             if env.is_set("NO_COLOR") {
                 false
-            } else if env.var("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
+            } else if env
+                .var("CLICOLOR_FORCE")
+                .is_some_and(|v| !v.is_empty() && v != "0")
+            {
                 true
             } else if env.var("TERM") == Some("dumb") {
                 false
@@ -46,7 +49,11 @@ impl Paint {
         Paint { color }
     }
     fn apply(&self, s: &str, f: impl Fn(&str) -> colored::ColoredString) -> String {
-        if self.color { f(s).to_string() } else { s.to_owned() }
+        if self.color {
+            f(s).to_string()
+        } else {
+            s.to_owned()
+        }
     }
     pub fn ok(&self, s: &str) -> String {
         self.apply(s, |s| s.green().bold())
@@ -76,7 +83,8 @@ impl Paint {
 
 /// `--json` output: pretty, one document, newline-terminated.
 pub fn to_json<T: Serialize>(value: &T) -> String {
-    let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }
@@ -99,14 +107,52 @@ mod tests {
     #[test]
     fn colour_precedence() {
         let e = |pairs: &[(&'static str, &'static str)]| Env::from_pairs(pairs.iter().copied());
-        assert!(!use_color(ColorChoice::Always, true, &e(&[]), true), "json never coloured");
-        assert!(use_color(ColorChoice::Always, false, &e(&[("NO_COLOR", "1")]), false));
-        assert!(!use_color(ColorChoice::Never, false, &e(&[("CLICOLOR_FORCE", "1")]), true));
-        assert!(!use_color(ColorChoice::Auto, false, &e(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]), true));
-        assert!(use_color(ColorChoice::Auto, false, &e(&[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")]), false));
-        assert!(!use_color(ColorChoice::Auto, false, &e(&[("CLICOLOR_FORCE", "0")]), false));
-        assert!(!use_color(ColorChoice::Auto, false, &e(&[("TERM", "dumb")]), true));
-        assert!(use_color(ColorChoice::Auto, false, &e(&[("TERM", "xterm")]), true));
+        assert!(
+            !use_color(ColorChoice::Always, true, &e(&[]), true),
+            "json never coloured"
+        );
+        assert!(use_color(
+            ColorChoice::Always,
+            false,
+            &e(&[("NO_COLOR", "1")]),
+            false
+        ));
+        assert!(!use_color(
+            ColorChoice::Never,
+            false,
+            &e(&[("CLICOLOR_FORCE", "1")]),
+            true
+        ));
+        assert!(!use_color(
+            ColorChoice::Auto,
+            false,
+            &e(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]),
+            true
+        ));
+        assert!(use_color(
+            ColorChoice::Auto,
+            false,
+            &e(&[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")]),
+            false
+        ));
+        assert!(!use_color(
+            ColorChoice::Auto,
+            false,
+            &e(&[("CLICOLOR_FORCE", "0")]),
+            false
+        ));
+        assert!(!use_color(
+            ColorChoice::Auto,
+            false,
+            &e(&[("TERM", "dumb")]),
+            true
+        ));
+        assert!(use_color(
+            ColorChoice::Auto,
+            false,
+            &e(&[("TERM", "xterm")]),
+            true
+        ));
         assert!(!use_color(ColorChoice::Auto, false, &e(&[]), false));
     }
 

@@ -12,10 +12,16 @@ pub enum BindResult {
     /// EADDRINUSE: something still holds it.
     InUse,
     /// The address does not exist here (IPv6 disabled): not a blocker.
-    Unavailable { error: String },
+    Unavailable {
+        error: String,
+    },
     /// EACCES/EPERM: a sandbox or a privileged port.
-    Denied { error: String },
-    Failed { error: String },
+    Denied {
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,13 +43,24 @@ pub fn try_bind(addr: SocketAddr) -> BindCheck {
         Ok(_listener) => BindResult::Ok,
         Err(e) => match e.kind() {
             ErrorKind::AddrInUse => BindResult::InUse,
-            ErrorKind::AddrNotAvailable => BindResult::Unavailable { error: e.to_string() },
-            ErrorKind::PermissionDenied => BindResult::Denied { error: e.to_string() },
-            _ if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => BindResult::Unavailable { error: e.to_string() },
-            _ => BindResult::Failed { error: e.to_string() },
+            ErrorKind::AddrNotAvailable => BindResult::Unavailable {
+                error: e.to_string(),
+            },
+            ErrorKind::PermissionDenied => BindResult::Denied {
+                error: e.to_string(),
+            },
+            _ if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => BindResult::Unavailable {
+                error: e.to_string(),
+            },
+            _ => BindResult::Failed {
+                error: e.to_string(),
+            },
         },
     };
-    BindCheck { address: addr.to_string(), result }
+    BindCheck {
+        address: addr.to_string(),
+        result,
+    }
 }
 
 /// Bind 127.0.0.1:PORT and [::1]:PORT in turn (each released at once).

@@ -86,7 +86,10 @@ pub struct Scan {
 }
 
 /// List the listening (and, when there are none, TIME_WAIT) sockets on `port`.
-pub fn sockets(port: u16, proc_root: &Path) -> anyhow::Result<(Vec<Socket>, SocketSource, Option<String>)> {
+pub fn sockets(
+    port: u16,
+    proc_root: &Path,
+) -> anyhow::Result<(Vec<Socket>, SocketSource, Option<String>)> {
     #[cfg(target_os = "linux")]
     {
         match netlink::sockets(port) {
@@ -101,7 +104,11 @@ pub fn sockets(port: u16, proc_root: &Path) -> anyhow::Result<(Vec<Socket>, Sock
             }
             Err(err) => {
                 let socks = procnet::read(proc_root, port)?;
-                Ok((socks, SocketSource::Procfs, Some(format!("netlink sock_diag failed: {err}"))))
+                Ok((
+                    socks,
+                    SocketSource::Procfs,
+                    Some(format!("netlink sock_diag failed: {err}")),
+                ))
             }
         }
     }

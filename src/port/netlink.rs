@@ -3,7 +3,9 @@
 //! sockets or 20,000 (reading /proc/net/tcp walks every hash bucket).
 use super::{Family, Socket, TcpState};
 use anyhow::{Context, bail};
-use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload};
+use netlink_packet_core::{
+    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+};
 use netlink_packet_sock_diag::{
     SockDiagMessage,
     constants::{AF_INET, AF_INET6, IPPROTO_TCP},
@@ -13,9 +15,11 @@ use netlink_sys::{Socket as NlSocket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
 
 /// Every LISTEN socket bound to `port`, IPv4 and IPv6.
 pub fn sockets(port: u16) -> anyhow::Result<Vec<Socket>> {
-    let mut sock = NlSocket::new(NETLINK_SOCK_DIAG).context("cannot open a NETLINK_SOCK_DIAG socket")?;
+    let mut sock =
+        NlSocket::new(NETLINK_SOCK_DIAG).context("cannot open a NETLINK_SOCK_DIAG socket")?;
     sock.bind_auto().context("cannot bind the netlink socket")?;
-    sock.connect(&SocketAddr::new(0, 0)).context("cannot connect the netlink socket")?;
+    sock.connect(&SocketAddr::new(0, 0))
+        .context("cannot connect the netlink socket")?;
     let mut out = Vec::new();
     for family in [AF_INET, AF_INET6] {
         dump(&sock, family, port, &mut out)?;
@@ -26,7 +30,11 @@ pub fn sockets(port: u16) -> anyhow::Result<Vec<Socket>> {
 fn dump(sock: &NlSocket, family: u8, port: u16, out: &mut Vec<Socket>) -> anyhow::Result<()> {
     let mut header = NetlinkHeader::default();
     header.flags = NLM_F_REQUEST | NLM_F_DUMP;
-    let socket_id = if family == AF_INET { SocketId::new_v4() } else { SocketId::new_v6() };
+    let socket_id = if family == AF_INET {
+        SocketId::new_v4()
+    } else {
+        SocketId::new_v6()
+    };
     let mut packet = NetlinkMessage::new(
         header,
         SockDiagMessage::InetRequest(InetRequest {
@@ -41,11 +49,14 @@ fn dump(sock: &NlSocket, family: u8, port: u16, out: &mut Vec<Socket>) -> anyhow
     packet.finalize();
     let mut buf = vec![0; packet.buffer_len()];
     packet.serialize(&mut buf);
-    sock.send(&buf, 0).context("cannot send the sock_diag request")?;
+    sock.send(&buf, 0)
+        .context("cannot send the sock_diag request")?;
 
     let mut recv_buf = vec![0u8; 64 * 1024];
     loop {
-        let size = sock.recv(&mut &mut recv_buf[..], 0).context("cannot read the sock_diag reply")?;
+        let size = sock
+            .recv(&mut &mut recv_buf[..], 0)
+            .context("cannot read the sock_diag reply")?;
         let mut offset = 0;
         while offset < size {
             let msg = <NetlinkMessage<SockDiagMessage>>::deserialize(&recv_buf[offset..size])
@@ -56,7 +67,11 @@ fn dump(sock: &NlSocket, family: u8, port: u16, out: &mut Vec<Socket>) -> anyhow
                     let h = &resp.header;
                     if h.socket_id.source_port == port {
                         out.push(Socket {
-                            family: if h.family == AF_INET { Family::Ipv4 } else { Family::Ipv6 },
+                            family: if h.family == AF_INET {
+                                Family::Ipv4
+                            } else {
+                                Family::Ipv6
+                            },
                             address: h.socket_id.source_address,
                             port,
                             state: TcpState::Listen,

@@ -33,7 +33,9 @@ pub fn find(proc_root: &Path, inodes: &[u64]) -> Found {
         Err(_) => return Found::default(),
     };
     // The walk is I/O-free but syscall-bound: split it over the cores.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
     let chunk = pids.len().div_ceil(threads).max(64);
     let parts: Vec<Found> = std::thread::scope(|s| {
         let handles: Vec<_> = pids
@@ -68,14 +70,22 @@ fn scan_pids(proc_root: &Path, pids: &[i32], wanted: &HashSet<u64>) -> Found {
                 if is_zombie(&buf) {
                     let inodes = scan_tasks(&buf, wanted);
                     if !inodes.is_empty() {
-                        found.holdings.push(Holding { pid, inodes, via_task: true });
+                        found.holdings.push(Holding {
+                            pid,
+                            inodes,
+                            via_task: true,
+                        });
                     }
                 }
                 buf.push("fd");
             }
             FdScan::Entries(_, inodes) => {
                 if !inodes.is_empty() {
-                    found.holdings.push(Holding { pid, inodes, via_task: false });
+                    found.holdings.push(Holding {
+                        pid,
+                        inodes,
+                        via_task: false,
+                    });
                 }
             }
         }
@@ -103,10 +113,10 @@ fn scan_fd_dir(dir: &Path, wanted: &HashSet<u64>) -> FdScan {
     let mut hits = BTreeMap::new();
     for entry in entries.flatten() {
         count += 1;
-        if let Ok(target) = std::fs::read_link(entry.path()) {
-            if let Some(inode) = socket_inode(target.as_os_str()).filter(|i| wanted.contains(i)) {
-                hits.insert(inode, ());
-            }
+        if let Ok(target) = std::fs::read_link(entry.path())
+            && let Some(inode) = socket_inode(target.as_os_str()).filter(|i| wanted.contains(i))
+        {
+            hits.insert(inode, ());
         }
     }
     FdScan::Entries(count, hits.into_keys().collect())
@@ -138,10 +148,10 @@ fn scan_tasks(pid_dir: &Path, wanted: &HashSet<u64>) -> Vec<u64> {
 pub fn holds(proc_root: &Path, pid: i32, inodes: &[u64]) -> bool {
     let wanted: HashSet<u64> = inodes.iter().copied().collect();
     let dir = proc_root.join(pid.to_string());
-    if let FdScan::Entries(_, found) = scan_fd_dir(&dir.join("fd"), &wanted) {
-        if !found.is_empty() {
-            return true;
-        }
+    if let FdScan::Entries(_, found) = scan_fd_dir(&dir.join("fd"), &wanted)
+        && !found.is_empty()
+    {
+        return true;
     }
     !scan_tasks(&dir, &wanted).is_empty()
 }
@@ -157,7 +167,11 @@ mod tests {
         for &(pid, state, fds, task_fds) in procs {
             let dir = root.path().join(pid.to_string());
             std::fs::create_dir_all(dir.join("fd")).unwrap();
-            std::fs::write(dir.join("stat"), format!("{pid} (x) {state} 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0")).unwrap();
+            std::fs::write(
+                dir.join("stat"),
+                format!("{pid} (x) {state} 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0"),
+            )
+            .unwrap();
             for (i, t) in fds.iter().enumerate() {
                 symlink(t, dir.join("fd").join(i.to_string())).unwrap();
             }
@@ -181,8 +195,19 @@ mod tests {
             (14, 'S', &[], &["socket:[502]"]), // empty fd dir but not a zombie: ignored
         ]);
         let found = find(root.path(), &[500, 501, 502]);
-        let got: Vec<_> = found.holdings.iter().map(|h| (h.pid, h.inodes.clone(), h.via_task)).collect();
-        assert_eq!(got, vec![(10, vec![500, 501], false), (11, vec![500], false), (13, vec![502], true)]);
+        let got: Vec<_> = found
+            .holdings
+            .iter()
+            .map(|h| (h.pid, h.inodes.clone(), h.via_task))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (10, vec![500, 501], false),
+                (11, vec![500], false),
+                (13, vec![502], true)
+            ]
+        );
         assert!(holds(root.path(), 13, &[502]));
         assert!(!holds(root.path(), 12, &[500]));
     }
@@ -196,7 +221,13 @@ mod tests {
     #[test]
     fn socket_links() {
         assert_eq!(socket_inode(OsStr::new("socket:[42]")), Some(42));
-        for bad in ["socket:[]", "socket:[x]", "pipe:[42]", "socket:42", "/dev/null"] {
+        for bad in [
+            "socket:[]",
+            "socket:[x]",
+            "pipe:[42]",
+            "socket:42",
+            "/dev/null",
+        ] {
             assert_eq!(socket_inode(OsStr::new(bad)), None);
         }
     }

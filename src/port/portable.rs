@@ -11,10 +11,15 @@ pub fn scan(port: u16) -> anyhow::Result<Scan> {
     let af = AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6;
     let infos = std::panic::catch_unwind(|| get_sockets_info(af, ProtocolFlags::TCP))
         .map_err(|_| anyhow::anyhow!("netstat2 could not read the socket tables"))??;
-    let mut scan = Scan { source: Some(SocketSource::Netstat2), ..Scan::default() };
+    let mut scan = Scan {
+        source: Some(SocketSource::Netstat2),
+        ..Scan::default()
+    };
     let mut by_pid: BTreeMap<i32, Vec<u64>> = BTreeMap::new();
     for (i, info) in infos.iter().enumerate() {
-        let ProtocolSocketInfo::Tcp(tcp) = &info.protocol_socket_info else { continue };
+        let ProtocolSocketInfo::Tcp(tcp) = &info.protocol_socket_info else {
+            continue;
+        };
         if tcp.local_port != port || tcp.state != netstat2::TcpState::Listen {
             continue;
         }
@@ -25,7 +30,11 @@ pub fn scan(port: u16) -> anyhow::Result<Scan> {
         let (inode, uid) = (i as u64 + 1, u32::MAX);
         let _ = i;
         scan.listeners.push(Socket {
-            family: if tcp.local_addr.is_ipv4() { Family::Ipv4 } else { Family::Ipv6 },
+            family: if tcp.local_addr.is_ipv4() {
+                Family::Ipv4
+            } else {
+                Family::Ipv6
+            },
             address: tcp.local_addr,
             port,
             state: TcpState::Listen,
@@ -39,7 +48,11 @@ pub fn scan(port: u16) -> anyhow::Result<Scan> {
     }
     scan.holdings = by_pid
         .into_iter()
-        .map(|(pid, inodes)| Holding { pid, inodes, via_task: false })
+        .map(|(pid, inodes)| Holding {
+            pid,
+            inodes,
+            via_task: false,
+        })
         .collect();
     Ok(scan)
 }

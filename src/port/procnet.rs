@@ -16,9 +16,17 @@ pub fn read(proc_root: &Path, port: u16) -> anyhow::Result<Vec<Socket>> {
     for (file, family) in [("net/tcp", Family::Ipv4), ("net/tcp6", Family::Ipv6)] {
         let path = proc_root.join(file);
         match std::fs::read_to_string(&path) {
-            Ok(text) => out.extend(parse(&text, family, hz).into_iter().filter(|s| s.port == port)),
+            Ok(text) => out.extend(
+                parse(&text, family, hz)
+                    .into_iter()
+                    .filter(|s| s.port == port),
+            ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display()))),
+            Err(e) => {
+                return Err(
+                    anyhow::Error::new(e).context(format!("cannot read {}", path.display()))
+                );
+            }
         }
     }
     Ok(out)
@@ -33,7 +41,10 @@ pub fn clock_ticks_per_second() -> u64 {
 /// Parse one table; lines that are not LISTEN or TIME_WAIT, or are malformed,
 /// are skipped (the kernel's format is fixed, but never trust it to panic).
 pub fn parse(text: &str, family: Family, hz: u64) -> Vec<Socket> {
-    text.lines().skip(1).filter_map(|line| parse_line(line, family, hz)).collect()
+    text.lines()
+        .skip(1)
+        .filter_map(|line| parse_line(line, family, hz))
+        .collect()
 }
 
 fn parse_line(line: &str, family: Family, hz: u64) -> Option<Socket> {
@@ -54,8 +65,17 @@ fn parse_line(line: &str, family: Family, hz: u64) -> Option<Socket> {
     let when = u64::from_str_radix(when, 16).ok()?;
     let uid = fields[7].parse().ok()?;
     let inode = fields[9].parse().ok()?;
-    let expires = (state == TcpState::TimeWait).then(|| Duration::from_millis(when.saturating_mul(1000) / hz.max(1)));
-    Some(Socket { family, address, port, state, uid, inode, expires })
+    let expires = (state == TcpState::TimeWait)
+        .then(|| Duration::from_millis(when.saturating_mul(1000) / hz.max(1)));
+    Some(Socket {
+        family,
+        address,
+        port,
+        state,
+        uid,
+        inode,
+        expires,
+    })
 }
 
 /// The kernel prints addresses as 32-bit words in host byte order.
@@ -64,7 +84,11 @@ fn parse_addr(hex: &str, family: Family) -> Option<IpAddr> {
         (Family::Ipv4, 8) | (Family::Ipv6, 32) => hex
             .as_bytes()
             .chunks(8)
-            .map(|c| std::str::from_utf8(c).ok().and_then(|s| u32::from_str_radix(s, 16).ok()))
+            .map(|c| {
+                std::str::from_utf8(c)
+                    .ok()
+                    .and_then(|s| u32::from_str_radix(s, 16).ok())
+            })
             .collect::<Option<_>>()?,
         _ => return None,
     };
@@ -99,7 +123,10 @@ garbage line
         let socks = parse(TCP, Family::Ipv4, 100);
         assert_eq!(socks.len(), 3, "{socks:?}");
         assert_eq!(socks[0].address, "127.0.0.1".parse::<IpAddr>().unwrap());
-        assert_eq!((socks[0].port, socks[0].uid, socks[0].inode), (1410, 1000, 123456));
+        assert_eq!(
+            (socks[0].port, socks[0].uid, socks[0].inode),
+            (1410, 1000, 123456)
+        );
         assert_eq!(socks[0].state, TcpState::Listen);
         assert_eq!(socks[1].state, TcpState::TimeWait);
         assert_eq!(socks[1].expires, Some(Duration::from_secs(30)));

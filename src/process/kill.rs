@@ -20,7 +20,11 @@ pub struct Target {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
     /// It exited after `signal` (`escalated`: SIGKILL had to follow).
-    Exited { signal: &'static str, escalated: bool, waited_ms: u64 },
+    Exited {
+        signal: &'static str,
+        escalated: bool,
+        waited_ms: u64,
+    },
     /// It exited or let go of the socket before we signalled: nothing sent.
     AlreadyGone,
     /// The pid now belongs to another process: nothing sent.
@@ -50,7 +54,12 @@ struct Pending {
 
 /// Send `first` to every target, wait up to `timeout` for all of them, send
 /// SIGKILL to the survivors, wait again. One outcome per target, in order.
-pub fn terminate_all(proc_root: &Path, targets: &[Target], first: (i32, &'static str), timeout: Duration) -> Vec<Outcome> {
+pub fn terminate_all(
+    proc_root: &Path,
+    targets: &[Target],
+    first: (i32, &'static str),
+    timeout: Duration,
+) -> Vec<Outcome> {
     let started = Instant::now();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; targets.len()];
     let mut pending = Vec::new();
@@ -58,7 +67,13 @@ pub fn terminate_all(proc_root: &Path, targets: &[Target], first: (i32, &'static
         match open_verified(proc_root, target) {
             Err(outcome) => outcomes[index] = Some(outcome),
             Ok(handle) => match send(proc_root, target, &handle, first.0) {
-                Ok(()) => pending.push(Pending { index, target: target.clone(), handle, signal: first.1, escalated: false }),
+                Ok(()) => pending.push(Pending {
+                    index,
+                    target: target.clone(),
+                    handle,
+                    signal: first.1,
+                    escalated: false,
+                }),
                 Err(outcome) => outcomes[index] = Some(outcome),
             },
         }
@@ -80,9 +95,14 @@ pub fn terminate_all(proc_root: &Path, targets: &[Target], first: (i32, &'static
     }
     let left = wait(proc_root, pending, KILL_GRACE, &mut outcomes, started);
     for p in left {
-        outcomes[p.index] = Some(Outcome::Survived { waited_ms: ms(started.elapsed()) });
+        outcomes[p.index] = Some(Outcome::Survived {
+            waited_ms: ms(started.elapsed()),
+        });
     }
-    outcomes.into_iter().map(|o| o.unwrap_or(Outcome::AlreadyGone)).collect()
+    outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Outcome::AlreadyGone))
+        .collect()
 }
 
 fn ms(d: Duration) -> u64 {
@@ -100,7 +120,9 @@ fn open_verified(proc_root: &Path, t: &Target) -> Result<Handle, Outcome> {
         return match err.raw_os_error() {
             Some(libc::ESRCH) => Err(Outcome::AlreadyGone),
             Some(libc::ENOSYS) => Ok(Handle::Pid),
-            _ => Err(Outcome::Failed { error: format!("pidfd_open({}): {err}", t.pid) }),
+            _ => Err(Outcome::Failed {
+                error: format!("pidfd_open({}): {err}", t.pid),
+            }),
         };
     }
     // SAFETY: the syscall returned a fresh fd that nothing else owns.
@@ -113,7 +135,9 @@ fn verify(proc_root: &Path, t: &Target) -> Result<(), Outcome> {
     match super::start_ticks(proc_root, t.pid) {
         None => Err(Outcome::AlreadyGone),
         Some(ticks) if ticks != t.start_ticks => Err(Outcome::IdentityChanged),
-        Some(_) if !crate::port::owners::holds(proc_root, t.pid, &t.inodes) => Err(Outcome::AlreadyGone),
+        Some(_) if !crate::port::owners::holds(proc_root, t.pid, &t.inodes) => {
+            Err(Outcome::AlreadyGone)
+        }
         Some(_) => Ok(()),
     }
 }
@@ -122,7 +146,13 @@ fn send(proc_root: &Path, t: &Target, handle: &Handle, signal: i32) -> Result<()
     let rc = match handle {
         // SAFETY: a valid pidfd, a signal number, no siginfo, no flags.
         Handle::Pidfd(fd) => unsafe {
-            libc::syscall(libc::SYS_pidfd_send_signal, fd.as_raw_fd(), signal, std::ptr::null::<libc::siginfo_t>(), 0)
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                fd.as_raw_fd(),
+                signal,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
         },
         Handle::Pid => {
             // Without a pidfd, the identity check must come right before kill.
@@ -139,21 +169,30 @@ fn send(proc_root: &Path, t: &Target, handle: &Handle, signal: i32) -> Result<()
     let err = std::io::Error::last_os_error();
     Err(match err.raw_os_error() {
         Some(libc::ESRCH) => Outcome::AlreadyGone,
-        Some(libc::EPERM) => Outcome::Failed { error: "permission denied; run gauth with sudo".into() },
-        _ => Outcome::Failed { error: err.to_string() },
+        Some(libc::EPERM) => Outcome::Failed {
+            error: "permission denied; run gauth with sudo".into(),
+        },
+        _ => Outcome::Failed {
+            error: err.to_string(),
+        },
     })
 }
 
 fn exited(proc_root: &Path, p: &Pending) -> bool {
     match &p.handle {
         Handle::Pidfd(fd) => {
-            let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            let mut pfd = libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
             // SAFETY: one valid pollfd, zero timeout.
             unsafe { libc::poll(&mut pfd, 1, 0) == 1 }
         }
         Handle::Pid => {
             let dir = proc_root.join(p.target.pid.to_string());
-            let gone_or_reused = super::start_ticks(proc_root, p.target.pid) != Some(p.target.start_ticks);
+            let gone_or_reused =
+                super::start_ticks(proc_root, p.target.pid) != Some(p.target.start_ticks);
             let zombie_alone = std::fs::read_to_string(dir.join("stat"))
                 .ok()
                 .and_then(|s| super::parse_stat(&s))
@@ -166,12 +205,22 @@ fn exited(proc_root: &Path, p: &Pending) -> bool {
 
 /// Wait until every pending process has exited or `limit` has passed; return
 /// those still alive.
-fn wait(proc_root: &Path, mut pending: Vec<Pending>, limit: Duration, outcomes: &mut [Option<Outcome>], started: Instant) -> Vec<Pending> {
+fn wait(
+    proc_root: &Path,
+    mut pending: Vec<Pending>,
+    limit: Duration,
+    outcomes: &mut [Option<Outcome>],
+    started: Instant,
+) -> Vec<Pending> {
     let deadline = Instant::now() + limit;
     loop {
         pending.retain(|p| {
             if exited(proc_root, p) {
-                outcomes[p.index] = Some(Outcome::Exited { signal: p.signal, escalated: p.escalated, waited_ms: ms(started.elapsed()) });
+                outcomes[p.index] = Some(Outcome::Exited {
+                    signal: p.signal,
+                    escalated: p.escalated,
+                    waited_ms: ms(started.elapsed()),
+                });
                 false
             } else {
                 true
@@ -186,12 +235,22 @@ fn wait(proc_root: &Path, mut pending: Vec<Pending>, limit: Duration, outcomes: 
         let mut fds: Vec<libc::pollfd> = pending
             .iter()
             .filter_map(|p| match &p.handle {
-                Handle::Pidfd(fd) => Some(libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 }),
+                Handle::Pidfd(fd) => Some(libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                }),
                 Handle::Pid => None,
             })
             .collect();
         let slice = (deadline - now).min(Duration::from_millis(20));
         // SAFETY: `fds` is a valid array of `fds.len()` pollfds.
-        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, slice.as_millis() as i32) };
+        unsafe {
+            libc::poll(
+                fds.as_mut_ptr(),
+                fds.len() as libc::nfds_t,
+                slice.as_millis() as i32,
+            )
+        };
     }
 }

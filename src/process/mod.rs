@@ -31,7 +31,12 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     let state = rest.first()?.chars().next()?;
     let ppid = rest.get(1)?.parse().ok()?;
     let start_ticks = rest.get(19)?.parse().ok()?;
-    Some(Stat { comm, state, ppid, start_ticks })
+    Some(Stat {
+        comm,
+        state,
+        ppid,
+        start_ticks,
+    })
 }
 
 /// The real uid from `/proc/PID/status`.
@@ -46,7 +51,11 @@ pub fn parse_status_uid(text: &str) -> Option<u32> {
 
 /// `btime` from `/proc/stat`: boot time in seconds since the epoch.
 pub fn parse_btime(text: &str) -> Option<u64> {
-    text.lines().find_map(|l| l.strip_prefix("btime "))?.trim().parse().ok()
+    text.lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The systemd unit a process runs in, from `/proc/PID/cgroup`, when it is a
@@ -56,7 +65,10 @@ pub fn parse_cgroup_service(text: &str) -> Option<String> {
         let path = l.splitn(3, ':').nth(2)?;
         let mut parts = path.split('/');
         parts.find(|p| *p == "system.slice")?;
-        parts.next().filter(|u| u.ends_with(".service")).map(str::to_owned)
+        parts
+            .next()
+            .filter(|u| u.ends_with(".service"))
+            .map(str::to_owned)
     })
 }
 
@@ -68,7 +80,9 @@ const TRACE_LIBS: &[(&str, &str)] = &[("httpuv", "httpuv")];
 pub fn parse_maps_traces(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     for line in text.lines() {
-        let Some(path) = line.split_whitespace().nth(5) else { continue };
+        let Some(path) = line.split_whitespace().nth(5) else {
+            continue;
+        };
         let file = path.rsplit('/').next().unwrap_or(path);
         for (needle, name) in TRACE_LIBS {
             if file.contains(needle) && !found.iter().any(|f| f == name) {
@@ -120,7 +134,16 @@ impl ProcessInfo {
     }
 }
 
-const INIT_LIKE: &[&str] = &["systemd", "init", "tini", "dumb-init", "docker-init", "catatonit", "s6-svscan", "runit"];
+const INIT_LIKE: &[&str] = &[
+    "systemd",
+    "init",
+    "tini",
+    "dumb-init",
+    "docker-init",
+    "catatonit",
+    "s6-svscan",
+    "runit",
+];
 
 /// Describe `pid`; `None` when it has exited.
 pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo> {
@@ -131,10 +154,10 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
     // A zombie leader (pthread_exit) shows no command line or executable;
     // its surviving threads still do.
     let mut sources = vec![dir.clone()];
-    if stat.state == 'Z' {
-        if let Ok(tasks) = std::fs::read_dir(dir.join("task")) {
-            sources.extend(tasks.flatten().map(|t| t.path()));
-        }
+    if stat.state == 'Z'
+        && let Ok(tasks) = std::fs::read_dir(dir.join("task"))
+    {
+        sources.extend(tasks.flatten().map(|t| t.path()));
     }
     let cmdline: Vec<String> = sources
         .iter()
@@ -155,7 +178,10 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
         .ok()
         .and_then(|s| parse_stat(&s));
     let parent_name = parent.as_ref().map(|p| p.comm.clone());
-    let parent_gone = stat.ppid <= 1 || parent_name.as_deref().is_some_and(|n| INIT_LIKE.contains(&n));
+    let parent_gone = stat.ppid <= 1
+        || parent_name
+            .as_deref()
+            .is_some_and(|n| INIT_LIKE.contains(&n));
     let hz = crate::port::procnet::clock_ticks_per_second();
     let started_at = std::fs::read_to_string(proc_root.join("stat"))
         .ok()
@@ -204,7 +230,11 @@ pub fn user_name(uid: u32) -> Option<String> {
         if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
             return None;
         }
-        Some(std::ffi::CStr::from_ptr(pwd.pw_name).to_string_lossy().into_owned())
+        Some(
+            std::ffi::CStr::from_ptr(pwd.pw_name)
+                .to_string_lossy()
+                .into_owned(),
+        )
     }
 }
 
@@ -235,7 +265,11 @@ pub fn privileged(proc_root: &Path) -> bool {
     std::fs::read_to_string(proc_root.join("self/status"))
         .ok()
         .and_then(|s| {
-            let hex = s.lines().find_map(|l| l.strip_prefix("CapEff:"))?.trim().to_owned();
+            let hex = s
+                .lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))?
+                .trim()
+                .to_owned();
             u64::from_str_radix(&hex, 16).ok()
         })
         .is_some_and(|caps| caps & (1 << CAP_KILL) != 0)
@@ -263,16 +297,101 @@ mod tests {
 
     #[test]
     fn status_cgroup_btime_maps() {
-        assert_eq!(parse_status_uid("Name:\tR\nUid:\t1000\t1000\t1000\t1000\n"), Some(1000));
-        assert_eq!(parse_btime("cpu 1 2\nbtime 1700000000\n"), Some(1_700_000_000));
+        assert_eq!(
+            parse_status_uid("Name:\tR\nUid:\t1000\t1000\t1000\t1000\n"),
+            Some(1000)
+        );
+        assert_eq!(
+            parse_btime("cpu 1 2\nbtime 1700000000\n"),
+            Some(1_700_000_000)
+        );
         assert_eq!(
             parse_cgroup_service("0::/system.slice/sshd.service\n"),
             Some("sshd.service".into())
         );
-        assert_eq!(parse_cgroup_service("0::/user.slice/user-1000.slice/session-2.scope\n"), None);
+        assert_eq!(
+            parse_cgroup_service("0::/user.slice/user-1000.slice/session-2.scope\n"),
+            None
+        );
         let maps = "7f00-7f01 r-xp 0 08:01 1 /usr/lib/R/site-library/httpuv/libs/httpuv.so\n\
                     7f02-7f03 r-xp 0 08:01 2 /usr/lib/x86_64-linux-gnu/libuv.so.1\n7f04-7f05 rw-p 0 0 0\n";
         assert_eq!(parse_maps_traces(maps), vec!["httpuv"]);
+    }
+
+    /// A fake /proc with an orphaned R (httpuv loaded) and a system service.
+    fn fake_proc() -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        let write = |rel: &str, text: &str| {
+            let path = root.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("stat", "cpu 1 2 3\nbtime 1700000000\n");
+        write(
+            "1/stat",
+            "1 (systemd) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0",
+        );
+        let hz = crate::port::procnet::clock_ticks_per_second();
+        write(
+            "500/stat",
+            &format!(
+                "500 (R) S 1 500 500 0 -1 0 0 0 0 0 0 0 0 0 20 0 2 0 {} 0 0",
+                3600 * hz
+            ),
+        );
+        write("500/status", "Name:\tR\nUid:\t1000\t1000\t1000\t1000\n");
+        write(
+            "500/cmdline",
+            "/usr/lib/R/bin/exec/R\0--no-echo\0--file=x.R\0",
+        );
+        write(
+            "500/maps",
+            "7f-80 r-xp 0 08:01 1 /usr/lib/R/site-library/httpuv/libs/httpuv.so\n",
+        );
+        write(
+            "500/cgroup",
+            "0::/user.slice/user-1000.slice/session-3.scope\n",
+        );
+        write(
+            "600/stat",
+            "600 (nginx) S 1 600 600 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 50 0 0",
+        );
+        write("600/status", "Uid:\t1000\t1000\t1000\t1000\n");
+        write("600/cgroup", "0::/system.slice/nginx.service\n");
+        root
+    }
+
+    #[test]
+    fn describe_and_judge_from_a_fake_proc_tree() {
+        use super::verdict::{Caller, Class, judge};
+        let root = fake_proc();
+        let r = describe(root.path(), 500, 1_700_000_000 + 3600 + 90).unwrap();
+        assert_eq!((r.name.as_str(), r.ppid, r.uid), ("R", 1, Some(1000)));
+        assert_eq!(
+            r.cmdline,
+            vec!["/usr/lib/R/bin/exec/R", "--no-echo", "--file=x.R"]
+        );
+        assert_eq!(r.parent_name.as_deref(), Some("systemd"));
+        assert!(r.parent_gone);
+        assert_eq!(r.started_at, Some(1_700_000_000 + 3600));
+        assert_eq!(r.age_seconds, Some(90));
+        assert_eq!(r.loaded, vec!["httpuv"]);
+        assert_eq!(r.exe, None, "unreadable exe link is normal");
+        let caller = Caller {
+            uid: 1000,
+            privileged: false,
+            self_and_ancestors: vec![900],
+            port: 1410,
+        };
+        assert_eq!(judge(&r, &caller).class, Class::Expendable);
+        let svc = describe(root.path(), 600, 1_700_000_000).unwrap();
+        assert_eq!(svc.service.as_deref(), Some("nginx.service"));
+        assert_eq!(judge(&svc, &caller).class, Class::NotExpendable);
+        assert!(
+            describe(root.path(), 700, 0).is_none(),
+            "a vanished process is None, not a panic"
+        );
+        assert_eq!(start_ticks(root.path(), 600), Some(50));
     }
 
     proptest::proptest! {

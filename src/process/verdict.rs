@@ -36,14 +36,28 @@ pub struct Caller {
 
 /// Marks on a command line of an OAuth or throw-away HTTP listener.
 const CMDLINE_TRACES: &[&str] = &[
-    "httpuv", "startServer", "http.server", "SimpleHTTPServer", "oauth", "gargle", "httr",
-    "InstalledAppFlow", "run_local_server", "google_auth",
+    "httpuv",
+    "startServer",
+    "http.server",
+    "SimpleHTTPServer",
+    "oauth",
+    "gargle",
+    "httr",
+    "InstalledAppFlow",
+    "run_local_server",
+    "google_auth",
 ];
 
 fn helper_kind(p: &ProcessInfo) -> Option<&'static str> {
-    let exe_file = p.exe.as_deref().map(|e| e.rsplit('/').next().unwrap_or(e)).unwrap_or("");
+    let exe_file = p
+        .exe
+        .as_deref()
+        .map(|e| e.rsplit('/').next().unwrap_or(e))
+        .unwrap_or("");
     let exe = p.exe.as_deref().unwrap_or("");
-    if matches!(p.name.as_str(), "R" | "Rscript" | "rsession" | "Rterm") || exe.ends_with("/bin/exec/R") {
+    if matches!(p.name.as_str(), "R" | "Rscript" | "rsession" | "Rterm")
+        || exe.ends_with("/bin/exec/R")
+    {
         Some("R")
     } else if p.name.starts_with("python") || exe_file.starts_with("python") {
         Some("Python")
@@ -66,25 +80,42 @@ fn traces(p: &ProcessInfo) -> Vec<String> {
 
 pub fn judge(p: &ProcessInfo, caller: &Caller) -> Verdict {
     let mut reasons = Vec::new();
-    let user = p.user.clone().or_else(|| p.uid.map(|u| format!("uid {u}"))).unwrap_or_else(|| "an unknown user".into());
+    let user = p
+        .user
+        .clone()
+        .or_else(|| p.uid.map(|u| format!("uid {u}")))
+        .unwrap_or_else(|| "an unknown user".into());
     let mine = p.uid == Some(caller.uid);
     let protected = |summary: String, mut reasons: Vec<String>| {
         reasons.insert(0, summary.clone());
-        Verdict { class: Class::Protected, summary: format!("not expendable: {summary}"), reasons }
+        Verdict {
+            class: Class::Protected,
+            summary: format!("not expendable: {summary}"),
+            reasons,
+        }
     };
 
     if p.pid == 1 {
-        return protected("it is PID 1, the init process; killing it stops the whole system or container".into(), reasons);
+        return protected(
+            "it is PID 1, the init process; killing it stops the whole system or container".into(),
+            reasons,
+        );
     }
     if caller.self_and_ancestors.first() == Some(&p.pid) {
         return protected("it is gauth itself".into(), reasons);
     }
     if caller.self_and_ancestors.contains(&p.pid) {
-        return protected(format!("it is gauth's own ancestor; killing it would end this session"), reasons);
+        return protected(
+            "it is gauth's own ancestor; killing it would end this session".to_owned(),
+            reasons,
+        );
     }
     if !mine && !caller.privileged {
         return protected(
-            format!("another user's process ({user}); run `sudo gauth free-port {}` if it must go", caller.port),
+            format!(
+                "another user's process ({user}); run `sudo gauth free-port {}` if it must go",
+                caller.port
+            ),
             reasons,
         );
     }
@@ -97,12 +128,18 @@ pub fn judge(p: &ProcessInfo, caller: &Caller) -> Verdict {
     if p.parent_gone {
         reasons.push(format!("orphaned: its parent is gone (now pid {})", p.ppid));
     } else if let Some(parent) = &p.parent_name {
-        reasons.push(format!("its parent ({parent}, pid {}) is still running", p.ppid));
+        reasons.push(format!(
+            "its parent ({parent}, pid {}) is still running",
+            p.ppid
+        ));
     }
     let kind = helper_kind(p);
     let traces = traces(p);
     if !traces.is_empty() {
-        reasons.push(format!("signs of an auth/HTTP listener: {}", traces.join(", ")));
+        reasons.push(format!(
+            "signs of an auth/HTTP listener: {}",
+            traces.join(", ")
+        ));
     }
     if let Some(unit) = &p.service {
         reasons.push(format!("runs as the system service {unit}"));
@@ -129,13 +166,22 @@ pub fn judge(p: &ProcessInfo, caller: &Caller) -> Verdict {
                 format!("a leftover {kind} auth listener ({})", traces[0])
             };
             let orphan = if p.parent_gone { ", orphaned" } else { "" };
-            Verdict { class: Class::Expendable, summary: format!("looks expendable: {what} owned by you{orphan}"), reasons }
+            Verdict {
+                class: Class::Expendable,
+                summary: format!("looks expendable: {what} owned by you{orphan}"),
+                reasons,
+            }
         }
         Some(kind) => not(
-            format!("a {kind} process with no sign of an auth listener, still attached to its parent"),
+            format!(
+                "a {kind} process with no sign of an auth listener, still attached to its parent"
+            ),
             reasons,
         ),
-        None => not(format!("{} is not a known auth helper (R, Python)", p.name), reasons),
+        None => not(
+            format!("{} is not a known auth helper (R, Python)", p.name),
+            reasons,
+        ),
     }
 }
 
@@ -164,7 +210,12 @@ mod tests {
     }
 
     fn caller(privileged: bool) -> Caller {
-        Caller { uid: 1000, privileged, self_and_ancestors: vec![900, 800, 1], port: 1410 }
+        Caller {
+            uid: 1000,
+            privileged,
+            self_and_ancestors: vec![900, 800, 1],
+            port: 1410,
+        }
     }
 
     #[test]
@@ -173,7 +224,10 @@ mod tests {
         p.loaded = vec!["httpuv".into()];
         let v = judge(&p, &caller(false));
         assert_eq!(v.class, Class::Expendable);
-        assert_eq!(v.summary, "looks expendable: a leftover R auth listener (httpuv) owned by you, orphaned");
+        assert_eq!(
+            v.summary,
+            "looks expendable: a leftover R auth listener (httpuv) owned by you, orphaned"
+        );
     }
 
     #[test]
@@ -191,26 +245,45 @@ mod tests {
         let other = proc_("R", 0);
         let v = judge(&other, &caller(false));
         assert_eq!(v.class, Class::Protected);
-        assert!(v.summary.contains("sudo gauth free-port 1410"), "{}", v.summary);
+        assert!(
+            v.summary.contains("sudo gauth free-port 1410"),
+            "{}",
+            v.summary
+        );
     }
 
     #[test]
     fn not_expendable_cases() {
         let mut other = proc_("R", 0);
         other.loaded = vec!["httpuv".into()];
-        assert_eq!(judge(&other, &caller(true)).summary, "not expendable: another user's process (root)");
+        assert_eq!(
+            judge(&other, &caller(true)).summary,
+            "not expendable: another user's process (root)"
+        );
         let mut svc = proc_("nginx", 1000);
         svc.service = Some("nginx.service".into());
-        assert_eq!(judge(&svc, &caller(false)).summary, "not expendable: a system service (nginx.service)");
+        assert_eq!(
+            judge(&svc, &caller(false)).summary,
+            "not expendable: a system service (nginx.service)"
+        );
         let node = proc_("node", 1000);
         assert_eq!(judge(&node, &caller(false)).class, Class::NotExpendable);
         let mut py = proc_("python3", 1000);
         py.parent_gone = false;
         py.parent_name = Some("bash".into());
         assert_eq!(judge(&py, &caller(false)).class, Class::NotExpendable);
-        py.cmdline = vec!["python3".into(), "-m".into(), "http.server".into(), "1410".into()];
+        py.cmdline = vec![
+            "python3".into(),
+            "-m".into(),
+            "http.server".into(),
+            "1410".into(),
+        ];
         let v = judge(&py, &caller(false));
         assert_eq!(v.class, Class::Expendable);
-        assert!(v.reasons.iter().any(|r| r.contains("still running")), "{:?}", v.reasons);
+        assert!(
+            v.reasons.iter().any(|r| r.contains("still running")),
+            "{:?}",
+            v.reasons
+        );
     }
 }

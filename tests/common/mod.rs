@@ -32,21 +32,33 @@ pub fn listen(args: &[&str]) -> Listener {
 }
 
 pub fn listen_with(cmd: &mut Command) -> Listener {
-    let mut child = cmd.stdout(Stdio::piped()).stdin(Stdio::null()).spawn().expect("start listener helper");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start listener helper");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read READY");
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("read READY");
     let field = |k: &str| -> String {
         line.split_whitespace()
             .find_map(|w| w.strip_prefix(k))
             .unwrap_or_else(|| panic!("no {k} in helper output {line:?}"))
             .to_owned()
     };
-    Listener { port: field("port=").parse().unwrap(), pid: field("pid=").parse().unwrap(), child }
+    Listener {
+        port: field("port=").parse().unwrap(),
+        pid: field("pid=").parse().unwrap(),
+        child,
+    }
 }
 
 pub fn gauth() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gauth"));
-    c.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").stdin(Stdio::null());
+    c.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(Stdio::null());
     c
 }
 
@@ -56,18 +68,32 @@ pub fn run(args: &[&str]) -> Output {
 
 /// Run with --json and parse stdout.
 pub fn run_json(args: &[&str]) -> (i32, serde_json::Value, String) {
-    let out = gauth().arg("--json").args(args).output().expect("run gauth");
+    let out = gauth()
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("run gauth");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}\nstderr: {stderr}", String::from_utf8_lossy(&out.stdout)));
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bad JSON ({e}): {}\nstderr: {stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
     (out.status.code().unwrap_or(-1), v, stderr)
 }
 
 /// Alive = exists and is not a finished zombie. A zombie leader whose other
 /// threads still run (pthread_exit) is alive.
 pub fn alive(pid: i32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
-    let state = stat.rsplit(')').next().and_then(|r| r.split_whitespace().next()).unwrap_or("");
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let state = stat
+        .rsplit(')')
+        .next()
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or("");
     if state == "Z" {
         let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count());
         return tasks > 1;
@@ -87,11 +113,17 @@ pub fn wait_dead(pid: i32, limit: Duration) -> bool {
 }
 
 pub fn holder_pids(v: &serde_json::Value) -> Vec<i64> {
-    let mut p: Vec<i64> = v["holders"].as_array().unwrap().iter().map(|h| h["pid"].as_i64().unwrap()).collect();
+    let mut p: Vec<i64> = v["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["pid"].as_i64().unwrap())
+        .collect();
     p.sort();
     p
 }
 
 pub fn bind_ok(port: u16) -> bool {
-    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() && std::net::TcpListener::bind(("::1", port)).is_ok()
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+        && std::net::TcpListener::bind(("::1", port)).is_ok()
 }
