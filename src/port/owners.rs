@@ -6,9 +6,12 @@
 //! every process for every socket state, panic on an unreadable `/proc`, and
 //! miss sockets held only by a non-leader thread (`pthread_exit`).
 use super::Holding;
-use std::collections::{BTreeMap, HashSet};
+use rustix::fs::{AtFlags, CWD, Dir, Mode, OFlags, openat, readlinkat_raw, statat};
+use rustix::io::Errno;
+use std::collections::HashSet;
 use std::ffi::OsStr;
-use std::io::ErrorKind;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 #[derive(Debug, Default)]
@@ -26,24 +29,38 @@ pub fn socket_inode(link: &OsStr) -> Option<u64> {
 /// Find every process holding one of `inodes`, pids in ascending order.
 pub fn find(proc_root: &Path, inodes: &[u64]) -> Found {
     let wanted: HashSet<u64> = inodes.iter().copied().collect();
-    let pids: Vec<i32> = match std::fs::read_dir(proc_root) {
+    let Ok(proc_fd) = open_dir(CWD, proc_root) else {
+        return Found::default();
+    };
+    let me = std::process::id().to_string();
+    let pids: Vec<(i32, String)> = match std::fs::read_dir(proc_root) {
         Ok(dir) => dir
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .filter_map(|e| {
+                let name = e.ok()?.file_name().into_string().ok()?;
+                // Our own fds are never the holders we look for.
+                (name != me).then_some(())?;
+                Some((name.parse().ok()?, name))
+            })
             .collect(),
         Err(_) => return Found::default(),
     };
-    // The walk is I/O-free but syscall-bound: split it over the cores.
+    // The walk is syscall-bound: split it over the cores, but only when
+    // there is enough of it to pay for the threads.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
-    let chunk = pids.len().div_ceil(threads).max(64);
-    let parts: Vec<Found> = std::thread::scope(|s| {
-        let handles: Vec<_> = pids
-            .chunks(chunk)
-            .map(|pids| s.spawn(|| scan_pids(proc_root, pids, &wanted)))
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
-    });
+    let chunk = pids.len().div_ceil(threads).max(PIDS_PER_THREAD);
+    let parts: Vec<Found> = if pids.len() <= chunk {
+        vec![scan_pids(proc_fd.as_fd(), &pids, &wanted)]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = pids
+                .chunks(chunk)
+                .map(|pids| s.spawn(|| scan_pids(proc_fd.as_fd(), pids, &wanted)))
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        })
+    };
     let mut found = Found::default();
     for part in parts {
         found.unreadable += part.unreadable;
@@ -53,22 +70,31 @@ pub fn find(proc_root: &Path, inodes: &[u64]) -> Found {
     found
 }
 
-fn scan_pids(proc_root: &Path, pids: &[i32], wanted: &HashSet<u64>) -> Found {
+/// Below this many processes a second thread costs more than it saves.
+const PIDS_PER_THREAD: usize = 400;
+
+fn open_dir<P: rustix::path::Arg>(at: BorrowedFd<'_>, path: P) -> rustix::io::Result<OwnedFd> {
+    openat(
+        at,
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+fn scan_pids(proc_fd: BorrowedFd<'_>, pids: &[(i32, String)], wanted: &HashSet<u64>) -> Found {
     let mut found = Found::default();
-    let mut buf = proc_root.to_path_buf();
-    for &pid in pids {
-        buf.push(pid.to_string());
-        buf.push("fd");
-        match scan_fd_dir(&buf, wanted) {
+    for (pid, name) in pids {
+        let pid = *pid;
+        match scan_fd_dir(proc_fd, &format!("{name}/fd"), wanted) {
             FdScan::Unreadable => found.unreadable += 1,
             FdScan::Gone => {}
             FdScan::Entries(0, _) => {
                 // An empty fd table is normal for kernel threads, but it is
                 // also what a zombie leader whose other threads still run
                 // (pthread_exit) shows: its sockets are under task/*/fd.
-                buf.pop();
-                if is_zombie(&buf) {
-                    let inodes = scan_tasks(&buf, wanted);
+                if several_threads(proc_fd, name) && is_zombie(proc_fd, name) {
+                    let inodes = scan_tasks(proc_fd, name, wanted);
                     if !inodes.is_empty() {
                         found.holdings.push(Holding {
                             pid,
@@ -77,7 +103,6 @@ fn scan_pids(proc_root: &Path, pids: &[i32], wanted: &HashSet<u64>) -> Found {
                         });
                     }
                 }
-                buf.push("fd");
             }
             FdScan::Entries(_, inodes) => {
                 if !inodes.is_empty() {
@@ -89,8 +114,6 @@ fn scan_pids(proc_root: &Path, pids: &[i32], wanted: &HashSet<u64>) -> Found {
                 }
             }
         }
-        buf.pop();
-        buf.pop();
     }
     found
 }
@@ -102,40 +125,94 @@ enum FdScan {
     Entries(usize, Vec<u64>),
 }
 
-fn scan_fd_dir(dir: &Path, wanted: &HashSet<u64>) -> FdScan {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == ErrorKind::PermissionDenied => return FdScan::Unreadable,
+/// Read one fd directory with openat/getdents/readlinkat relative to the
+/// directory: no path walk through /proc for each of the (many) fds.
+fn scan_fd_dir(proc_fd: BorrowedFd<'_>, rel: &str, wanted: &HashSet<u64>) -> FdScan {
+    let fd = match open_dir(proc_fd, rel) {
+        Ok(fd) => fd,
+        Err(e) if e == Errno::ACCESS || e == Errno::PERM => return FdScan::Unreadable,
         // ENOENT: exited meanwhile. Anything else (EINVAL on odd mounts): skip.
         Err(_) => return FdScan::Gone,
     };
+    let Ok(mut dir) = Dir::new(fd) else {
+        return FdScan::Gone;
+    };
     let mut count = 0;
-    let mut hits = BTreeMap::new();
-    for entry in entries.flatten() {
+    let mut denied = 0;
+    let mut hits = Vec::new();
+    let mut link = [0u8; 64];
+    while let Some(Ok(entry)) = dir.read() {
+        let name = entry.file_name();
+        if name.to_bytes().first() == Some(&b'.') {
+            continue;
+        }
         count += 1;
-        if let Ok(target) = std::fs::read_link(entry.path())
-            && let Some(inode) = socket_inode(target.as_os_str()).filter(|i| wanted.contains(i))
-        {
-            hits.insert(inode, ());
+        let Ok(dirfd) = dir.fd() else { break };
+        match readlinkat_raw(dirfd, name, &mut link[..]) {
+            Ok(len) => {
+                let target = OsStr::from_bytes(&link[..len.min(link.len())]);
+                if let Some(inode) = socket_inode(target).filter(|i| wanted.contains(i)) {
+                    hits.push(inode);
+                }
+            }
+            Err(e) if e == Errno::ACCESS || e == Errno::PERM => {
+                denied += 1;
+                // Listing allowed but links refused (PID 1 in some
+                // sandboxes): the rest will be refused too.
+                break;
+            }
+            Err(_) => {}
         }
     }
-    FdScan::Entries(count, hits.into_keys().collect())
+    if denied > 0 && hits.is_empty() {
+        return FdScan::Unreadable;
+    }
+    hits.sort_unstable();
+    hits.dedup();
+    FdScan::Entries(count, hits)
 }
 
-fn is_zombie(pid_dir: &Path) -> bool {
-    std::fs::read_to_string(pid_dir.join("stat"))
-        .ok()
-        .and_then(|s| crate::process::parse_stat(&s))
+/// `/proc/PID/task` has 2 + threads links: one stat tells a multi-threaded
+/// process from the many single-threaded kernel threads.
+fn several_threads(proc_fd: BorrowedFd<'_>, pid: &str) -> bool {
+    statat(proc_fd, format!("{pid}/task"), AtFlags::empty()).is_ok_and(|st| st.st_nlink > 3)
+}
+
+fn is_zombie(proc_fd: BorrowedFd<'_>, pid: &str) -> bool {
+    let Ok(fd) = openat(
+        proc_fd,
+        format!("{pid}/stat"),
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return false;
+    };
+    let mut buf = [0u8; 512];
+    let Ok(n) = rustix::io::read(&fd, &mut buf[..]) else {
+        return false;
+    };
+    crate::process::parse_stat(&String::from_utf8_lossy(&buf[..n]))
         .is_some_and(|st| st.state == 'Z')
 }
 
-fn scan_tasks(pid_dir: &Path, wanted: &HashSet<u64>) -> Vec<u64> {
+fn scan_tasks(proc_fd: BorrowedFd<'_>, pid: &str, wanted: &HashSet<u64>) -> Vec<u64> {
     let mut inodes = Vec::new();
-    let Ok(tasks) = std::fs::read_dir(pid_dir.join("task")) else {
+    let Ok(fd) = open_dir(proc_fd, format!("{pid}/task")) else {
         return inodes;
     };
-    for task in tasks.flatten() {
-        if let FdScan::Entries(_, found) = scan_fd_dir(&task.path().join("fd"), wanted) {
+    let Ok(mut tasks) = Dir::new(fd) else {
+        return inodes;
+    };
+    while let Some(Ok(task)) = tasks.read() {
+        let Ok(tid) = task.file_name().to_str() else {
+            continue;
+        };
+        if tid.starts_with('.') {
+            continue;
+        }
+        if let FdScan::Entries(_, found) =
+            scan_fd_dir(proc_fd, &format!("{pid}/task/{tid}/fd"), wanted)
+        {
             inodes.extend(found);
         }
     }
@@ -147,13 +224,16 @@ fn scan_tasks(pid_dir: &Path, wanted: &HashSet<u64>) -> Vec<u64> {
 /// Does `pid` (still) hold any of `inodes`? Used right before signalling.
 pub fn holds(proc_root: &Path, pid: i32, inodes: &[u64]) -> bool {
     let wanted: HashSet<u64> = inodes.iter().copied().collect();
-    let dir = proc_root.join(pid.to_string());
-    if let FdScan::Entries(_, found) = scan_fd_dir(&dir.join("fd"), &wanted)
+    let Ok(proc_fd) = open_dir(CWD, proc_root) else {
+        return false;
+    };
+    let pid = pid.to_string();
+    if let FdScan::Entries(_, found) = scan_fd_dir(proc_fd.as_fd(), &format!("{pid}/fd"), &wanted)
         && !found.is_empty()
     {
         return true;
     }
-    !scan_tasks(&dir, &wanted).is_empty()
+    !scan_tasks(proc_fd.as_fd(), &pid, &wanted).is_empty()
 }
 
 #[cfg(test)]
@@ -175,6 +255,8 @@ mod tests {
             for (i, t) in fds.iter().enumerate() {
                 symlink(t, dir.join("fd").join(i.to_string())).unwrap();
             }
+            // The leader's task directory and one more thread.
+            std::fs::create_dir_all(dir.join("task").join(pid.to_string()).join("fd")).unwrap();
             let tfd = dir.join("task").join((pid + 1).to_string()).join("fd");
             std::fs::create_dir_all(&tfd).unwrap();
             for (i, t) in task_fds.iter().enumerate() {
