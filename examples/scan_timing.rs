@@ -5,7 +5,19 @@ fn main() {
         let f = gauth::port::owners::find(root, &[1]);
         println!("find {:?} unreadable {}", t.elapsed(), f.unreadable);
     }
-    let t = std::time::Instant::now();
-    let s = gauth::port::netlink::sockets(1);
-    println!("netlink {:?} {}", t.elapsed(), s.is_ok());
+    let me = std::process::id() as i32;
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let d = gauth::process::describe(root, me, 0);
+        println!("describe {:?} {}", t.elapsed(), d.is_some());
+        let t = std::time::Instant::now();
+        let u = gauth::process::user_name(0);
+        println!("user_name {:?} {u:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let u = gauth::process::self_and_ancestors(root);
+        println!("ancestors {:?} {u:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let u = gauth::port::bind::check_loopback(1);
+        println!("bind {:?} {}", t.elapsed(), u.len());
+    }
 }

@@ -82,11 +82,28 @@ fn open_dir<P: rustix::path::Arg>(at: BorrowedFd<'_>, path: P) -> rustix::io::Re
     )
 }
 
+/// Since Linux 6.2, stat(2) on `/proc/PID/fd` reports the number of open
+/// fds as its size: one cheap call tells an empty fd table (kernel threads,
+/// most of an idle machine's processes) without opening and listing it.
+/// Older kernels report 0 for every process, so check on ourselves first.
+fn fd_count_in_size(proc_fd: BorrowedFd<'_>) -> bool {
+    statat(proc_fd, "self/fd", AtFlags::empty()).is_ok_and(|st| st.st_size > 0)
+}
+
 fn scan_pids(proc_fd: BorrowedFd<'_>, pids: &[(i32, String)], wanted: &HashSet<u64>) -> Found {
     let mut found = Found::default();
+    let sized = fd_count_in_size(proc_fd);
     for (pid, name) in pids {
         let pid = *pid;
-        match scan_fd_dir(proc_fd, &format!("{name}/fd"), wanted) {
+        let fd_dir = format!("{name}/fd");
+        let scan = if sized
+            && statat(proc_fd, fd_dir.as_str(), AtFlags::empty()).is_ok_and(|st| st.st_size == 0)
+        {
+            FdScan::Entries(0, Vec::new())
+        } else {
+            scan_fd_dir(proc_fd, &fd_dir, wanted)
+        };
+        match scan {
             FdScan::Unreadable => found.unreadable += 1,
             FdScan::Gone => {}
             FdScan::Entries(0, _) => {
