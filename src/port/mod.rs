@@ -92,16 +92,15 @@ pub fn sockets(
 ) -> anyhow::Result<(Vec<Socket>, SocketSource, Option<String>)> {
     #[cfg(target_os = "linux")]
     {
-        match netlink::sockets(port) {
-            Ok(mut socks) => {
-                if !socks.iter().any(|s| s.state == TcpState::Listen) {
-                    // TIME_WAIT needs its expiry, which the netlink crate does
-                    // not expose; the procfs table has it. Rare path.
-                    let tw = procnet::read(proc_root, port)?;
-                    socks.extend(tw.into_iter().filter(|s| s.state == TcpState::TimeWait));
-                }
-                Ok((socks, SocketSource::Netlink, None))
+        let socks = netlink::sockets(port, TcpState::Listen).and_then(|socks| {
+            if socks.is_empty() {
+                netlink::sockets(port, TcpState::TimeWait)
+            } else {
+                Ok(socks)
             }
+        });
+        match socks {
+            Ok(socks) => Ok((socks, SocketSource::Netlink, None)),
             Err(err) => {
                 let socks = procnet::read(proc_root, port)?;
                 Ok((

@@ -1,20 +1,23 @@
 //! Listening TCP sockets from the kernel through NETLINK_SOCK_DIAG. The dump
 //! is filtered to LISTEN in the kernel, so it costs about the same with 20
 //! sockets or 20,000 (reading /proc/net/tcp walks every hash bucket).
+//! TIME_WAIT sockets are asked for only when nothing listens.
 use super::{Family, Socket, TcpState};
 use anyhow::{Context, bail};
 use netlink_packet_core::{
-    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    NETLINK_HEADER_LEN, NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
 };
 use netlink_packet_sock_diag::{
     SockDiagMessage,
     constants::{AF_INET, AF_INET6, IPPROTO_TCP},
-    inet::{ExtensionFlags, InetRequest, SocketId, StateFlags},
+    inet::{ExtensionFlags, InetRequest, InetResponseBuffer, SocketId, StateFlags},
 };
 use netlink_sys::{Socket as NlSocket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
+use std::time::Duration;
 
-/// Every LISTEN socket bound to `port`, IPv4 and IPv6.
-pub fn sockets(port: u16) -> anyhow::Result<Vec<Socket>> {
+/// Every socket bound to `port` in `state` (LISTEN or TIME_WAIT), IPv4 and
+/// IPv6.
+pub fn sockets(port: u16, state: TcpState) -> anyhow::Result<Vec<Socket>> {
     let mut sock =
         NlSocket::new(NETLINK_SOCK_DIAG).context("cannot open a NETLINK_SOCK_DIAG socket")?;
     sock.bind_auto().context("cannot bind the netlink socket")?;
@@ -22,12 +25,18 @@ pub fn sockets(port: u16) -> anyhow::Result<Vec<Socket>> {
         .context("cannot connect the netlink socket")?;
     let mut out = Vec::new();
     for family in [AF_INET, AF_INET6] {
-        dump(&sock, family, port, &mut out)?;
+        dump(&sock, family, port, state, &mut out)?;
     }
     Ok(out)
 }
 
-fn dump(sock: &NlSocket, family: u8, port: u16, out: &mut Vec<Socket>) -> anyhow::Result<()> {
+fn dump(
+    sock: &NlSocket,
+    family: u8,
+    port: u16,
+    state: TcpState,
+    out: &mut Vec<Socket>,
+) -> anyhow::Result<()> {
     let mut header = NetlinkHeader::default();
     header.flags = NLM_F_REQUEST | NLM_F_DUMP;
     let socket_id = if family == AF_INET {
@@ -41,7 +50,10 @@ fn dump(sock: &NlSocket, family: u8, port: u16, out: &mut Vec<Socket>) -> anyhow
             family,
             protocol: IPPROTO_TCP,
             extensions: ExtensionFlags::empty(),
-            states: StateFlags::LISTEN,
+            states: match state {
+                TcpState::Listen => StateFlags::LISTEN,
+                TcpState::TimeWait => StateFlags::TIME_WAIT,
+            },
             socket_id,
         })
         .into(),
@@ -66,6 +78,16 @@ fn dump(sock: &NlSocket, family: u8, port: u16, out: &mut Vec<Socket>) -> anyhow
                 NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(resp)) => {
                     let h = &resp.header;
                     if h.socket_id.source_port == port {
+                        // The crate drops the TIME_WAIT expiry (`Timer::TimeWait`
+                        // has no duration); read it from the raw message.
+                        let expires = (state == TcpState::TimeWait)
+                            .then(|| {
+                                let body =
+                                    recv_buf.get(offset + NETLINK_HEADER_LEN..offset + len)?;
+                                let raw = InetResponseBuffer::new_checked(body).ok()?;
+                                Some(Duration::from_millis(u64::from(raw.expires())))
+                            })
+                            .flatten();
                         out.push(Socket {
                             family: if h.family == AF_INET {
                                 Family::Ipv4
@@ -74,10 +96,10 @@ fn dump(sock: &NlSocket, family: u8, port: u16, out: &mut Vec<Socket>) -> anyhow
                             },
                             address: h.socket_id.source_address,
                             port,
-                            state: TcpState::Listen,
+                            state,
                             uid: h.uid,
                             inode: u64::from(h.inode),
-                            expires: None,
+                            expires,
                         });
                     }
                 }
