@@ -174,6 +174,7 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
         .iter()
         .find_map(|d| std::fs::read_link(d.join("exe")).ok())
         .map(|p| p.to_string_lossy().into_owned());
+    let is_r = looks_like_r(&stat.comm, exe.as_deref());
     let parent = std::fs::read_to_string(proc_root.join(stat.ppid.to_string()).join("stat"))
         .ok()
         .and_then(|s| parse_stat(&s));
@@ -203,13 +204,27 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
         started_at,
         age_seconds: started_at.map(|s| now_unix.saturating_sub(s)),
         service: read("cgroup").as_deref().and_then(parse_cgroup_service),
-        loaded: sources
-            .iter()
-            .filter_map(|d| std::fs::read_to_string(d.join("maps")).ok())
-            .map(|m| parse_maps_traces(&m))
-            .find(|t| !t.is_empty())
-            .unwrap_or_default(),
+        // Only R loads httpuv, and /proc/PID/maps is the costliest file to
+        // read here (the kernel formats every mapping's path): skip it for
+        // everything else.
+        loaded: if is_r {
+            sources
+                .iter()
+                .filter_map(|d| std::fs::read_to_string(d.join("maps")).ok())
+                .map(|m| parse_maps_traces(&m))
+                .find(|t| !t.is_empty())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        },
     })
+}
+
+/// R under any of its names: `R` (what Rscript and R CMD run as), `rsession`
+/// (RStudio), or the R binary itself.
+pub fn looks_like_r(name: &str, exe: Option<&str>) -> bool {
+    matches!(name, "R" | "Rscript" | "rsession" | "Rterm")
+        || exe.is_some_and(|e| e.ends_with("/bin/exec/R"))
 }
 
 /// The start time (clock ticks) of `pid` now, to re-verify identity.

@@ -54,10 +54,7 @@ fn helper_kind(p: &ProcessInfo) -> Option<&'static str> {
         .as_deref()
         .map(|e| e.rsplit('/').next().unwrap_or(e))
         .unwrap_or("");
-    let exe = p.exe.as_deref().unwrap_or("");
-    if matches!(p.name.as_str(), "R" | "Rscript" | "rsession" | "Rterm")
-        || exe.ends_with("/bin/exec/R")
-    {
+    if super::looks_like_r(&p.name, p.exe.as_deref()) {
         Some("R")
     } else if p.name.starts_with("python") || exe_file.starts_with("python") {
         Some("Python")
