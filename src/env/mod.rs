@@ -4,11 +4,16 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub mod detect;
+pub mod facts;
+
 #[derive(Debug, Clone)]
 pub struct Env {
     vars: BTreeMap<String, String>,
     /// Where procfs is mounted; tests point this at a fake tree.
     pub proc_root: PathBuf,
+    /// The filesystem root for marker files (`/.dockerenv`, …).
+    pub fs_root: PathBuf,
 }
 
 impl Env {
@@ -21,6 +26,7 @@ impl Env {
         Env {
             vars,
             proc_root: PathBuf::from("/proc"),
+            fs_root: PathBuf::from("/"),
         }
     }
 
@@ -32,7 +38,12 @@ impl Env {
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
             proc_root: PathBuf::from("/proc"),
+            fs_root: PathBuf::from("/"),
         }
+    }
+
+    pub fn vars(&self) -> &BTreeMap<String, String> {
+        &self.vars
     }
 
     pub fn var(&self, name: &str) -> Option<&str> {
