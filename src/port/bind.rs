@@ -39,28 +39,26 @@ impl BindCheck {
 }
 
 pub fn try_bind(addr: SocketAddr) -> BindCheck {
-    let result = match TcpListener::bind(addr) {
-        Ok(_listener) => BindResult::Ok,
-        Err(e) => match e.kind() {
-            ErrorKind::AddrInUse => BindResult::InUse,
-            ErrorKind::AddrNotAvailable => BindResult::Unavailable {
-                error: e.to_string(),
-            },
-            ErrorKind::PermissionDenied => BindResult::Denied {
-                error: e.to_string(),
-            },
-            _ if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => BindResult::Unavailable {
-                error: e.to_string(),
-            },
-            _ => BindResult::Failed {
-                error: e.to_string(),
-            },
-        },
+    try_bind_listener(addr).1
+}
+
+/// Bind `addr` and keep the listener (for the self-test), with the check.
+pub fn try_bind_listener(addr: SocketAddr) -> (Option<TcpListener>, BindCheck) {
+    let (listener, result) = match TcpListener::bind(addr) {
+        Ok(listener) => (Some(listener), BindResult::Ok),
+        Err(e) => {
+            let error = e.to_string();
+            let result = match e.kind() {
+                ErrorKind::AddrInUse => BindResult::InUse,
+                ErrorKind::AddrNotAvailable => BindResult::Unavailable { error },
+                ErrorKind::PermissionDenied => BindResult::Denied { error },
+                _ if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => BindResult::Unavailable { error },
+                _ => BindResult::Failed { error },
+            };
+            (None, result)
+        }
     };
-    BindCheck {
-        address: addr.to_string(),
-        result,
-    }
+    (listener, BindCheck { address: addr.to_string(), result })
 }
 
 /// Bind 127.0.0.1:PORT and [::1]:PORT in turn (each released at once).

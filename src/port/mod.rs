@@ -11,6 +11,7 @@ pub mod netlink;
 pub mod owners;
 pub mod portable;
 pub mod procnet;
+pub mod selftest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

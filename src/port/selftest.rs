@@ -1,0 +1,227 @@
+//! The listener self-test behind "missing listener": really bind the loopback
+//! addresses a login would use, connect through every address `localhost`
+//! resolves to, and do an HTTP round trip — first with an IPv4-only listener
+//! (what httr does), then with both (what gauth does).
+//!
+//! The round trip runs on one thread: a connect to a listening socket
+//! completes in the kernel before `accept`, so the probe connects, writes its
+//! request, accepts on its own listener, answers, and reads the answer.
+use super::bind::{BindCheck, BindResult, try_bind_listener};
+use serde::Serialize;
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_millis(1000);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeResult {
+    /// HTTP 200 with our token: the round trip worked.
+    Ok,
+    /// Connection refused: nothing listens at that address.
+    Refused,
+    /// Something else answered (another process on that address).
+    Foreign,
+    Timeout,
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    /// Which listeners were up: `ipv4_only` (like httr) or `ipv4_and_ipv6`.
+    pub listeners: &'static str,
+    pub address: String,
+    pub result: ProbeResult,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SelfTest {
+    /// The port tested: the requested one when it could be bound, else a
+    /// free one (the resolution and round-trip checks do not depend on it).
+    pub port: u16,
+    pub on_requested_port: bool,
+    pub binds: Vec<BindCheck>,
+    /// What `localhost` resolves to, in order.
+    pub localhost: Vec<IpAddr>,
+    pub resolve_error: Option<String>,
+    pub probes: Vec<Probe>,
+}
+
+impl SelfTest {
+    fn probe(&self, listeners: &str, addr: IpAddr) -> Option<&Probe> {
+        let want = SocketAddr::new(addr, self.port).to_string();
+        self.probes.iter().find(|p| p.listeners == listeners && p.address == want)
+    }
+
+    /// `http://127.0.0.1:PORT/` reaches a listener on 127.0.0.1.
+    pub fn ip_literal_works(&self) -> bool {
+        self.probe("ipv4_only", IpAddr::V4(Ipv4Addr::LOCALHOST)).is_some_and(|p| p.result == ProbeResult::Ok)
+    }
+
+    /// The first address `localhost` resolves to, with only an IPv4 listener.
+    pub fn localhost_first_with_ipv4_only(&self) -> Option<&Probe> {
+        self.localhost.first().and_then(|a| self.probe("ipv4_only", *a))
+    }
+
+    /// Does every `localhost` address answer when both listeners are up?
+    pub fn localhost_works_with_both(&self) -> bool {
+        !self.localhost.is_empty()
+            && self
+                .localhost
+                .iter()
+                .all(|a| self.probe("ipv4_and_ipv6", *a).is_some_and(|p| p.result == ProbeResult::Ok))
+    }
+}
+
+/// Resolve `localhost` as a browser would (getaddrinfo), keeping the order.
+pub fn resolve_localhost(port: u16) -> Result<Vec<IpAddr>, String> {
+    let mut out: Vec<IpAddr> = Vec::new();
+    for a in ("localhost", port).to_socket_addrs().map_err(|e| e.to_string())? {
+        if !out.contains(&a.ip()) {
+            out.push(a.ip());
+        }
+    }
+    Ok(out)
+}
+
+pub fn run(requested: u16) -> SelfTest {
+    let v4 = SocketAddr::from((Ipv4Addr::LOCALHOST, requested));
+    let (mut l4, mut binds, mut port) = match try_bind_listener(v4) {
+        (Some(l), check) => (Some(l), vec![check], requested),
+        (None, check) => {
+            // The requested port is taken (or refused): test on a free one.
+            let (l, _) = try_bind_listener(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+            let port = l.as_ref().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port());
+            (l, vec![check], port)
+        }
+    };
+    let on_requested_port = port == requested && l4.is_some();
+    if l4.is_none() {
+        port = requested;
+    }
+    let (localhost, resolve_error) = match resolve_localhost(port) {
+        Ok(v) => (v, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    let mut targets: Vec<IpAddr> = localhost.clone();
+    for lit in [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)] {
+        if !targets.contains(&lit) {
+            targets.push(lit);
+        }
+    }
+    let mut probes = Vec::new();
+    if let Some(l) = l4.as_mut() {
+        for t in &targets {
+            probes.push(round_trip("ipv4_only", SocketAddr::new(*t, port), &[&*l]));
+        }
+    }
+    let (l6, check6) = try_bind_listener(SocketAddr::from((Ipv6Addr::LOCALHOST, port)));
+    binds.push(check6);
+    if let (Some(l4), Some(l6)) = (l4.as_ref(), l6.as_ref()) {
+        for t in &targets {
+            probes.push(round_trip("ipv4_and_ipv6", SocketAddr::new(*t, port), &[l4, l6]));
+        }
+    }
+    SelfTest { port, on_requested_port, binds, localhost, resolve_error, probes }
+}
+
+fn probe(listeners: &'static str, addr: SocketAddr, result: ProbeResult, detail: Option<String>) -> Probe {
+    Probe { listeners, address: addr.to_string(), result, detail }
+}
+
+/// Connect, send a request carrying a random token, serve it from one of
+/// `ours`, and check the answer.
+fn round_trip(listeners: &'static str, addr: SocketAddr, ours: &[&TcpListener]) -> Probe {
+    let token = format!("{:016x}", random_u64());
+    let mut client = match TcpStream::connect_timeout(&addr, TIMEOUT) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            return probe(listeners, addr, ProbeResult::Refused, Some(e.to_string()));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            return probe(listeners, addr, ProbeResult::Timeout, Some(e.to_string()));
+        }
+        Err(e) => return probe(listeners, addr, ProbeResult::Error, Some(e.to_string())),
+    };
+    let _ = client.set_read_timeout(Some(TIMEOUT));
+    let _ = client.set_write_timeout(Some(TIMEOUT));
+    let request = format!("GET /gauth-self-test/{token} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if let Err(e) = client.write_all(request.as_bytes()) {
+        return probe(listeners, addr, ProbeResult::Error, Some(e.to_string()));
+    }
+    // Serve it, if it reached one of our listeners.
+    let mut served = false;
+    for l in ours {
+        let _ = l.set_nonblocking(true);
+        if let Ok((conn, _)) = l.accept() {
+            serve_one(conn);
+            served = true;
+            break;
+        }
+    }
+    if !served {
+        return probe(listeners, addr, ProbeResult::Foreign, Some("another process answered on this address".into()));
+    }
+    let mut answer = Vec::new();
+    if let Err(e) = client.take(64 * 1024).read_to_end(&mut answer) {
+        return probe(listeners, addr, ProbeResult::Timeout, Some(e.to_string()));
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 16];
+    let mut resp = httparse::Response::new(&mut headers);
+    match resp.parse(&answer) {
+        Ok(httparse::Status::Complete(body_at)) if resp.code == Some(200) && answer[body_at..] == *token.as_bytes() => {
+            probe(listeners, addr, ProbeResult::Ok, None)
+        }
+        _ => probe(listeners, addr, ProbeResult::Error, Some("unexpected HTTP answer".into())),
+    }
+}
+
+/// Answer one self-test request: 200 with the token from the path.
+fn serve_one(mut conn: TcpStream) {
+    let _ = conn.set_nonblocking(false);
+    let _ = conn.set_read_timeout(Some(TIMEOUT));
+    let mut buf = vec![0u8; 8192];
+    let mut len = 0;
+    let token = loop {
+        match conn.read(&mut buf[len..]) {
+            Ok(0) | Err(_) => break None,
+            Ok(n) => len += n,
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(&buf[..len]) {
+            Ok(httparse::Status::Complete(_)) => {
+                break req.path.and_then(|p| p.strip_prefix("/gauth-self-test/")).map(str::to_owned);
+            }
+            Ok(httparse::Status::Partial) if len < buf.len() => {}
+            _ => break None,
+        }
+    };
+    let (status, body) = match token {
+        Some(t) => ("200 OK", t),
+        None => ("400 Bad Request", String::new()),
+    };
+    let _ = write!(conn, "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+}
+
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the OS per process; good enough for a probe
+    // token that only has to differ between probes (not a secret).
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.finish()
+}
+
+/// A short description of a bind failure for humans.
+pub fn bind_problem(check: &BindCheck) -> Option<String> {
+    match &check.result {
+        BindResult::Ok => None,
+        BindResult::InUse => Some(format!("{} is in use", check.address)),
+        BindResult::Unavailable { error } => Some(format!("{} is not available here ({error})", check.address)),
+        BindResult::Denied { error } => Some(format!("binding {} is not allowed here ({error}): a sandbox or security policy", check.address)),
+        BindResult::Failed { error } => Some(format!("binding {} failed: {error}", check.address)),
+    }
+}
