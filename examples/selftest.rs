@@ -1,5 +1,8 @@
 fn main() {
-    let port = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(1410);
+    let port = std::env::args()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1410);
     let t = std::time::Instant::now();
     let st = gauth::port::selftest::run(port);
     eprintln!("{:?}", t.elapsed());

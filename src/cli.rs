@@ -47,6 +47,17 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Diagnose whether a browser-based OAuth login can work here.
+    ///
+    /// Detects the session (local desktop, SSH, hosted IDE, notebook, cloud
+    /// shell, container, WSL, headless), whether a browser can be opened and
+    /// reach a listener on this machine's loopback, who holds the port, and
+    /// whether a loopback listener really answers through `localhost` and
+    /// 127.0.0.1. Recommends one flow: loopback, paste (out-of-band) or
+    /// device. No network access unless --online.
+    #[command(after_help = DOCTOR_EXAMPLES)]
+    Doctor(DoctorArgs),
+
     /// Find, explain and safely kill whatever holds a TCP port.
     ///
     /// Lists every process holding a listening socket on PORT (IPv4 and IPv6,
@@ -63,6 +74,26 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The port a loopback login would use [default: HTTR_PORT, else 1410].
+    #[arg(long, value_parser = parse_port, allow_hyphen_values = true)]
+    pub port: Option<u16>,
+
+    /// Print only the recommended flow: loopback, paste or device.
+    #[arg(long, conflicts_with = "json")]
+    pub recommend: bool,
+
+    /// Also check that the provider's endpoints answer (DNS, TLS, HTTP).
+    #[arg(long)]
+    pub online: bool,
+
+    /// An endpoint for --online to check instead of Google's (repeatable;
+    /// https, or http on a loopback address).
+    #[arg(long, value_name = "URL", requires = "online")]
+    pub endpoint: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -158,7 +189,15 @@ Exit status:
   0  success
   1  runtime error
   2  usage error (bad arguments)
-  3  action still needed (for free-port: holders remain)";
+  3  action still needed (doctor: a loopback login needs an action or a
+     fallback; free-port: holders remain)";
+
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  gauth doctor                 what blocks a browser login here, and what to run instead
+  gauth doctor --json          every check with its evidence, as JSON
+  gauth doctor --recommend     one word for scripts: loopback, paste or device
+  gauth doctor --online        also check that Google's endpoints answer";
 
 const FREE_PORT_EXAMPLES: &str = "\
 Examples:

@@ -4,9 +4,11 @@
 //! process exit code. Flow: parse → context → dispatch → render → exit code.
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod env;
 pub mod error;
 pub mod man;
+pub mod online;
 pub mod output;
 pub mod port;
 pub mod process;
@@ -77,6 +79,46 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
             clap_complete::generate(*shell, &mut Cli::command(), "gauth", &mut buf);
             out(&String::from_utf8_lossy(&buf))?;
             Ok(Exit::Success)
+        }
+        Command::Doctor(args) => {
+            let proc_root = &env.proc_root;
+            let caller = process::verdict::Caller {
+                uid: process::current_uid(),
+                privileged: process::privileged(proc_root),
+                self_and_ancestors: process::self_and_ancestors(proc_root),
+                port: args.port.unwrap_or(1410),
+            };
+            let facts = env::facts::Facts::gather(env, std::io::stdin().is_terminal());
+            let online = args.online.then(|| {
+                if args.endpoint.is_empty() {
+                    commands::doctor::DEFAULT_ENDPOINTS
+                        .iter()
+                        .map(|s| (*s).to_owned())
+                        .collect()
+                } else {
+                    args.endpoint.clone()
+                }
+            });
+            let opts = commands::doctor::Options {
+                port: args.port,
+                online,
+            };
+            let report = commands::doctor::run(env, &facts, &opts, &caller, now_unix())
+                .map_err(|e| Error::Runtime(e.context("doctor could not finish")))?;
+            if args.recommend {
+                out(&format!("{}\n", report.recommendation.flow.as_str()))?;
+            } else if g.json {
+                out(&output::to_json(&report))?;
+            } else if g.quiet {
+                out(&output::doctor::render_verdict(&report, paint))?;
+            } else {
+                out(&output::doctor::render(&report, paint, g.verbose > 0))?;
+            }
+            Ok(if report.loopback_ready {
+                Exit::Success
+            } else {
+                Exit::ActionNeeded
+            })
         }
         Command::FreePort(args) => {
             let proc_root = &env.proc_root;

@@ -507,7 +507,7 @@ fn cases() -> Vec<Case> {
             name: "Docker container",
             files: &["/.dockerenv"],
             kind: Kind::Container,
-            session: "Docker",
+            session: "Docker container",
             reach: Reach::No,
             ..BASE
         },
@@ -516,7 +516,7 @@ fn cases() -> Vec<Case> {
             files: &["/run/.containerenv"],
             vars: &[("container", "podman")],
             kind: Kind::Container,
-            session: "Podman",
+            session: "Podman container",
             reach: Reach::No,
             ..BASE
         },
@@ -532,7 +532,7 @@ fn cases() -> Vec<Case> {
             name: "container from cgroup only",
             cgroup: "0::/system.slice/docker-0123abcd.scope\n",
             kind: Kind::Container,
-            session: "Docker",
+            session: "Docker container",
             reach: Reach::No,
             ..BASE
         },

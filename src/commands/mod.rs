@@ -1,3 +1,4 @@
 //! One module per command. Commands compute reports and never print; the
 //! caller renders them (see `crate::output`).
+pub mod doctor;
 pub mod free_port;

@@ -102,18 +102,18 @@ fn container(f: &Facts) -> Option<(String, Vec<String>)> {
     let mut name = None;
     if f.files.contains("/.dockerenv") {
         ev.push("/.dockerenv exists".to_owned());
-        name = Some("Docker");
+        name = Some("Docker container");
     }
     if f.files.contains("/run/.containerenv") {
         ev.push("/run/.containerenv exists".to_owned());
-        name = name.or(Some("Podman"));
+        name = name.or(Some("Podman container"));
     }
     if let Some(v) = f.var("container").filter(|v| !v.is_empty()) {
         ev.push(format!("container={v}"));
         name = name.or(Some(match v {
-            "podman" => "Podman",
-            "docker" => "Docker",
-            "lxc" => "LXC",
+            "podman" => "Podman container",
+            "docker" => "Docker container",
+            "lxc" => "LXC container",
             _ => "container",
         }));
     }
@@ -123,10 +123,10 @@ fn container(f: &Facts) -> Option<(String, Vec<String>)> {
     }
     for (needle, n) in [
         ("kubepods", "Kubernetes pod"),
-        ("docker", "Docker"),
+        ("docker", "Docker container"),
         ("containerd", "container"),
-        ("libpod", "Podman"),
-        ("lxc", "LXC"),
+        ("libpod", "Podman container"),
+        ("lxc", "LXC container"),
     ] {
         if f.pid1_cgroup.lines().any(|l| l.contains(needle)) {
             ev.push(format!("/proc/1/cgroup mentions {needle}"));

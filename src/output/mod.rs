@@ -5,6 +5,7 @@ use crate::env::Env;
 use colored::Colorize;
 use serde::Serialize;
 
+pub mod doctor;
 pub mod free_port;
 
 /// Decide colour once: `--color`, then `NO_COLOR`, then `CLICOLOR_FORCE`,

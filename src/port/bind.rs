@@ -52,13 +52,21 @@ pub fn try_bind_listener(addr: SocketAddr) -> (Option<TcpListener>, BindCheck) {
                 ErrorKind::AddrInUse => BindResult::InUse,
                 ErrorKind::AddrNotAvailable => BindResult::Unavailable { error },
                 ErrorKind::PermissionDenied => BindResult::Denied { error },
-                _ if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => BindResult::Unavailable { error },
+                _ if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => {
+                    BindResult::Unavailable { error }
+                }
                 _ => BindResult::Failed { error },
             };
             (None, result)
         }
     };
-    (listener, BindCheck { address: addr.to_string(), result })
+    (
+        listener,
+        BindCheck {
+            address: addr.to_string(),
+            result,
+        },
+    )
 }
 
 /// Bind 127.0.0.1:PORT and [::1]:PORT in turn (each released at once).

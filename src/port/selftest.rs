@@ -52,33 +52,41 @@ pub struct SelfTest {
 impl SelfTest {
     fn probe(&self, listeners: &str, addr: IpAddr) -> Option<&Probe> {
         let want = SocketAddr::new(addr, self.port).to_string();
-        self.probes.iter().find(|p| p.listeners == listeners && p.address == want)
+        self.probes
+            .iter()
+            .find(|p| p.listeners == listeners && p.address == want)
     }
 
     /// `http://127.0.0.1:PORT/` reaches a listener on 127.0.0.1.
     pub fn ip_literal_works(&self) -> bool {
-        self.probe("ipv4_only", IpAddr::V4(Ipv4Addr::LOCALHOST)).is_some_and(|p| p.result == ProbeResult::Ok)
+        self.probe("ipv4_only", IpAddr::V4(Ipv4Addr::LOCALHOST))
+            .is_some_and(|p| p.result == ProbeResult::Ok)
     }
 
     /// The first address `localhost` resolves to, with only an IPv4 listener.
     pub fn localhost_first_with_ipv4_only(&self) -> Option<&Probe> {
-        self.localhost.first().and_then(|a| self.probe("ipv4_only", *a))
+        self.localhost
+            .first()
+            .and_then(|a| self.probe("ipv4_only", *a))
     }
 
     /// Does every `localhost` address answer when both listeners are up?
     pub fn localhost_works_with_both(&self) -> bool {
         !self.localhost.is_empty()
-            && self
-                .localhost
-                .iter()
-                .all(|a| self.probe("ipv4_and_ipv6", *a).is_some_and(|p| p.result == ProbeResult::Ok))
+            && self.localhost.iter().all(|a| {
+                self.probe("ipv4_and_ipv6", *a)
+                    .is_some_and(|p| p.result == ProbeResult::Ok)
+            })
     }
 }
 
 /// Resolve `localhost` as a browser would (getaddrinfo), keeping the order.
 pub fn resolve_localhost(port: u16) -> Result<Vec<IpAddr>, String> {
     let mut out: Vec<IpAddr> = Vec::new();
-    for a in ("localhost", port).to_socket_addrs().map_err(|e| e.to_string())? {
+    for a in ("localhost", port)
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())?
+    {
         if !out.contains(&a.ip()) {
             out.push(a.ip());
         }
@@ -93,7 +101,10 @@ pub fn run(requested: u16) -> SelfTest {
         (None, check) => {
             // The requested port is taken (or refused): test on a free one.
             let (l, _) = try_bind_listener(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
-            let port = l.as_ref().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port());
+            let port = l
+                .as_ref()
+                .and_then(|l| l.local_addr().ok())
+                .map_or(0, |a| a.port());
             (l, vec![check], port)
         }
     };
@@ -106,7 +117,10 @@ pub fn run(requested: u16) -> SelfTest {
         Err(e) => (Vec::new(), Some(e)),
     };
     let mut targets: Vec<IpAddr> = localhost.clone();
-    for lit in [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)] {
+    for lit in [
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+    ] {
         if !targets.contains(&lit) {
             targets.push(lit);
         }
@@ -121,14 +135,35 @@ pub fn run(requested: u16) -> SelfTest {
     binds.push(check6);
     if let (Some(l4), Some(l6)) = (l4.as_ref(), l6.as_ref()) {
         for t in &targets {
-            probes.push(round_trip("ipv4_and_ipv6", SocketAddr::new(*t, port), &[l4, l6]));
+            probes.push(round_trip(
+                "ipv4_and_ipv6",
+                SocketAddr::new(*t, port),
+                &[l4, l6],
+            ));
         }
     }
-    SelfTest { port, on_requested_port, binds, localhost, resolve_error, probes }
+    SelfTest {
+        port,
+        on_requested_port,
+        binds,
+        localhost,
+        resolve_error,
+        probes,
+    }
 }
 
-fn probe(listeners: &'static str, addr: SocketAddr, result: ProbeResult, detail: Option<String>) -> Probe {
-    Probe { listeners, address: addr.to_string(), result, detail }
+fn probe(
+    listeners: &'static str,
+    addr: SocketAddr,
+    result: ProbeResult,
+    detail: Option<String>,
+) -> Probe {
+    Probe {
+        listeners,
+        address: addr.to_string(),
+        result,
+        detail,
+    }
 }
 
 /// Connect, send a request carrying a random token, serve it from one of
@@ -147,39 +182,86 @@ fn round_trip(listeners: &'static str, addr: SocketAddr, ours: &[&TcpListener]) 
     };
     let _ = client.set_read_timeout(Some(TIMEOUT));
     let _ = client.set_write_timeout(Some(TIMEOUT));
-    let request = format!("GET /gauth-self-test/{token} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET /gauth-self-test/{token} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    );
     if let Err(e) = client.write_all(request.as_bytes()) {
         return probe(listeners, addr, ProbeResult::Error, Some(e.to_string()));
     }
-    // Serve it, if it reached one of our listeners.
-    let mut served = false;
+    // Serve it, if it reached one of our listeners. The server side stays
+    // open until the client has read the answer and closed: the side that
+    // closes first keeps the TIME_WAIT, and it must not be the port's.
+    let mut server_side = None;
     for l in ours {
         let _ = l.set_nonblocking(true);
         if let Ok((conn, _)) = l.accept() {
-            serve_one(conn);
-            served = true;
+            server_side = Some(serve_one(conn));
             break;
         }
     }
-    if !served {
-        return probe(listeners, addr, ProbeResult::Foreign, Some("another process answered on this address".into()));
+    if server_side.is_none() {
+        return probe(
+            listeners,
+            addr,
+            ProbeResult::Foreign,
+            Some("another process answered on this address".into()),
+        );
     }
-    let mut answer = Vec::new();
-    if let Err(e) = client.take(64 * 1024).read_to_end(&mut answer) {
-        return probe(listeners, addr, ProbeResult::Timeout, Some(e.to_string()));
-    }
-    let mut headers = [httparse::EMPTY_HEADER; 16];
-    let mut resp = httparse::Response::new(&mut headers);
-    match resp.parse(&answer) {
-        Ok(httparse::Status::Complete(body_at)) if resp.code == Some(200) && answer[body_at..] == *token.as_bytes() => {
-            probe(listeners, addr, ProbeResult::Ok, None)
-        }
-        _ => probe(listeners, addr, ProbeResult::Error, Some("unexpected HTTP answer".into())),
+    let result = read_answer(&mut client, &token);
+    drop(client);
+    drop(server_side);
+    match result {
+        Ok(()) => probe(listeners, addr, ProbeResult::Ok, None),
+        Err((kind, detail)) => probe(listeners, addr, kind, Some(detail)),
     }
 }
 
-/// Answer one self-test request: 200 with the token from the path.
-fn serve_one(mut conn: TcpStream) {
+/// Read one HTTP answer (by Content-Length) and check it carries `token`.
+fn read_answer(client: &mut TcpStream, token: &str) -> Result<(), (ProbeResult, String)> {
+    let mut buf = vec![0u8; 4096];
+    let mut len = 0;
+    loop {
+        match client.read(&mut buf[len..]) {
+            Ok(0) => {
+                return Err((
+                    ProbeResult::Error,
+                    "connection closed before a full answer".into(),
+                ));
+            }
+            Ok(n) => len += n,
+            Err(e) => return Err((ProbeResult::Timeout, e.to_string())),
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 16];
+        let mut resp = httparse::Response::new(&mut headers);
+        match resp.parse(&buf[..len]) {
+            Ok(httparse::Status::Complete(body_at)) => {
+                let want: usize = resp
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                    .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse().ok())
+                    .unwrap_or(0);
+                if len - body_at < want && len < buf.len() {
+                    continue;
+                }
+                return if resp.code == Some(200) && buf[body_at..len] == *token.as_bytes() {
+                    Ok(())
+                } else {
+                    Err((
+                        ProbeResult::Error,
+                        format!("unexpected HTTP answer (status {:?})", resp.code),
+                    ))
+                };
+            }
+            Ok(httparse::Status::Partial) if len < buf.len() => {}
+            _ => return Err((ProbeResult::Error, "malformed HTTP answer".into())),
+        }
+    }
+}
+
+/// Answer one self-test request: 200 with the token from the path. The
+/// connection is returned, still open, for the caller to close last.
+fn serve_one(mut conn: TcpStream) -> TcpStream {
     let _ = conn.set_nonblocking(false);
     let _ = conn.set_read_timeout(Some(TIMEOUT));
     let mut buf = vec![0u8; 8192];
@@ -193,7 +275,10 @@ fn serve_one(mut conn: TcpStream) {
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&buf[..len]) {
             Ok(httparse::Status::Complete(_)) => {
-                break req.path.and_then(|p| p.strip_prefix("/gauth-self-test/")).map(str::to_owned);
+                break req
+                    .path
+                    .and_then(|p| p.strip_prefix("/gauth-self-test/"))
+                    .map(str::to_owned);
             }
             Ok(httparse::Status::Partial) if len < buf.len() => {}
             _ => break None,
@@ -203,7 +288,12 @@ fn serve_one(mut conn: TcpStream) {
         Some(t) => ("200 OK", t),
         None => ("400 Bad Request", String::new()),
     };
-    let _ = write!(conn, "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let _ = write!(
+        conn,
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    conn
 }
 
 fn random_u64() -> u64 {
@@ -211,7 +301,11 @@ fn random_u64() -> u64 {
     // RandomState is seeded from the OS per process; good enough for a probe
     // token that only has to differ between probes (not a secret).
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     h.finish()
 }
 
@@ -220,8 +314,13 @@ pub fn bind_problem(check: &BindCheck) -> Option<String> {
     match &check.result {
         BindResult::Ok => None,
         BindResult::InUse => Some(format!("{} is in use", check.address)),
-        BindResult::Unavailable { error } => Some(format!("{} is not available here ({error})", check.address)),
-        BindResult::Denied { error } => Some(format!("binding {} is not allowed here ({error}): a sandbox or security policy", check.address)),
+        BindResult::Unavailable { error } => {
+            Some(format!("{} is not available here ({error})", check.address))
+        }
+        BindResult::Denied { error } => Some(format!(
+            "binding {} is not allowed here ({error}): a sandbox or security policy",
+            check.address
+        )),
         BindResult::Failed { error } => Some(format!("binding {} failed: {error}", check.address)),
     }
 }

@@ -1,0 +1,207 @@
+//! Configuration that changes which login flow gauth chooses: `GAUTH_FLOW`,
+//! `GAUTH_OOB`, and the config file `$XDG_CONFIG_HOME/gauth/config.toml`
+//! (`~/.config/gauth/config.toml`), e.g. `flow = "paste"` or `oob = true`.
+use crate::env::Env;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The three ways to complete an OAuth login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Flow {
+    /// The browser is redirected to a listener on this machine's loopback.
+    Loopback,
+    /// Out-of-band: paste the code (or the whole redirected URL) back.
+    Paste,
+    /// Device authorization: enter a short code on any device.
+    Device,
+}
+
+impl Flow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flow::Loopback => "loopback",
+            Flow::Paste => "paste",
+            Flow::Device => "device",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    flow: Option<String>,
+    oob: Option<bool>,
+}
+
+/// A setting that forces a flow, with where it came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Forced {
+    pub flow: Flow,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub path: Option<String>,
+    pub forced: Option<Forced>,
+    /// Problems: a malformed file or value (one line each).
+    pub problems: Vec<String>,
+}
+
+pub fn config_path(env: &Env) -> Option<PathBuf> {
+    if let Some(x) = env.var("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(x).join("gauth/config.toml"));
+    }
+    env.var("HOME")
+        .filter(|v| !v.is_empty())
+        .map(|h| PathBuf::from(h).join(".config/gauth/config.toml"))
+}
+
+fn parse_flow(v: &str) -> Option<Option<Flow>> {
+    match v.to_ascii_lowercase().as_str() {
+        "auto" | "" => Some(None),
+        "loopback" => Some(Some(Flow::Loopback)),
+        "paste" | "oob" => Some(Some(Flow::Paste)),
+        "device" => Some(Some(Flow::Device)),
+        _ => None,
+    }
+}
+
+fn truthy(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" | "" => Some(false),
+        _ => None,
+    }
+}
+
+/// Environment first (`GAUTH_FLOW`, then `GAUTH_OOB`), then the file.
+pub fn load(env: &Env) -> Config {
+    let mut problems = Vec::new();
+    let mut forced = None;
+    if let Some(v) = env.var("GAUTH_FLOW") {
+        match parse_flow(v) {
+            Some(Some(flow)) => {
+                forced = Some(Forced {
+                    flow,
+                    source: format!("GAUTH_FLOW={v}"),
+                })
+            }
+            Some(None) => {}
+            None => problems.push(format!(
+                "GAUTH_FLOW={v} is not one of auto, loopback, paste, device"
+            )),
+        }
+    }
+    if forced.is_none()
+        && let Some(v) = env.var("GAUTH_OOB")
+    {
+        match truthy(v) {
+            Some(true) => {
+                forced = Some(Forced {
+                    flow: Flow::Paste,
+                    source: format!("GAUTH_OOB={v}"),
+                })
+            }
+            Some(false) => {}
+            None => problems.push(format!(
+                "GAUTH_OOB={v} is not a yes/no value (1, true, 0, false)"
+            )),
+        }
+    }
+    let path = config_path(env);
+    if let Some(p) = &path {
+        match std::fs::read_to_string(p) {
+            Ok(text) => match toml::from_str::<File>(&text) {
+                Ok(file) => {
+                    let from_file = match (file.flow.as_deref(), file.oob) {
+                        (Some(f), _) => match parse_flow(f) {
+                            Some(flow) => flow
+                                .map(|flow| (flow, format!("flow = \"{f}\" in {}", p.display()))),
+                            None => {
+                                problems.push(format!("{}: flow = \"{f}\" is not one of auto, loopback, paste, device", p.display()));
+                                None
+                            }
+                        },
+                        (None, Some(true)) => {
+                            Some((Flow::Paste, format!("oob = true in {}", p.display())))
+                        }
+                        _ => None,
+                    };
+                    if forced.is_none() {
+                        forced = from_file.map(|(flow, source)| Forced { flow, source });
+                    }
+                }
+                Err(e) => problems.push(format!("{}: {}", p.display(), one_line(&e.to_string()))),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => problems.push(format!("cannot read {}: {e}", p.display())),
+        }
+    }
+    Config {
+        path: path.map(|p| p.display().to_string()),
+        forced,
+        problems,
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ')
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_with(
+        pairs: &[(&'static str, &'static str)],
+        file: Option<&str>,
+    ) -> (Env, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(text) = file {
+            std::fs::create_dir_all(dir.path().join("gauth")).unwrap();
+            std::fs::write(dir.path().join("gauth/config.toml"), text).unwrap();
+        }
+        let xdg: &'static str = Box::leak(dir.path().display().to_string().into_boxed_str());
+        let mut all = pairs.to_vec();
+        all.push(("XDG_CONFIG_HOME", xdg));
+        (Env::from_pairs(all), dir)
+    }
+
+    #[test]
+    fn environment_beats_file() {
+        let (env, _d) = env_with(&[("GAUTH_FLOW", "device")], Some("flow = \"paste\"\n"));
+        let c = load(&env);
+        assert_eq!(c.forced.unwrap().flow, Flow::Device);
+        let (env, _d) = env_with(&[("GAUTH_OOB", "1")], None);
+        assert_eq!(load(&env).forced.unwrap().source, "GAUTH_OOB=1");
+        let (env, _d) = env_with(&[], Some("oob = true\n"));
+        assert_eq!(load(&env).forced.unwrap().flow, Flow::Paste);
+        let (env, _d) = env_with(&[("GAUTH_OOB", "0")], Some("flow = \"auto\"\n"));
+        assert!(load(&env).forced.is_none());
+    }
+
+    #[test]
+    fn bad_values_are_one_line_problems() {
+        let (env, _d) = env_with(
+            &[("GAUTH_FLOW", "carrier-pigeon"), ("GAUTH_OOB", "maybe")],
+            Some("flow = [1, 2\n"),
+        );
+        let c = load(&env);
+        assert_eq!(c.problems.len(), 3, "{:?}", c.problems);
+        assert!(
+            c.problems.iter().all(|p| !p.contains('\n')),
+            "{:?}",
+            c.problems
+        );
+        let (env, _d) = env_with(&[], Some("colour = \"blue\"\n"));
+        assert_eq!(load(&env).problems.len(), 1);
+    }
+}
