@@ -45,6 +45,12 @@ fn examples(name: &str) -> &'static [(&'static str, &'static str)] {
                 "When the port is held by another user's process.",
             ),
         ],
+        "gauth-doctor" => &[
+            ("gauth doctor", "What blocks a browser-based login here, and what to run instead."),
+            ("gauth doctor --json", "Every check with its evidence and the recommendation, as JSON (schema_version 1)."),
+            ("gauth doctor --recommend", "One word for scripts and .Rprofile files: loopback, paste or device."),
+            ("gauth doctor --port 8085 --online", "Check port 8085 and that Google's endpoints answer."),
+        ],
         "gauth-completions" => &[
             (
                 "gauth completions bash > ~/.local/share/bash-completion/completions/gauth",
