@@ -46,10 +46,22 @@ fn examples(name: &str) -> &'static [(&'static str, &'static str)] {
             ),
         ],
         "gauth-doctor" => &[
-            ("gauth doctor", "What blocks a browser-based login here, and what to run instead."),
-            ("gauth doctor --json", "Every check with its evidence and the recommendation, as JSON (schema_version 1)."),
-            ("gauth doctor --recommend", "One word for scripts and .Rprofile files: loopback, paste or device."),
-            ("gauth doctor --port 8085 --online", "Check port 8085 and that Google's endpoints answer."),
+            (
+                "gauth doctor",
+                "What blocks a browser-based login here, and what to run instead.",
+            ),
+            (
+                "gauth doctor --json",
+                "Every check with its evidence and the recommendation, as JSON (schema_version 1).",
+            ),
+            (
+                "gauth doctor --recommend",
+                "One word for scripts and .Rprofile files: loopback, paste or device.",
+            ),
+            (
+                "gauth doctor --port 8085 --online",
+                "Check port 8085 and that Google's endpoints answer.",
+            ),
         ],
         "gauth-completions" => &[
             (

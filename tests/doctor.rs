@@ -220,7 +220,7 @@ fn session_signals_from_the_environment() {
     let cmds = v["recommendation"]["commands"].as_array().unwrap();
     assert!(
         cmds.iter()
-            .any(|c| c["run"] == format!("ssh -L {port}:127.0.0.1:{port} -p 2222 USER@10.9.8.7")),
+            .any(|c| c["run"] == format!("ssh -L {port}:127.0.0.1:{port} -p 2222 jenny@10.9.8.7")),
         "{cmds:#?}"
     );
     let (_, v) = doctor_json(

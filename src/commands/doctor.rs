@@ -744,6 +744,11 @@ pub fn recommend(
                 }
             },
         );
+        let user = s
+            .ssh
+            .as_ref()
+            .and_then(|e| e.user.clone())
+            .unwrap_or_else(|| "USER".to_owned());
         let port_flag = s
             .ssh
             .as_ref()
@@ -751,7 +756,7 @@ pub fn recommend(
             .map_or(String::new(), |e| format!(" -p {}", e.server_port));
         commands.push(Command {
             what: "or keep the loopback flow: on your own machine, open a tunnel first".into(),
-            run: format!("ssh -L {port}:127.0.0.1:{port}{port_flag} USER@{host}"),
+            run: format!("ssh -L {port}:127.0.0.1:{port}{port_flag} {user}@{host}"),
         });
     }
     Recommendation {

@@ -55,6 +55,8 @@ pub struct Browser {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SshEndpoint {
+    /// The login name here (USER or LOGNAME), for the tunnel command.
+    pub user: Option<String>,
     pub client: String,
     pub server: String,
     pub server_port: u16,
@@ -157,6 +159,11 @@ fn ssh(f: &Facts) -> (Vec<String>, Option<SshEndpoint>) {
     let endpoint = f.var("SSH_CONNECTION").and_then(|v| {
         let parts: Vec<&str> = v.split_whitespace().collect();
         (parts.len() == 4).then(|| SshEndpoint {
+            user: f
+                .var("USER")
+                .or(f.var("LOGNAME"))
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned),
             client: parts[0].to_owned(),
             server: parts[2].to_owned(),
             server_port: parts[3].parse().unwrap_or(22),

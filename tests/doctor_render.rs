@@ -1,0 +1,271 @@
+//! Snapshots of `gauth doctor`'s human (with and without colour) and JSON
+//! output, from fixed inputs run through the real `assemble`.
+use gauth::commands::doctor::{Inputs, Online, Report, assemble};
+use gauth::commands::free_port::{Holder, Listener, PortState};
+use gauth::config::Config;
+use gauth::env::detect::detect;
+use gauth::env::facts::{Ancestor, Facts};
+use gauth::output::{Paint, doctor::render, to_json};
+use gauth::port::bind::{BindCheck, BindResult};
+use gauth::port::selftest::{Probe, ProbeResult, SelfTest};
+use gauth::port::{Family, Socket, SocketSource, TcpState};
+use gauth::process::ProcessInfo;
+use gauth::process::verdict::{Caller, judge};
+
+fn facts(vars: &[(&str, &str)], ancestors: &[(&str, &str)], path: &[&str]) -> Facts {
+    Facts {
+        vars: vars
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect(),
+        ancestors: ancestors
+            .iter()
+            .enumerate()
+            .map(|(i, (n, c))| Ancestor {
+                pid: 200 + i as i32,
+                name: (*n).into(),
+                cmdline: (*c).into(),
+            })
+            .collect(),
+        on_path: path.iter().map(|p| (*p).into()).collect(),
+        os: "linux".into(),
+        stdin_tty: true,
+        ..Facts::default()
+    }
+}
+
+fn ok_binds(port: u16) -> Vec<BindCheck> {
+    vec![
+        BindCheck {
+            address: format!("127.0.0.1:{port}"),
+            result: BindResult::Ok,
+        },
+        BindCheck {
+            address: format!("[::1]:{port}"),
+            result: BindResult::Ok,
+        },
+    ]
+}
+
+fn probe(listeners: &'static str, address: &str, result: ProbeResult) -> Probe {
+    Probe {
+        listeners,
+        address: address.into(),
+        result,
+        detail: None,
+    }
+}
+
+/// localhost → ::1 first, as on many distributions.
+fn selftest(port: u16) -> SelfTest {
+    SelfTest {
+        port,
+        on_requested_port: true,
+        binds: ok_binds(port),
+        localhost: vec!["::1".parse().unwrap(), "127.0.0.1".parse().unwrap()],
+        resolve_error: None,
+        probes: vec![
+            probe("ipv4_only", "[::1]:1410", ProbeResult::Refused),
+            probe("ipv4_only", "127.0.0.1:1410", ProbeResult::Ok),
+            probe("ipv4_and_ipv6", "[::1]:1410", ProbeResult::Ok),
+            probe("ipv4_and_ipv6", "127.0.0.1:1410", ProbeResult::Ok),
+        ],
+    }
+}
+
+fn free_state(port: u16) -> PortState {
+    PortState {
+        port,
+        listeners: vec![],
+        holders: vec![],
+        time_wait: None,
+        unreadable_processes: 0,
+        source: Some(SocketSource::Netlink),
+    }
+}
+
+fn held_state() -> PortState {
+    let p = ProcessInfo {
+        pid: 16664,
+        name: "R".into(),
+        exe: Some("/usr/lib/R/bin/exec/R".into()),
+        cmdline: vec![
+            "/usr/lib/R/bin/exec/R".into(),
+            "--no-echo".into(),
+            "--file=auth.R".into(),
+        ],
+        uid: Some(1000),
+        user: Some("jenny".into()),
+        state: "S".into(),
+        ppid: 1,
+        parent_name: Some("systemd".into()),
+        parent_gone: true,
+        start_ticks: 1,
+        started_at: Some(1_700_000_000),
+        age_seconds: Some(3 * 86400),
+        service: None,
+        loaded: vec!["httpuv".into()],
+    };
+    let caller = Caller {
+        uid: 1000,
+        privileged: false,
+        self_and_ancestors: vec![9000],
+        port: 1410,
+    };
+    let verdict = judge(&p, &caller);
+    let socket = Socket {
+        family: Family::Ipv4,
+        address: "127.0.0.1".parse().unwrap(),
+        port: 1410,
+        state: TcpState::Listen,
+        uid: 1000,
+        inode: 5,
+        expires: None,
+    };
+    PortState {
+        listeners: vec![Listener {
+            socket,
+            user: Some("jenny".into()),
+            pids: vec![16664],
+        }],
+        holders: vec![Holder {
+            process: p,
+            listening_on: vec!["127.0.0.1:1410".into()],
+            via_thread: false,
+            verdict,
+            inodes: vec![5],
+        }],
+        ..free_state(1410)
+    }
+}
+
+fn no_config() -> Config {
+    Config {
+        path: Some("/home/jenny/.config/gauth/config.toml".into()),
+        forced: None,
+        problems: vec![],
+    }
+}
+
+fn httr_default() -> gauth::commands::doctor::Httr {
+    gauth::commands::doctor::httr(&gauth::env::Env::from_pairs([]))
+}
+
+fn desktop_held() -> Report {
+    assemble(Inputs {
+        port: 1410,
+        port_source: "default",
+        session: detect(&facts(
+            &[("DISPLAY", ":0")],
+            &[("bash", "bash")],
+            &["xdg-open"],
+        )),
+        port_state: held_state(),
+        bind: vec![
+            BindCheck {
+                address: "127.0.0.1:1410".into(),
+                result: BindResult::InUse,
+            },
+            BindCheck {
+                address: "[::1]:1410".into(),
+                result: BindResult::Ok,
+            },
+        ],
+        listener: SelfTest {
+            on_requested_port: false,
+            port: 40123,
+            probes: vec![probe("ipv4_only", "127.0.0.1:40123", ProbeResult::Ok)],
+            localhost: vec!["127.0.0.1".parse().unwrap()],
+            ..selftest(40123)
+        },
+        config: no_config(),
+        httr: httr_default(),
+        rprofile: vec![],
+        online: None,
+        stdin_tty: true,
+    })
+}
+
+fn ssh_session() -> Report {
+    assemble(Inputs {
+        port: 1410,
+        port_source: "default",
+        session: detect(&facts(
+            &[
+                ("SSH_CONNECTION", "192.0.2.10 50000 192.0.2.20 22"),
+                ("SSH_TTY", "/dev/pts/0"),
+                ("USER", "jenny"),
+            ],
+            &[("bash", "-bash"), ("sshd", "sshd: jenny@pts/0")],
+            &[],
+        )),
+        port_state: free_state(1410),
+        bind: ok_binds(1410),
+        listener: selftest(1410),
+        config: no_config(),
+        httr: httr_default(),
+        rprofile: vec!["/home/jenny/.Rprofile sets gargle_oob_default = TRUE".into()],
+        online: Some(vec![Online {
+            url: "https://oauth2.googleapis.com/token".into(),
+            ok: false,
+            detail:
+                "DNS lookup of oauth2.googleapis.com failed (failed to lookup address information)"
+                    .into(),
+        }]),
+        stdin_tty: true,
+    })
+}
+
+fn ready_desktop() -> Report {
+    assemble(Inputs {
+        port: 1410,
+        port_source: "default",
+        session: detect(&facts(
+            &[("WAYLAND_DISPLAY", "wayland-0")],
+            &[("bash", "bash")],
+            &["xdg-open"],
+        )),
+        port_state: free_state(1410),
+        bind: ok_binds(1410),
+        listener: SelfTest {
+            localhost: vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
+            ..selftest(1410)
+        },
+        config: no_config(),
+        httr: httr_default(),
+        rprofile: vec![],
+        online: None,
+        stdin_tty: true,
+    })
+}
+
+#[test]
+fn desktop_with_a_leftover_r_listener() {
+    let r = desktop_held();
+    assert!(!r.loopback_ready);
+    insta::assert_snapshot!(render(&r, Paint::new(false), false));
+}
+
+#[test]
+fn desktop_with_a_leftover_r_listener_colour() {
+    insta::assert_snapshot!(render(&desktop_held(), Paint::new(true), false));
+}
+
+#[test]
+fn ssh_session_with_ipv6_first_localhost() {
+    let r = ssh_session();
+    assert_eq!(r.recommendation.flow, gauth::config::Flow::Paste);
+    insta::assert_snapshot!(render(&r, Paint::new(false), true));
+}
+
+#[test]
+fn ready_desktop_is_ready() {
+    let r = ready_desktop();
+    assert!(r.loopback_ready, "{:#?}", r.checks);
+    insta::assert_snapshot!(render(&r, Paint::new(false), false));
+}
+
+#[test]
+fn ssh_session_json() {
+    insta::assert_snapshot!(to_json(&ssh_session()));
+}
