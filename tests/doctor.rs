@@ -212,6 +212,7 @@ fn session_signals_from_the_environment() {
         &[
             ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 2222"),
             ("DISPLAY", ""),
+            ("USER", "jenny"),
         ],
     );
     assert_eq!(v["session"]["kind"], "ssh");
