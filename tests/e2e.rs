@@ -1,4 +1,5 @@
-//! End-to-end: real R/httpuv listeners, other users' processes. These need
+//! End-to-end: real R/httpuv listeners, other users' processes, a real SSH
+//! session, a private /etc/hosts. These need
 //! root, R with httpuv, and port 1410, so they are ignored by a plain
 //! `cargo test` and run by `.ci/run` (which installs what they need) with
 //! `cargo test --test e2e -- --include-ignored --test-threads=1`.
@@ -176,4 +177,247 @@ fn a_real_orphaned_r_httpuv_listener_is_found_judged_killed_and_r_can_listen_aga
         "{text}{}",
         String::from_utf8_lossy(&again.stderr)
     );
+}
+
+/// A throw-away sshd on a loopback port, logging in as root with a
+/// throw-away key; killed on drop.
+struct Sshd {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Sshd {
+    fn start() -> Sshd {
+        require_root();
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for (key, kind) in [("host_key", "ed25519"), ("user_key", "ed25519")] {
+            let st = Command::new("ssh-keygen")
+                .args(["-q", "-t", kind, "-N", "", "-f"])
+                .arg(d.join(key))
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }
+        std::fs::copy(d.join("user_key.pub"), d.join("authorized_keys")).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = format!(
+            "ListenAddress 127.0.0.1\nPort {port}\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\nAuthorizedKeysFile {d}/authorized_keys\n\
+             PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             PrintMotd no\nAcceptEnv NONE\n",
+            d = d.display()
+        );
+        std::fs::write(d.join("sshd_config"), config).unwrap();
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(d.join("sshd_config"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sshd (apt-get install openssh-server)");
+        let end = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < end, "sshd did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Sshd { child, port, dir }
+    }
+
+    /// Run `remote` (a shell command line) over SSH; stdout.
+    fn run(&self, remote: &str) -> (i32, String) {
+        let out = Command::new("ssh")
+            .arg("-i")
+            .arg(self.dir.path().join("user_key"))
+            .args(["-p", &self.port.to_string()])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "LogLevel=ERROR",
+            ])
+            .arg("root@127.0.0.1")
+            .arg(remote)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+}
+
+#[test]
+#[ignore = "end-to-end: needs root and openssh-server; run by .ci/run"]
+fn doctor_in_a_real_ssh_session_detects_ssh_also_under_env_i() {
+    let sshd = Sshd::start();
+    let dir = world_readable_copies();
+    let gauth_bin = dir.path().join("gauth");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (code, out) = sshd.run(&format!(
+        "{} doctor --json --port {port}",
+        gauth_bin.display()
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(code, 3, "a plain SSH session needs a fallback");
+    assert_eq!(v["session"]["kind"], "ssh", "{:#}", v["session"]);
+    assert_eq!(v["session"]["reach"], "tunnel");
+    assert_eq!(v["session"]["ssh"]["server"], "127.0.0.1");
+    assert_eq!(v["session"]["ssh"]["server_port"], sshd.port);
+    let ev = v["session"]["evidence"].to_string();
+    assert!(
+        ev.contains("SSH_CONNECTION=127.0.0.1") && ev.contains("sshd among gauth's ancestors"),
+        "{ev}"
+    );
+    assert_ne!(v["recommendation"]["flow"], "loopback");
+    let tunnel = format!(
+        "ssh -L {port}:127.0.0.1:{port} -p {} root@127.0.0.1",
+        sshd.port
+    );
+    assert!(
+        v["recommendation"]["commands"]
+            .to_string()
+            .contains(&tunnel),
+        "{:#}",
+        v["recommendation"]
+    );
+
+    // The variables gone (env -i, as after `sudo -i` or `su -`): the sshd
+    // ancestor still says SSH.
+    let (_, out) = sshd.run(&format!(
+        "env -i {} doctor --json --port {port}",
+        gauth_bin.display()
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["session"]["kind"], "ssh", "{:#}", v["session"]);
+    let ev = v["session"]["evidence"].as_array().unwrap();
+    assert_eq!(ev.len(), 1, "only the ancestry is left: {ev:?}");
+    assert!(
+        ev[0]
+            .as_str()
+            .unwrap()
+            .contains("sshd among gauth's ancestors")
+    );
+}
+
+#[test]
+#[ignore = "end-to-end: needs R with httpuv and port 1410; run by .ci/run"]
+fn doctor_names_a_real_orphaned_r_listener_with_the_free_port_fix() {
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "Rscript -e \"$0\" >/dev/null 2>&1 & echo $!",
+            R_SERVER,
+        ])
+        .output()
+        .expect("sh");
+    let pid: i32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("R pid");
+    struct Reap(i32);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            unsafe { libc::kill(self.0, libc::SIGKILL) };
+        }
+    }
+    let _guard = Reap(pid);
+    wait_listening(1410);
+    let out = gauth()
+        .args(["doctor", "--json"])
+        .env_remove("HTTR_PORT")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(v["port"], 1410);
+    let held = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "held")
+        .expect("a held check");
+    let summary = held["summary"].as_str().unwrap();
+    assert!(summary.contains(&format!("R (pid {pid})")), "{summary}");
+    assert!(
+        summary.contains(
+            "looks expendable: a leftover R auth listener (httpuv) owned by you, orphaned"
+        ),
+        "{summary}"
+    );
+    assert_eq!(held["fix"], "gauth free-port 1410");
+    assert!(
+        v["recommendation"]["commands"]
+            .to_string()
+            .contains("gauth free-port 1410")
+            || v["recommendation"]["flow"] != "loopback"
+    );
+    let human = gauth()
+        .args(["doctor", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("fix: gauth free-port 1410"), "{text}");
+    assert!(alive(pid), "doctor never kills");
+}
+
+#[test]
+#[ignore = "end-to-end: needs root (a private mount namespace); run by .ci/run"]
+fn localhost_resolving_to_ipv6_first_is_named() {
+    require_root();
+    let dir = world_readable_copies();
+    std::fs::write(
+        dir.path().join("hosts"),
+        "::1 localhost ip6-localhost\n127.0.0.1 localhost\n",
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // Only this process sees the other /etc/hosts.
+    let script = format!(
+        "mount --bind {d}/hosts /etc/hosts && exec {d}/gauth doctor --json --port {port}",
+        d = dir.path().display()
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(v["listener"]["localhost"][0], "::1", "{:#}", v["listener"]);
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "localhost")
+        .unwrap();
+    assert_eq!(c["status"], "warn");
+    assert!(
+        c["summary"].as_str().unwrap().starts_with("localhost resolves to ::1 first; a listener on 127.0.0.1 only, like httr's, is refused there"),
+        "{c}"
+    );
+    assert!(c["fix"].as_str().unwrap().contains("HTTR_SERVER"));
 }
