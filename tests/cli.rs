@@ -129,3 +129,76 @@ fn man_pages_are_up_to_date() {
         "man pages are stale: {stale:?}; run GAUTH_UPDATE_MAN=1 cargo test --test cli man_pages_are_up_to_date"
     );
 }
+
+#[test]
+fn colour_follows_flag_then_no_color_then_clicolor_force() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let has_escape = |args: &[&str], env: &[(&str, &str)]| {
+        let out = gauth()
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        out.stdout.contains(&0x1b)
+    };
+    let fp = ["free-port", port.as_str()];
+    assert!(!has_escape(&fp, &[]), "not a terminal: no colour");
+    assert!(has_escape(&fp, &[("CLICOLOR_FORCE", "1")]));
+    assert!(
+        !has_escape(&fp, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+        "NO_COLOR wins over CLICOLOR_FORCE"
+    );
+    assert!(
+        has_escape(
+            &["--color", "always", "free-port", &port],
+            &[("NO_COLOR", "1")]
+        ),
+        "--color wins"
+    );
+    assert!(!has_escape(
+        &["--color", "never", "free-port", &port],
+        &[("CLICOLOR_FORCE", "1")]
+    ));
+    assert!(
+        !has_escape(&["--json", "--color", "always", "free-port", &port], &[]),
+        "JSON is never coloured"
+    );
+    assert!(has_escape(
+        &["--color", "always", "doctor", "--port", &port],
+        &[]
+    ));
+    assert!(!has_escape(
+        &[
+            "--color",
+            "always",
+            "doctor",
+            "--recommend",
+            "--port",
+            &port
+        ],
+        &[]
+    ));
+}
+
+#[test]
+fn doctor_usage_errors() {
+    for args in [
+        &["doctor", "--port", "0"][..],
+        &["doctor", "--port", "abc"],
+        &["doctor", "--endpoint", "https://x.example"],
+        &["doctor", "--recommend", "--json"],
+    ] {
+        let out = run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
