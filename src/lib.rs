@@ -81,13 +81,8 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
             Ok(Exit::Success)
         }
         Command::Doctor(args) => {
-            let proc_root = &env.proc_root;
-            let caller = process::verdict::Caller {
-                uid: process::current_uid(),
-                privileged: process::privileged(proc_root),
-                self_and_ancestors: process::self_and_ancestors(proc_root),
-                port: args.port.unwrap_or(1410),
-            };
+            let caller =
+                process::verdict::Caller::current(&env.proc_root, args.port.unwrap_or(1410));
             let facts = env::facts::Facts::gather(env, std::io::stdin().is_terminal());
             let online = args.online.then(|| {
                 if args.endpoint.is_empty() {
@@ -122,12 +117,7 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
         }
         Command::FreePort(args) => {
             let proc_root = &env.proc_root;
-            let caller = process::verdict::Caller {
-                uid: process::current_uid(),
-                privileged: process::privileged(proc_root),
-                self_and_ancestors: process::self_and_ancestors(proc_root),
-                port: args.port,
-            };
+            let caller = process::verdict::Caller::current(proc_root, args.port);
             let opts = commands::free_port::Options {
                 port: args.port,
                 dry_run: args.dry_run,

@@ -105,6 +105,36 @@ s <- tryCatch(httpuv::startServer("127.0.0.1", 1410L, list(call = function(req) 
 cat("STARTED\n"); httpuv::stopServer(s)
 "#;
 
+/// An orphaned R listening with httpuv on 1410: the shell that started it
+/// exits at once. Killed on drop.
+struct OrphanedR(i32);
+
+impl OrphanedR {
+    fn start() -> OrphanedR {
+        let out = Command::new("sh")
+            .args([
+                "-c",
+                "Rscript -e \"$0\" >/dev/null 2>&1 & echo $!",
+                R_SERVER,
+            ])
+            .output()
+            .expect("sh");
+        let pid = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("R pid");
+        let r = OrphanedR(pid);
+        wait_listening(1410);
+        r
+    }
+}
+
+impl Drop for OrphanedR {
+    fn drop(&mut self) {
+        unsafe { libc::kill(self.0, libc::SIGKILL) };
+    }
+}
+
 fn wait_listening(port: u16) {
     let end = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -116,27 +146,8 @@ fn wait_listening(port: u16) {
 #[test]
 #[ignore = "end-to-end: needs R with httpuv and port 1410; run by .ci/run"]
 fn a_real_orphaned_r_httpuv_listener_is_found_judged_killed_and_r_can_listen_again() {
-    // An orphaned R: the shell that started it exits at once.
-    let out = Command::new("sh")
-        .args([
-            "-c",
-            "Rscript -e \"$0\" >/dev/null 2>&1 & echo $!",
-            R_SERVER,
-        ])
-        .output()
-        .expect("sh");
-    let pid: i32 = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("R pid");
-    struct Reap(i32);
-    impl Drop for Reap {
-        fn drop(&mut self) {
-            unsafe { libc::kill(self.0, libc::SIGKILL) };
-        }
-    }
-    let _guard = Reap(pid);
-    wait_listening(1410);
+    let r = OrphanedR::start();
+    let pid = r.0;
 
     // The problem, reproduced: a second R cannot start its listener.
     let second = Command::new("Rscript")
@@ -323,26 +334,8 @@ fn doctor_in_a_real_ssh_session_detects_ssh_also_under_env_i() {
 #[test]
 #[ignore = "end-to-end: needs R with httpuv and port 1410; run by .ci/run"]
 fn doctor_names_a_real_orphaned_r_listener_with_the_free_port_fix() {
-    let out = Command::new("sh")
-        .args([
-            "-c",
-            "Rscript -e \"$0\" >/dev/null 2>&1 & echo $!",
-            R_SERVER,
-        ])
-        .output()
-        .expect("sh");
-    let pid: i32 = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("R pid");
-    struct Reap(i32);
-    impl Drop for Reap {
-        fn drop(&mut self) {
-            unsafe { libc::kill(self.0, libc::SIGKILL) };
-        }
-    }
-    let _guard = Reap(pid);
-    wait_listening(1410);
+    let r = OrphanedR::start();
+    let pid = r.0;
     let out = gauth()
         .args(["doctor", "--json"])
         .env_remove("HTTR_PORT")

@@ -34,6 +34,18 @@ pub struct Caller {
     pub port: u16,
 }
 
+impl Caller {
+    /// The caller as this process sees itself.
+    pub fn current(proc_root: &std::path::Path, port: u16) -> Caller {
+        Caller {
+            uid: super::current_uid(),
+            privileged: super::privileged(proc_root),
+            self_and_ancestors: super::self_and_ancestors(proc_root),
+            port,
+        }
+    }
+}
+
 /// Marks on a command line of an OAuth or throw-away HTTP listener.
 const CMDLINE_TRACES: &[&str] = &[
     "httpuv",
