@@ -369,3 +369,49 @@ fn the_portable_backend_agrees_with_the_fast_path() {
     p.sort_by_key(|s| s.inode);
     assert_eq!(f, p);
 }
+
+#[test]
+fn the_portable_process_description_agrees_with_proc() {
+    // A child of this test: its parent (and so every field) stays put.
+    let l = listen(&["oauth"]);
+    let now = gauth::now_unix();
+    let fast = gauth::process::describe(std::path::Path::new("/proc"), l.pid, now).unwrap();
+    let portable = gauth::process::portable::describe(l.pid, now).unwrap();
+    assert_eq!(portable.name, fast.name);
+    assert_eq!(portable.ppid, fast.ppid);
+    assert_eq!(portable.uid, fast.uid);
+    assert_eq!(portable.user, fast.user);
+    assert_eq!(portable.cmdline, fast.cmdline);
+    assert_eq!(portable.exe, fast.exe);
+    assert_eq!(portable.parent_gone, fast.parent_gone);
+    assert!(
+        portable
+            .started_at
+            .unwrap()
+            .abs_diff(fast.started_at.unwrap())
+            <= 1
+    );
+    assert_eq!(
+        gauth::process::portable::start_time(l.pid),
+        portable.started_at
+    );
+    assert_eq!(gauth::process::portable::parent(l.pid), Some(fast.ppid));
+}
+
+#[test]
+fn the_procfs_fallback_agrees_with_netlink() {
+    let a = listen(&["--addr", "::", "oauth"]);
+    let b = listen(&["--addr", "127.0.0.1"]);
+    for l in [&a, &b] {
+        let (fast, source, _) =
+            gauth::port::sockets(l.port, std::path::Path::new("/proc")).unwrap();
+        assert_eq!(source, gauth::port::SocketSource::Netlink);
+        let slow = gauth::port::procnet::read(std::path::Path::new("/proc"), l.port).unwrap();
+        assert_eq!(
+            fast,
+            slow.into_iter()
+                .filter(|s| s.state == gauth::port::TcpState::Listen)
+                .collect::<Vec<_>>()
+        );
+    }
+}

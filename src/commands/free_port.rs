@@ -220,6 +220,7 @@ pub fn run(
         if !opts.dry_run && matches!(action, Action::None) {
             targets.push(Target {
                 pid: h.process.pid,
+                port: opts.port,
                 start_ticks: h.process.start_ticks,
                 inodes: h.inodes.clone(),
             });

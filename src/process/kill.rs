@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct Target {
     pub pid: i32,
+    /// The port it holds (the portable identity check looks it up again).
+    pub port: u16,
     pub start_ticks: u64,
     pub inodes: Vec<u64>,
 }
@@ -113,60 +115,99 @@ fn ms(d: Duration) -> u64 {
 /// pidfd and check again (the pidfd cannot be recycled, the pid can).
 fn open_verified(proc_root: &Path, t: &Target) -> Result<Handle, Outcome> {
     verify(proc_root, t)?;
-    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, t.pid, 0) };
-    if fd < 0 {
-        let err = std::io::Error::last_os_error();
-        return match err.raw_os_error() {
-            Some(libc::ESRCH) => Err(Outcome::AlreadyGone),
-            Some(libc::ENOSYS) => Ok(Handle::Pid),
-            _ => Err(Outcome::Failed {
-                error: format!("pidfd_open({}): {err}", t.pid),
-            }),
-        };
-    }
-    // SAFETY: the syscall returned a fresh fd that nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let fd = pidfd_open(t.pid);
+    let fd = match fd {
+        Ok(fd) => fd,
+        Err(err) => {
+            return match err.raw_os_error() {
+                Some(libc::ESRCH) => Err(Outcome::AlreadyGone),
+                Some(libc::ENOSYS) => Ok(Handle::Pid),
+                _ => Err(Outcome::Failed {
+                    error: format!("pidfd_open({}): {err}", t.pid),
+                }),
+            };
+        }
+    };
     verify(proc_root, t)?;
     Ok(Handle::Pidfd(fd))
+}
+
+#[cfg(target_os = "linux")]
+fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the syscall returned a fresh fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+#[cfg(target_os = "linux")]
+fn pidfd_send_signal(fd: &OwnedFd, signal: i32) -> std::io::Result<()> {
+    // SAFETY: a valid pidfd, a signal number, no siginfo, no flags.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            signal,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// No pidfds outside Linux: kill(2) right after re-verifying instead.
+#[cfg(not(target_os = "linux"))]
+fn pidfd_open(_pid: i32) -> std::io::Result<OwnedFd> {
+    Err(std::io::Error::from_raw_os_error(libc::ENOSYS))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pidfd_send_signal(_fd: &OwnedFd, _signal: i32) -> std::io::Result<()> {
+    Err(std::io::Error::from_raw_os_error(libc::ENOSYS))
+}
+
+/// Does the target still hold one of its sockets?
+fn still_holds(proc_root: &Path, t: &Target) -> bool {
+    if cfg!(target_os = "linux") {
+        crate::port::owners::holds(proc_root, t.pid, &t.inodes)
+    } else {
+        crate::port::portable::scan(t.port).is_ok_and(|s| s.holdings.iter().any(|h| h.pid == t.pid))
+    }
 }
 
 fn verify(proc_root: &Path, t: &Target) -> Result<(), Outcome> {
     match super::start_ticks(proc_root, t.pid) {
         None => Err(Outcome::AlreadyGone),
         Some(ticks) if ticks != t.start_ticks => Err(Outcome::IdentityChanged),
-        Some(_) if !crate::port::owners::holds(proc_root, t.pid, &t.inodes) => {
-            Err(Outcome::AlreadyGone)
-        }
+        Some(_) if !still_holds(proc_root, t) => Err(Outcome::AlreadyGone),
         Some(_) => Ok(()),
     }
 }
 
 fn send(proc_root: &Path, t: &Target, handle: &Handle, signal: i32) -> Result<(), Outcome> {
     let rc = match handle {
-        // SAFETY: a valid pidfd, a signal number, no siginfo, no flags.
-        Handle::Pidfd(fd) => unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                fd.as_raw_fd(),
-                signal,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        },
+        Handle::Pidfd(fd) => pidfd_send_signal(fd, signal),
         Handle::Pid => {
             // Without a pidfd, the identity check must come right before kill.
             if super::start_ticks(proc_root, t.pid) != Some(t.start_ticks) {
                 return Err(Outcome::IdentityChanged);
             }
             // SAFETY: kill has no memory-safety preconditions.
-            i64::from(unsafe { libc::kill(t.pid, signal) })
+            if unsafe { libc::kill(t.pid, signal) } == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
         }
     };
-    if rc == 0 {
-        return Ok(());
-    }
-    let err = std::io::Error::last_os_error();
+    let Err(err) = rc else { return Ok(()) };
     Err(match err.raw_os_error() {
         Some(libc::ESRCH) => Outcome::AlreadyGone,
         Some(libc::EPERM) => Outcome::Failed {

@@ -4,6 +4,7 @@ use serde::Serialize;
 use std::path::Path;
 
 pub mod kill;
+pub mod portable;
 pub mod verdict;
 
 /// The fields of `/proc/PID/stat` that gauth uses.
@@ -134,7 +135,9 @@ impl ProcessInfo {
     }
 }
 
-const INIT_LIKE: &[&str] = &[
+/// Processes that adopt orphans: a child of one of these has lost its parent.
+pub(crate) const INIT_LIKE: &[&str] = &[
+    "launchd",
     "systemd",
     "init",
     "tini",
@@ -147,6 +150,9 @@ const INIT_LIKE: &[&str] = &[
 
 /// Describe `pid`; `None` when it has exited.
 pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo> {
+    if cfg!(not(target_os = "linux")) {
+        return portable::describe(pid, now_unix);
+    }
     let dir = proc_root.join(pid.to_string());
     let stat = parse_stat(&std::fs::read_to_string(dir.join("stat")).ok()?)?;
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
@@ -229,6 +235,9 @@ pub fn looks_like_r(name: &str, exe: Option<&str>) -> bool {
 
 /// The start time (clock ticks) of `pid` now, to re-verify identity.
 pub fn start_ticks(proc_root: &Path, pid: i32) -> Option<u64> {
+    if cfg!(not(target_os = "linux")) {
+        return portable::start_time(pid);
+    }
     let text = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")).ok()?;
     parse_stat(&text).map(|s| s.start_ticks)
 }
@@ -256,6 +265,14 @@ pub fn user_name(uid: u32) -> Option<String> {
 /// gauth's own pid and those of all its ancestors (never to be killed).
 pub fn self_and_ancestors(proc_root: &Path) -> Vec<i32> {
     let mut chain = vec![std::process::id() as i32];
+    if cfg!(not(target_os = "linux")) {
+        while let Some(ppid) =
+            portable::parent(chain[chain.len() - 1]).filter(|p| *p > 0 && !chain.contains(p))
+        {
+            chain.push(ppid);
+        }
+        return chain;
+    }
     let mut pid = chain[0];
     while let Some(stat) = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat"))
         .ok()
