@@ -81,6 +81,7 @@ fn free_state(port: u16) -> PortState {
         time_wait: None,
         unreadable_processes: 0,
         source: Some(SocketSource::Netlink),
+        source_note: None,
     }
 }
 

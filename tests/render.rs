@@ -107,6 +107,7 @@ fn held_state() -> PortState {
         time_wait: None,
         unreadable_processes: 0,
         source: Some(SocketSource::Netlink),
+        source_note: None,
     }
 }
 

@@ -51,6 +51,8 @@ pub struct PortState {
     /// Processes whose file descriptors we may not read (other users').
     pub unreadable_processes: usize,
     pub source: Option<SocketSource>,
+    /// Why the fast socket source was not used, when it was not.
+    pub source_note: Option<String>,
 }
 
 impl PortState {
@@ -117,6 +119,7 @@ pub fn inspect(
         time_wait,
         unreadable_processes: scan.unreadable,
         source: scan.source,
+        source_note: scan.fallback_reason.clone(),
     })
 }
 

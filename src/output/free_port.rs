@@ -78,6 +78,9 @@ pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
             l.socket.endpoint()
         );
     }
+    if let (true, Some(note)) = (verbose, &state.source_note) {
+        let _ = writeln!(out, "\n  (sockets read from /proc/net/tcp: {note})");
+    }
     if state.unreadable_processes > 0 && state.invisible().next().is_some() {
         let _ = writeln!(
             out,

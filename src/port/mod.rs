@@ -122,12 +122,9 @@ pub fn sockets(
 
 /// Sockets plus every process holding them.
 pub fn scan(port: u16, proc_root: &Path) -> anyhow::Result<Scan> {
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = proc_root;
+    if cfg!(not(target_os = "linux")) {
         return portable::scan(port);
     }
-    #[cfg(target_os = "linux")]
     let (socks, source, fallback_reason) = sockets(port, proc_root)?;
     let (listeners, time_wait): (Vec<_>, Vec<_>) =
         socks.into_iter().partition(|s| s.state == TcpState::Listen);
