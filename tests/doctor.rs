@@ -307,6 +307,14 @@ fn online_reports_a_reachable_endpoint_and_a_dead_one_cleanly() {
         c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
             .unwrap();
     });
+    // Speaks TCP but not TLS: the handshake fails, and says so.
+    let not_tls = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let not_tls_addr = not_tls.local_addr().unwrap();
+    let t2 = std::thread::spawn(move || {
+        if let Ok((mut c, _)) = not_tls.accept() {
+            let _ = c.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        }
+    });
     let dead = free_port();
     let port = free_port().to_string();
     let up = format!("http://{addr}/.well-known/openid-configuration");
@@ -322,10 +330,13 @@ fn online_reports_a_reachable_endpoint_and_a_dead_one_cleanly() {
             &down,
             "--endpoint",
             "http://example.com/",
+            "--endpoint",
+            &format!("https://{not_tls_addr}/"),
         ],
         &[],
     );
     t.join().unwrap();
+    t2.join().unwrap();
     let online = v["online"].as_array().unwrap();
     assert_eq!(online[0]["ok"], true, "{online:#?}");
     assert_eq!(online[0]["detail"], "HTTP 200");
@@ -339,11 +350,16 @@ fn online_reports_a_reachable_endpoint_and_a_dead_one_cleanly() {
         online[2]["detail"].as_str().unwrap().contains("only https"),
         "{online:#?}"
     );
+    assert_eq!(online[3]["ok"], false);
+    assert!(
+        !online[3]["detail"].as_str().unwrap().is_empty(),
+        "{online:#?}"
+    );
     let fails: Vec<_> = checks(&v, "online")
         .into_iter()
         .filter(|c| c["status"] == "fail")
         .collect();
-    assert_eq!(fails.len(), 2);
+    assert_eq!(fails.len(), 3);
 }
 
 #[test]
