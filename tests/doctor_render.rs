@@ -82,6 +82,7 @@ fn free_state(port: u16) -> PortState {
         unreadable_processes: 0,
         source: Some(SocketSource::Netlink),
         source_note: None,
+        privileged: false,
     }
 }
 

@@ -415,3 +415,31 @@ fn the_procfs_fallback_agrees_with_netlink() {
         );
     }
 }
+
+#[test]
+fn a_listener_no_process_has_open_is_named_not_killed() {
+    let l = listen(&["--in-flight"]);
+    let (code, v, _) = run_json(&["free-port", "--yes", "--force", &l.port.to_string()]);
+    assert_eq!(code, 3);
+    assert_eq!(v["status"], "held");
+    assert_eq!(v["listeners"].as_array().unwrap().len(), 1);
+    assert_eq!(v["listeners"][0]["pids"], serde_json::json!([]));
+    assert!(v["holders"].as_array().unwrap().is_empty(), "{v:#}");
+    let summary = v["summary"].as_str().unwrap();
+    if unsafe { libc::geteuid() } == 0 {
+        assert!(
+            summary.contains("no visible process has open") && summary.contains("nothing to kill"),
+            "{summary}"
+        );
+        assert!(
+            !summary.contains("sudo"),
+            "root is told nothing about sudo: {summary}"
+        );
+    } else {
+        assert!(summary.contains("sudo gauth free-port"), "{summary}");
+    }
+    assert!(
+        alive(l.pid),
+        "its creator is not a holder and is left alone"
+    );
+}

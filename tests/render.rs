@@ -108,6 +108,7 @@ fn held_state() -> PortState {
         unreadable_processes: 0,
         source: Some(SocketSource::Netlink),
         source_note: None,
+        privileged: false,
     }
 }
 

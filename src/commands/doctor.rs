@@ -320,21 +320,12 @@ fn holder_name(h: &free_port::Holder) -> String {
 
 fn port_checks(state: &PortState, bind: &[BindCheck], checks: &mut Vec<Check>) {
     let p = state.port;
-    if let Some(l) = state.invisible().next() {
-        let who = l
-            .user
-            .clone()
-            .unwrap_or_else(|| format!("uid {}", l.socket.uid));
-        checks.push(
-            check(
-                Area::Port,
-                "held",
-                Status::Fail,
-                format!("port {p} is held by a process of {who} that you cannot see"),
-            )
-            .evidence([format!("listening on {}", l.socket.endpoint())])
-            .fix(format!("sudo gauth free-port {p}")),
-        );
+    if let Some((summary, fix)) = state.invisible_problem() {
+        let mut c = check(Area::Port, "held", Status::Fail, summary);
+        c.fix = Some(fix.unwrap_or_else(|| {
+            "use another port, or stop the program that owns the socket".into()
+        }));
+        checks.push(c);
     }
     for h in &state.holders {
         let mut c = check(
@@ -709,7 +700,7 @@ pub fn recommend(
     };
     let mut commands = Vec::new();
     if flow == Flow::Loopback && !port_free {
-        let sudo = if port_state.invisible().next().is_some() {
+        let sudo = if port_state.invisible().next().is_some() && !port_state.privileged {
             "sudo "
         } else {
             ""

@@ -53,12 +53,42 @@ pub struct PortState {
     pub source: Option<SocketSource>,
     /// Why the fast socket source was not used, when it was not.
     pub source_note: Option<String>,
+    /// Could gauth see every process's fds (root or CAP_SYS_PTRACE-like)?
+    pub privileged: bool,
 }
 
 impl PortState {
     /// Listeners no visible process holds: their owner is another user's.
     pub fn invisible(&self) -> impl Iterator<Item = &Listener> {
         self.listeners.iter().filter(|l| l.pids.is_empty())
+    }
+
+    /// For the first listener without a visible holder: what to say, and the
+    /// fix when there is one. Unprivileged, the holder is another user's
+    /// process (sudo sees it); privileged, no process has the socket open
+    /// where gauth can see it, and there is nothing to kill.
+    pub fn invisible_problem(&self) -> Option<(String, Option<String>)> {
+        let l = self.invisible().next()?;
+        let p = self.port;
+        let who = l
+            .user
+            .clone()
+            .unwrap_or_else(|| format!("uid {}", l.socket.uid));
+        Some(if self.privileged {
+            (
+                format!(
+                    "port {p} is held by a socket of {who} on {} that no visible process has open \
+                     (another PID namespace, a descriptor in flight in a Unix socket, or the kernel); nothing to kill",
+                    l.socket.endpoint()
+                ),
+                None,
+            )
+        } else {
+            (
+                format!("port {p} is held by a process of {who} that gauth cannot see"),
+                Some(format!("sudo gauth free-port {p}")),
+            )
+        })
     }
 }
 
@@ -120,6 +150,7 @@ pub fn inspect(
         unreadable_processes: scan.unreadable,
         source: scan.source,
         source_note: scan.fallback_reason.clone(),
+        privileged: caller.privileged,
     })
 }
 
@@ -335,14 +366,11 @@ fn summarize(
             )
         }
         Status::Held => {
-            if let Some(l) = state.invisible().next() {
-                let who = l
-                    .user
-                    .clone()
-                    .unwrap_or_else(|| format!("uid {}", l.socket.uid));
-                return format!(
-                    "port {p} is held by a process of {who} that gauth cannot see; run `sudo gauth free-port {p}`"
-                );
+            if let Some((summary, fix)) = state.invisible_problem() {
+                return match fix {
+                    Some(fix) => format!("{summary}; run `{fix}`"),
+                    None => summary,
+                };
             }
             if opts.dry_run {
                 let n = state.holders.len();

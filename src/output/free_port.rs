@@ -71,9 +71,14 @@ pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
             .user
             .clone()
             .unwrap_or_else(|| format!("uid {}", l.socket.uid));
+        let why = if state.privileged {
+            "no visible process has it open"
+        } else {
+            "its process is invisible to you"
+        };
         let _ = writeln!(
             out,
-            "\n{} a listener on {} belongs to {who}; its process is invisible to you",
+            "\n{} a listener on {} belongs to {who}; {why}",
             paint.mark_bad(),
             l.socket.endpoint()
         );

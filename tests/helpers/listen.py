@@ -11,6 +11,8 @@ listening, then sleeps until killed. Options:
   --pthread-exit  the main thread exits with pthread_exit while another
                   thread lives: the process shows as a zombie leader whose
                   socket is only under /proc/PID/task/TID/fd
+  --in-flight     send the listening socket through a Unix socket pair and
+                  close it: it keeps listening, but no process has it open
   --time-wait     accept one connection, close it first (TIME_WAIT on the
                   server side), close the listener, print READY and wait
 """
@@ -25,6 +27,7 @@ ap.add_argument("--fork-orphan", action="store_true")
 ap.add_argument("--ignore-term", action="store_true")
 ap.add_argument("--pthread-exit", action="store_true")
 ap.add_argument("--time-wait", action="store_true")
+ap.add_argument("--in-flight", action="store_true")
 ap.add_argument("tags", nargs="*", help="extra words for the command line")
 a = ap.parse_args()
 
@@ -47,6 +50,14 @@ if a.time_wait:
     time.sleep(0.2)
     c.close()
     s.close()
+    print(f"READY port={port} pid={os.getpid()}", flush=True)
+    time.sleep(3600)
+    sys.exit(0)
+
+if a.in_flight:
+    s1, s2 = socket.socketpair(socket.AF_UNIX)
+    socket.send_fds(s1, [b"x"], [s.fileno()])
+    s.close()             # now only the unread message holds the listener
     print(f"READY port={port} pid={os.getpid()}", flush=True)
     time.sleep(3600)
     sys.exit(0)
