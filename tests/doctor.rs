@@ -369,3 +369,33 @@ fn doctor_makes_no_network_access_by_default() {
     assert!(v["online"].is_null());
     assert!(checks(&v, "online").is_empty());
 }
+
+#[test]
+fn the_flow_for_a_remote_session_depends_on_whether_someone_can_paste() {
+    let port = free_port().to_string();
+    let env = [
+        ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+        ("DISPLAY", ""),
+        ("GAUTH_FLOW", ""),
+        ("GAUTH_OOB", ""),
+    ];
+    // No terminal (a script, CI): device.
+    let out = gauth()
+        .args(["doctor", "--recommend", "--port", &port])
+        .envs(env)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "device\n");
+    // On a terminal (under `script`): paste.
+    let cmd = format!(
+        "{} doctor --recommend --port {port}",
+        env!("CARGO_BIN_EXE_gauth")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .envs(env)
+        .stdin(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "paste");
+}
