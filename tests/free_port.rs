@@ -443,3 +443,18 @@ fn a_listener_no_process_has_open_is_named_not_killed() {
         "its creator is not a holder and is left alone"
     );
 }
+
+#[test]
+fn a_holder_that_lets_go_on_sigterm_is_not_sigkilled() {
+    let l = listen(&["--close-on-term", "oauth"]);
+    let (code, v, _) = run_json(&["free-port", "--yes", "--timeout", "2s", &l.port.to_string()]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["actions"][0]["result"], "released", "{v:#}");
+    assert_eq!(v["actions"][0]["signal"], "SIGTERM");
+    assert!(
+        v["actions"][0]["waited_ms"].as_u64().unwrap() < 2000,
+        "no wait for the timeout"
+    );
+    assert!(alive(l.pid), "its graceful shutdown is left alone");
+    assert!(bind_ok(l.port));
+}

@@ -121,6 +121,11 @@ pub fn render_result(report: &Report, paint: Paint) -> String {
                     paint.mark_ok(),
                     secs(*waited_ms)
                 ),
+                Outcome::Released { signal, waited_ms } => format!(
+                    "{} {name} let go of the port after {signal} and is still running ({})",
+                    paint.mark_ok(),
+                    secs(*waited_ms)
+                ),
                 Outcome::AlreadyGone => format!(
                     "{} {name} had already let go of the port; nothing sent",
                     paint.mark_ok()

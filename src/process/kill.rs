@@ -27,6 +27,12 @@ pub enum Outcome {
         escalated: bool,
         waited_ms: u64,
     },
+    /// It closed the socket after `signal` and is still running (a graceful
+    /// shutdown): the port is free, so no SIGKILL follows.
+    Released {
+        signal: &'static str,
+        waited_ms: u64,
+    },
     /// It exited or let go of the socket before we signalled: nothing sent.
     AlreadyGone,
     /// The pid now belongs to another process: nothing sent.
@@ -52,7 +58,13 @@ struct Pending {
     handle: Handle,
     signal: &'static str,
     escalated: bool,
+    /// When it was first seen alive without the socket.
+    released_at: Option<Instant>,
 }
+
+/// How long a process must stay alive without the socket to count as having
+/// released it (rather than being half-way through exiting).
+const RELEASE_SETTLE: Duration = Duration::from_millis(50);
 
 /// Send `first` to every target, wait up to `timeout` for all of them, send
 /// SIGKILL to the survivors, wait again. One outcome per target, in order.
@@ -75,6 +87,7 @@ pub fn terminate_all(
                     handle,
                     signal: first.1,
                     escalated: false,
+                    released_at: None,
                 }),
                 Err(outcome) => outcomes[index] = Some(outcome),
             },
@@ -255,17 +268,28 @@ fn wait(
 ) -> Vec<Pending> {
     let deadline = Instant::now() + limit;
     loop {
-        pending.retain(|p| {
+        pending.retain_mut(|p| {
             if exited(proc_root, p) {
                 outcomes[p.index] = Some(Outcome::Exited {
                     signal: p.signal,
                     escalated: p.escalated,
                     waited_ms: ms(started.elapsed()),
                 });
-                false
-            } else {
-                true
+                return false;
             }
+            if still_holds(proc_root, &p.target) {
+                p.released_at = None;
+                return true;
+            }
+            let since = *p.released_at.get_or_insert_with(Instant::now);
+            if since.elapsed() < RELEASE_SETTLE {
+                return true;
+            }
+            outcomes[p.index] = Some(Outcome::Released {
+                signal: p.signal,
+                waited_ms: ms(started.elapsed()),
+            });
+            false
         });
         let now = Instant::now();
         if pending.is_empty() || now >= deadline {

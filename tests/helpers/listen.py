@@ -8,6 +8,8 @@ listening, then sleeps until killed. Options:
   --reuseaddr     set SO_REUSEADDR (as libuv/httpuv do)
   --fork-orphan   fork; the parent exits at once, the child keeps the socket
   --ignore-term   ignore SIGTERM (only SIGKILL ends it)
+  --close-on-term on SIGTERM close the listener and keep running (a graceful
+                  shutdown that outlives the port)
   --pthread-exit  the main thread exits with pthread_exit while another
                   thread lives: the process shows as a zombie leader whose
                   socket is only under /proc/PID/task/TID/fd
@@ -25,6 +27,7 @@ ap.add_argument("--reuseport", action="store_true")
 ap.add_argument("--reuseaddr", action="store_true")
 ap.add_argument("--fork-orphan", action="store_true")
 ap.add_argument("--ignore-term", action="store_true")
+ap.add_argument("--close-on-term", action="store_true")
 ap.add_argument("--pthread-exit", action="store_true")
 ap.add_argument("--time-wait", action="store_true")
 ap.add_argument("--in-flight", action="store_true")
@@ -64,6 +67,8 @@ if a.in_flight:
 
 if a.ignore_term:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if a.close_on_term:
+    signal.signal(signal.SIGTERM, lambda *_: s.close())
 
 if a.fork_orphan:
     r, w = os.pipe()
