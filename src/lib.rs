@@ -2,7 +2,10 @@
 //!
 //! The library holds everything; `src/main.rs` only maps `main_with` to the
 //! process exit code. Flow: parse → context → dispatch → render → exit code.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -414,3 +414,39 @@ fn localhost_resolving_to_ipv6_first_is_named() {
     );
     assert!(c["fix"].as_str().unwrap().contains("HTTR_SERVER"));
 }
+
+#[test]
+#[ignore = "end-to-end: needs root (a network namespace); run by .ci/run"]
+fn a_sandbox_without_loopback_is_named_and_loopback_is_not_recommended() {
+    require_root();
+    // A fresh network namespace: its loopback interface is down.
+    let out = Command::new("unshare")
+        .args([
+            "-n",
+            env!("CARGO_BIN_EXE_gauth"),
+            "doctor",
+            "--json",
+            "--port",
+            "1410",
+        ])
+        .env("GAUTH_FLOW", "")
+        .env("GAUTH_OOB", "")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(3));
+    let rt = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "round_trip")
+        .unwrap();
+    assert_eq!(rt["status"], "fail", "{rt}");
+    assert!(
+        rt["evidence"].to_string().contains("unreachable"),
+        "the cause is named: {rt}"
+    );
+    assert_ne!(v["recommendation"]["flow"], "loopback");
+    assert_eq!(v["loopback_ready"], false);
+}

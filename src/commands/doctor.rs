@@ -353,7 +353,11 @@ fn port_checks(state: &PortState, bind: &[BindCheck], checks: &mut Vec<Check>) {
     if !state.listeners.is_empty() {
         return;
     }
-    let blocked: Vec<String> = bind.iter().filter_map(selftest::bind_problem).collect();
+    let blocked: Vec<String> = bind
+        .iter()
+        .filter(|b| b.blocks())
+        .filter_map(selftest::bind_problem)
+        .collect();
     if let Some(tw) = &state.time_wait {
         let what = format!(
             "{} connection(s) in TIME_WAIT, gone within {} s",
@@ -445,7 +449,8 @@ fn listener_checks(t: &SelfTest, httr: &Httr, checks: &mut Vec<Check>) {
                 Status::Fail,
                 format!("a listener on 127.0.0.1:{p} does not answer its own HTTP request"),
             )
-            .evidence(why),
+            .evidence(why)
+            .fix("loopback traffic is blocked or the loopback interface is down (a sandbox?): use the paste or device flow"),
         );
     }
     if let Some(e) = &t.resolve_error {
@@ -495,7 +500,10 @@ fn listener_checks(t: &SelfTest, httr: &Httr, checks: &mut Vec<Check>) {
             c = c.fix("for httr: Sys.setenv(HTTR_SERVER = \"127.0.0.1\") so the browser is sent where R listens");
         }
         checks.push(c);
-    } else {
+    } else if t
+        .localhost_first_with_ipv4_only()
+        .is_some_and(|p| p.result == ProbeResult::Ok)
+    {
         let both = if t.localhost_works_with_both() {
             "; a listener on 127.0.0.1 and ::1 answers at every address"
         } else {
@@ -507,6 +515,21 @@ fn listener_checks(t: &SelfTest, httr: &Httr, checks: &mut Vec<Check>) {
                 "localhost",
                 Status::Ok,
                 format!("http://localhost:{p}/ reaches a 127.0.0.1 listener{both}"),
+            )
+            .evidence(ev),
+        );
+    } else {
+        let mut ev = ev;
+        ev.extend(
+            t.localhost_first_with_ipv4_only()
+                .and_then(|p| p.detail.clone()),
+        );
+        checks.push(
+            check(
+                Area::Listener,
+                "localhost",
+                Status::Fail,
+                format!("http://localhost:{p}/ does not reach a listener here"),
             )
             .evidence(ev),
         );
@@ -672,12 +695,8 @@ pub fn recommend(
     port: u16,
 ) -> Recommendation {
     let mut reasons = Vec::new();
-    let can_bind = listener.binds.first().is_some_and(|b| {
-        !matches!(
-            b.result,
-            BindResult::Denied { .. } | BindResult::Failed { .. }
-        )
-    });
+    // A loopback listener must really answer, not just bind.
+    let can_bind = listener.ip_literal_works();
     let flow = if let Some(f) = &config.forced {
         reasons.push(format!("{} asks for it", f.source));
         f.flow

@@ -474,7 +474,11 @@ fn hosted(f: &Facts) -> Option<Found> {
     let hub = ancestor(f, |n, c| {
         n.starts_with("jupyterhub") || c.contains("jupyterhub-singleuser")
     });
-    if f.is_set("JUPYTERHUB_USER") || f.is_set("JUPYTERHUB_API_URL") || hub.is_some() {
+    if f.is_set("JUPYTERHUB_USER")
+        || f.is_set("JUPYTERHUB_API_URL")
+        || f.is_set("JUPYTERHUB_SERVICE_PREFIX")
+        || hub.is_some()
+    {
         let mut ev = var_evidence(
             f,
             &[

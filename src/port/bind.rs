@@ -3,7 +3,7 @@
 //! libuv/httpuv and Python's http.server all set it).
 use serde::Serialize;
 use std::io::ErrorKind;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -50,6 +50,15 @@ pub fn try_bind_listener(addr: SocketAddr) -> (Option<TcpListener>, BindCheck) {
             let error = e.to_string();
             let result = match e.kind() {
                 ErrorKind::AddrInUse => BindResult::InUse,
+                // 127.0.0.1 missing is not "IPv6 is off": the loopback
+                // interface is down (a sandbox without networking).
+                ErrorKind::AddrNotAvailable if addr.ip() == IpAddr::V4(Ipv4Addr::LOCALHOST) => {
+                    BindResult::Failed {
+                        error: format!(
+                            "{error} (is the loopback interface down, as in a sandbox without networking?)"
+                        ),
+                    }
+                }
                 ErrorKind::AddrNotAvailable => BindResult::Unavailable { error },
                 ErrorKind::PermissionDenied => BindResult::Denied { error },
                 _ if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => {
