@@ -125,7 +125,12 @@ pub fn inspect(
         .iter()
         .map(|s| Listener {
             socket: s.clone(),
-            user: process::user_name(s.uid),
+            // The holders' user names are known already: one NSS lookup less.
+            user: holders
+                .iter()
+                .find(|h| h.process.uid == Some(s.uid))
+                .and_then(|h| h.process.user.clone())
+                .or_else(|| process::user_name(s.uid)),
             pids: holders
                 .iter()
                 .filter(|h| h.inodes.contains(&s.inode))

@@ -50,13 +50,15 @@ pub fn parse_status_uid(text: &str) -> Option<u32> {
         .ok()
 }
 
-/// `btime` from `/proc/stat`: boot time in seconds since the epoch.
-pub fn parse_btime(text: &str) -> Option<u64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix("btime "))?
-        .trim()
+/// Seconds since boot, from `/proc/uptime` ("12345.67 23456.78"). Used
+/// instead of `btime` in `/proc/stat`, which the kernel builds from every
+/// CPU's and interrupt's counters on each read.
+pub fn parse_uptime(text: &str) -> Option<f64> {
+    text.split_whitespace()
+        .next()?
         .parse()
         .ok()
+        .filter(|u: &f64| u.is_finite() && *u >= 0.0)
 }
 
 /// The systemd unit a process runs in, from `/proc/PID/cgroup`, when it is a
@@ -190,11 +192,16 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
             .as_deref()
             .is_some_and(|n| INIT_LIKE.contains(&n));
     let hz = crate::port::procnet::clock_ticks_per_second();
-    let started_at = std::fs::read_to_string(proc_root.join("stat"))
+    let started_at = std::fs::read_to_string(proc_root.join("uptime"))
         .ok()
         .as_deref()
-        .and_then(parse_btime)
-        .map(|btime| btime + stat.start_ticks / hz);
+        .and_then(parse_uptime)
+        .map(|uptime| {
+            let boot = now_unix as f64 - uptime;
+            (boot + stat.start_ticks as f64 / hz as f64)
+                .round()
+                .max(0.0) as u64
+        });
     Some(ProcessInfo {
         pid,
         name: stat.comm,
@@ -328,15 +335,19 @@ mod tests {
     }
 
     #[test]
-    fn status_cgroup_btime_maps() {
+    fn status_cgroup_uptime_maps() {
         assert_eq!(
             parse_status_uid("Name:\tR\nUid:\t1000\t1000\t1000\t1000\n"),
             Some(1000)
         );
         assert_eq!(
-            parse_btime("cpu 1 2\nbtime 1700000000\n"),
-            Some(1_700_000_000)
+            parse_uptime(
+                "3690.25 7000.00
+"
+            ),
+            Some(3690.25)
         );
+        assert_eq!(parse_uptime("-1 0"), None);
         assert_eq!(
             parse_cgroup_service("0::/system.slice/sshd.service\n"),
             Some("sshd.service".into())
@@ -358,7 +369,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         };
-        write("stat", "cpu 1 2 3\nbtime 1700000000\n");
+        write("uptime", "3690.00 7000.00\n");
         write(
             "1/stat",
             "1 (systemd) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0",
@@ -433,7 +444,7 @@ mod tests {
             let _ = parse_status_uid(&s);
             let _ = parse_cgroup_service(&s);
             let _ = parse_maps_traces(&s);
-            let _ = parse_btime(&s);
+            let _ = parse_uptime(&s);
         }
 
         #[test]
