@@ -90,7 +90,7 @@ pub fn load(env: &Env) -> Config {
             }
             Some(None) => {}
             None => problems.push(format!(
-                "GAUTH_FLOW={v} is not one of auto, loopback, paste, device"
+                "GAUTH_FLOW={v:?} is not one of auto, loopback, paste, device"
             )),
         }
     }
@@ -106,7 +106,7 @@ pub fn load(env: &Env) -> Config {
             }
             Some(false) => {}
             None => problems.push(format!(
-                "GAUTH_OOB={v} is not a yes/no value (1, true, 0, false)"
+                "GAUTH_OOB={v:?} is not a yes/no value (1, true, 0, false)"
             )),
         }
     }
@@ -116,14 +116,17 @@ pub fn load(env: &Env) -> Config {
             Ok(text) => match toml::from_str::<File>(&text) {
                 Ok(file) => {
                     let from_file = match (file.flow.as_deref(), file.oob) {
-                        (Some(f), _) => match parse_flow(f) {
-                            Some(flow) => flow
-                                .map(|flow| (flow, format!("flow = \"{f}\" in {}", p.display()))),
-                            None => {
-                                problems.push(format!("{}: flow = \"{f}\" is not one of auto, loopback, paste, device", p.display()));
-                                None
+                        (Some(f), _) => {
+                            match parse_flow(f) {
+                                Some(flow) => flow.map(|flow| {
+                                    (flow, format!("flow = \"{f}\" in {}", p.display()))
+                                }),
+                                None => {
+                                    problems.push(format!("{}: flow = {f:?} is not one of auto, loopback, paste, device", p.display()));
+                                    None
+                                }
                             }
-                        },
+                        }
                         (None, Some(true)) => {
                             Some((Flow::Paste, format!("oob = true in {}", p.display())))
                         }
@@ -203,5 +206,21 @@ mod tests {
         );
         let (env, _d) = env_with(&[], Some("colour = \"blue\"\n"));
         assert_eq!(load(&env).problems.len(), 1);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_file_and_values_give_one_line_problems_never_a_panic(
+            text in "\\PC{0,200}",
+            flow in "(?s).{0,12}",
+            oob in "(?s).{0,6}",
+        ) {
+            let flow: &'static str = Box::leak(flow.into_boxed_str());
+            let oob: &'static str = Box::leak(oob.into_boxed_str());
+            let (env, _d) = env_with(&[("GAUTH_FLOW", flow), ("GAUTH_OOB", oob)], Some(&text));
+            let c = load(&env);
+            proptest::prop_assert!(c.problems.iter().all(|p| !p.contains('\n')), "{:?}", c.problems);
+        }
     }
 }

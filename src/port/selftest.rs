@@ -324,3 +324,58 @@ pub fn bind_problem(check: &BindCheck) -> Option<String> {
         BindResult::Failed { error } => Some(format!("binding {} failed: {error}", check.address)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn served(request: &[u8]) -> (String, Duration) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        c.write_all(request).unwrap();
+        let (conn, _) = l.accept().unwrap();
+        let t = std::time::Instant::now();
+        let conn = serve_one(conn);
+        let took = t.elapsed();
+        drop(conn);
+        let mut answer = String::new();
+        let _ = c.read_to_string(&mut answer);
+        (answer, took)
+    }
+
+    #[test]
+    fn answers_its_own_token() {
+        let (a, _) = served(b"GET /gauth-self-test/abc123 HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(
+            a.starts_with("HTTP/1.1 200 OK") && a.ends_with("abc123"),
+            "{a}"
+        );
+    }
+
+    #[test]
+    fn hostile_requests_get_400_and_never_hang() {
+        for req in [
+            &b"\x00\x01\x02garbage\r\n\r\n"[..],
+            b"GET /somewhere-else HTTP/1.1\r\n\r\n",
+            b"GET /gauth-self-test/x HTTP/1.1\r\nBad Header Without Colon\r\n\r\n",
+            &[b'A'; 20_000][..],
+            b"", // says nothing: the read times out
+        ] {
+            let (a, took) = served(req);
+            assert!(a.starts_with("HTTP/1.1 400"), "{a:?}");
+            assert!(took <= TIMEOUT + Duration::from_millis(500), "{took:?}");
+        }
+    }
+
+    #[test]
+    fn a_full_self_test_on_a_free_port() {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let t = run(port);
+        assert!(t.on_requested_port);
+        assert!(t.ip_literal_works(), "{t:?}");
+    }
+}
