@@ -102,6 +102,7 @@ fn held_state() -> PortState {
         ppid: 1,
         parent_name: Some("systemd".into()),
         parent_gone: true,
+        tty: None,
         start_ticks: 1,
         started_at: Some(1_700_000_000),
         age_seconds: Some(3 * 86400),

@@ -458,3 +458,27 @@ fn a_holder_that_lets_go_on_sigterm_is_not_sigkilled() {
     assert!(alive(l.pid), "its graceful shutdown is left alone");
     assert!(bind_ok(l.port));
 }
+
+#[test]
+fn a_live_interactive_session_is_not_a_leftover() {
+    // The listener runs on a real terminal (under `script`) with its parent
+    // alive: somebody's session, not a leftover.
+    let cmd = format!("python3 {} oauth", helper().display());
+    let l = listen_with(std::process::Command::new("script").args(["-qfec", &cmd, "/dev/null"]));
+    let (code, v, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
+    assert_eq!(code, 3, "{v:#}");
+    let h = &v["holders"][0];
+    assert!(h["tty"].as_str().unwrap().starts_with("pts/"), "{h:#}");
+    assert_eq!(h["verdict"]["class"], "not_expendable");
+    assert!(
+        h["verdict"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("an interactive Python session on pts/"),
+        "{h:#}"
+    );
+    assert!(alive(l.pid));
+    let (code, _, _) = run_json(&["free-port", "--yes", "--force", &l.port.to_string()]);
+    assert_eq!(code, 0);
+    assert!(wait_dead(l.pid, Duration::from_secs(1)));
+}

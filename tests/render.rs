@@ -25,6 +25,7 @@ fn r_process() -> ProcessInfo {
         ppid: 1,
         parent_name: Some("systemd".into()),
         parent_gone: true,
+        tty: None,
         start_ticks: 123_456,
         started_at: Some(1_700_000_000),
         age_seconds: Some(3 * 86400 + 100),

@@ -16,6 +16,23 @@ pub struct Stat {
     /// Field 22: start time in clock ticks since boot. Unlike sysinfo's whole
     /// seconds, fine enough to tell a reused pid from the original.
     pub start_ticks: u64,
+    /// Field 7: the controlling terminal's device number (0: none).
+    pub tty_nr: u64,
+}
+
+/// `pts/3`, `tty2`, or the raw device for other terminals. The kernel packs
+/// the major number into bits 8–19 and the minor into 0–7 and 20–31.
+pub fn tty_name(tty_nr: u64) -> Option<String> {
+    if tty_nr == 0 {
+        return None;
+    }
+    let major = (tty_nr >> 8) & 0xfff;
+    let minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
+    Some(match major {
+        136..=143 => format!("pts/{}", (major - 136) * 256 + minor),
+        4 if minor < 64 => format!("tty{minor}"),
+        _ => format!("tty {major}:{minor}"),
+    })
 }
 
 /// Parse `/proc/PID/stat`. The command name is in parentheses and may itself
@@ -32,10 +49,12 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     let state = rest.first()?.chars().next()?;
     let ppid = rest.get(1)?.parse().ok()?;
     let start_ticks = rest.get(19)?.parse().ok()?;
+    let tty_nr = rest.get(4)?.parse::<i64>().ok()? as u64 & 0xffff_ffff;
     Some(Stat {
         comm,
         state,
         ppid,
+        tty_nr,
         start_ticks,
     })
 }
@@ -111,6 +130,8 @@ pub struct ProcessInfo {
     /// Reparented to PID 1 or an init-like subreaper: whoever started it is
     /// gone.
     pub parent_gone: bool,
+    /// The controlling terminal (`pts/3`): an interactive session.
+    pub tty: Option<String>,
     /// Clock ticks since boot; with the pid, the process's identity.
     pub start_ticks: u64,
     /// Seconds since the epoch.
@@ -213,6 +234,7 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
         ppid: stat.ppid,
         parent_name,
         parent_gone,
+        tty: tty_name(stat.tty_nr),
         start_ticks: stat.start_ticks,
         started_at,
         age_seconds: started_at.map(|s| now_unix.saturating_sub(s)),

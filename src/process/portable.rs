@@ -51,6 +51,8 @@ pub fn describe(pid: i32, now_unix: u64) -> Option<ProcessInfo> {
                 .as_deref()
                 .is_some_and(|n| INIT_LIKE.contains(&n)),
         parent_name,
+        // sysinfo does not report the controlling terminal.
+        tty: None,
         start_ticks: p.start_time(),
         started_at,
         age_seconds: started_at.map(|s| now_unix.saturating_sub(s)),

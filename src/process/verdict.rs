@@ -165,7 +165,26 @@ pub fn judge(p: &ProcessInfo, caller: &Caller) -> Verdict {
     if let Some(unit) = &p.service {
         return not(format!("a system service ({unit})"), reasons);
     }
+    if let (Some(tty), false) = (&p.tty, p.parent_gone) {
+        reasons.push(format!(
+            "attached to the terminal {tty}: someone may be using it"
+        ));
+    }
     match kind {
+        // Killing a live rsession ends the user's RStudio session and its
+        // workspace; RStudio can restart R without that loss.
+        Some(_) if p.name == "rsession" && !p.parent_gone => not(
+            "an RStudio R session still attached to RStudio; restart R there (Session > Restart R) instead".into(),
+            reasons,
+        ),
+        // A live interactive session is somebody's work, not a leftover.
+        Some(kind) if !p.parent_gone && p.tty.is_some() => not(
+            format!(
+                "an interactive {kind} session on {}; quit or restart it there instead",
+                p.tty.as_deref().unwrap_or("a terminal")
+            ),
+            reasons,
+        ),
         Some(kind) if !traces.is_empty() || p.parent_gone => {
             let what = if traces.is_empty() {
                 format!("a leftover {kind} process")
@@ -210,6 +229,7 @@ mod tests {
             ppid: 1,
             parent_name: Some("init".into()),
             parent_gone: true,
+            tty: None,
             start_ticks: 1,
             started_at: None,
             age_seconds: None,
@@ -258,6 +278,51 @@ mod tests {
             v.summary.contains("sudo gauth free-port 1410"),
             "{}",
             v.summary
+        );
+    }
+
+    #[test]
+    fn live_sessions_are_not_leftovers() {
+        let c = caller(false);
+        let mut r = proc_("R", 1000);
+        r.loaded = vec!["httpuv".into()];
+        r.parent_gone = false;
+        r.parent_name = Some("bash".into());
+        r.tty = Some("pts/3".into());
+        let v = judge(&r, &c);
+        assert_eq!(v.class, Class::NotExpendable);
+        assert_eq!(
+            v.summary,
+            "not expendable: an interactive R session on pts/3; quit or restart it there instead"
+        );
+        // The same R, orphaned (its terminal is gone): a leftover.
+        r.parent_gone = true;
+        assert_eq!(judge(&r, &c).class, Class::Expendable);
+        let mut rs = proc_("rsession", 1000);
+        rs.loaded = vec!["httpuv".into()];
+        rs.parent_gone = false;
+        rs.parent_name = Some("rserver".into());
+        assert!(judge(&rs, &c).summary.contains("restart R there"));
+        // Non-interactive, parent alive, auth trace: a leftover helper.
+        let mut bg = proc_("Rscript", 1000);
+        bg.cmdline = vec![
+            "Rscript".into(),
+            "-e".into(),
+            "httpuv::startServer()".into(),
+        ];
+        bg.parent_gone = false;
+        bg.parent_name = Some("make".into());
+        assert_eq!(judge(&bg, &c).class, Class::Expendable);
+    }
+
+    #[test]
+    fn tty_numbers() {
+        assert_eq!(crate::process::tty_name(0), None);
+        assert_eq!(crate::process::tty_name(34819).as_deref(), Some("pts/3")); // 136:3
+        assert_eq!(crate::process::tty_name(1026).as_deref(), Some("tty2")); // 4:2
+        assert_eq!(
+            crate::process::tty_name((136 << 8) | (1 << 20) | 5).as_deref(),
+            Some("pts/261")
         );
     }
 
