@@ -13,6 +13,9 @@ pub fn holder_title(h: &Holder, paint: Paint) -> String {
     if let Some(user) = p.user.clone().or_else(|| p.uid.map(|u| format!("uid {u}"))) {
         facts.push(format!("user {user}"));
     }
+    if let (Some(tty), false) = (&p.tty, p.parent_gone) {
+        facts.push(format!("on {tty}"));
+    }
     if let Some(age) = p.age_seconds {
         facts.push(format!("started {}", ago(age)));
     }
