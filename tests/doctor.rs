@@ -399,3 +399,22 @@ fn the_flow_for_a_remote_session_depends_on_whether_someone_can_paste() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "paste");
 }
+
+#[test]
+fn hosted_ides_get_paste_even_without_a_terminal() {
+    // R in RStudio Server runs gauth with no tty on stdin, yet the user can
+    // paste into the R console: paste, never device (gargle has no device flow).
+    let port = free_port().to_string();
+    for env in [
+        &[("RSTUDIO_PROGRAM_MODE", "server"), ("RSTUDIO", "1")][..],
+        &[("JUPYTERHUB_USER", "jenny")],
+        &[("CLOUD_SHELL", "true")],
+    ] {
+        let out = gauth()
+            .args(["doctor", "--recommend", "--port", &port])
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "paste\n", "{env:?}");
+    }
+}

@@ -703,19 +703,25 @@ pub fn recommend(
     } else if s.loopback_possible() && can_bind {
         reasons.push(format!("{}: {}", s.name, s.reach_why));
         Flow::Loopback
-    } else if s.loopback_possible() {
-        reasons.push("no loopback listener can be opened here".into());
-        Flow::Paste
-    } else if stdin_tty || s.kind == Kind::Notebook {
-        reasons.push(format!("{}: {}", s.name, s.reach_why));
-        reasons.push("you can paste the code (or the redirected URL) back here".into());
-        Flow::Paste
     } else {
-        reasons.push(format!("{}: {}", s.name, s.reach_why));
-        reasons.push(
-            "no terminal to paste a code into: enter a short code on any device instead".into(),
-        );
-        Flow::Device
+        if s.loopback_possible() {
+            reasons.push("no loopback listener answers here".into());
+        } else {
+            reasons.push(format!("{}: {}", s.name, s.reach_why));
+        }
+        // An IDE, notebook or cloud shell always has somewhere to paste (R's
+        // console, a cell's input), even when gauth's own stdin is not a tty.
+        let can_paste =
+            stdin_tty || matches!(s.kind, Kind::Notebook | Kind::HostedIde | Kind::CloudShell);
+        if can_paste {
+            reasons.push("you can paste the code (or the redirected URL) back here".into());
+            Flow::Paste
+        } else {
+            reasons.push(
+                "no terminal to paste a code into: enter a short code on any device instead".into(),
+            );
+            Flow::Device
+        }
     };
     let mut commands = Vec::new();
     if flow == Flow::Loopback && !port_free {
