@@ -328,6 +328,53 @@ fn found(kind: Kind, name: &str, evidence: Vec<String>, reach: Reach, reach_why:
 const REMOTE_NO: &str =
     "the browser runs on your own machine, and a redirect to 127.0.0.1 lands there, not here";
 
+/// Remote environments recognised by their variables alone; none of them
+/// can reach this machine's loopback.
+struct Announced {
+    kind: Kind,
+    name: &'static str,
+    /// The variables named as evidence.
+    vars: &'static [&'static str],
+    test: fn(&Facts) -> bool,
+}
+
+const ANNOUNCED: &[Announced] = &[
+    Announced {
+        kind: Kind::HostedIde,
+        name: "Positron (server)",
+        vars: &["POSITRON", "POSITRON_MODE"],
+        test: |f| f.var("POSITRON") == Some("1") && f.var("POSITRON_MODE") == Some("server"),
+    },
+    Announced {
+        kind: Kind::Notebook,
+        name: "Google Colab",
+        vars: &["COLAB_RELEASE_TAG"],
+        test: |f| f.is_set("COLAB_RELEASE_TAG"),
+    },
+    Announced {
+        kind: Kind::CloudShell,
+        name: "Google Cloud Shell",
+        vars: &["CLOUD_SHELL", "DEVSHELL_CLIENT_PORT"],
+        test: |f| f.var("CLOUD_SHELL") == Some("true") || f.is_set("DEVSHELL_CLIENT_PORT"),
+    },
+    Announced {
+        kind: Kind::CloudShell,
+        name: "Azure Cloud Shell",
+        vars: &["ACC_CLOUD", "AZUREPS_HOST_ENVIRONMENT"],
+        test: |f| {
+            f.is_set("ACC_CLOUD")
+                || f.var("AZUREPS_HOST_ENVIRONMENT")
+                    .is_some_and(|v| v.starts_with("cloud-shell"))
+        },
+    },
+    Announced {
+        kind: Kind::CloudShell,
+        name: "AWS CloudShell",
+        vars: &["AWS_EXECUTION_ENV"],
+        test: |f| f.var("AWS_EXECUTION_ENV") == Some("CloudShell"),
+    },
+];
+
 /// The hosted environments that announce themselves (IDEs, notebooks, cloud
 /// shells), most specific first.
 fn hosted(f: &Facts) -> Option<Found> {
@@ -453,24 +500,6 @@ fn hosted(f: &Facts) -> Option<Found> {
         };
         return Some(found(Kind::HostedIde, name, ev, Reach::No, REMOTE_NO));
     }
-    if f.var("POSITRON") == Some("1") && f.var("POSITRON_MODE") == Some("server") {
-        return Some(found(
-            Kind::HostedIde,
-            "Positron (server)",
-            var_evidence(f, &["POSITRON", "POSITRON_MODE"]),
-            Reach::No,
-            REMOTE_NO,
-        ));
-    }
-    if f.is_set("COLAB_RELEASE_TAG") {
-        return Some(found(
-            Kind::Notebook,
-            "Google Colab",
-            var_evidence(f, &["COLAB_RELEASE_TAG"]),
-            Reach::No,
-            REMOTE_NO,
-        ));
-    }
     let hub = ancestor(f, |n, c| {
         n.starts_with("jupyterhub") || c.contains("jupyterhub-singleuser")
     });
@@ -501,37 +530,15 @@ fn hosted(f: &Facts) -> Option<Found> {
             REMOTE_NO,
         ));
     }
-    if f.var("CLOUD_SHELL") == Some("true") || f.is_set("DEVSHELL_CLIENT_PORT") {
-        return Some(found(
-            Kind::CloudShell,
-            "Google Cloud Shell",
-            var_evidence(f, &["CLOUD_SHELL", "DEVSHELL_CLIENT_PORT"]),
+    ANNOUNCED.iter().find(|e| (e.test)(f)).map(|e| {
+        found(
+            e.kind,
+            e.name,
+            var_evidence(f, e.vars),
             Reach::No,
             REMOTE_NO,
-        ));
-    }
-    if f.is_set("ACC_CLOUD")
-        || f.var("AZUREPS_HOST_ENVIRONMENT")
-            .is_some_and(|v| v.starts_with("cloud-shell"))
-    {
-        return Some(found(
-            Kind::CloudShell,
-            "Azure Cloud Shell",
-            var_evidence(f, &["ACC_CLOUD", "AZUREPS_HOST_ENVIRONMENT"]),
-            Reach::No,
-            REMOTE_NO,
-        ));
-    }
-    if f.var("AWS_EXECUTION_ENV") == Some("CloudShell") {
-        return Some(found(
-            Kind::CloudShell,
-            "AWS CloudShell",
-            var_evidence(f, &["AWS_EXECUTION_ENV"]),
-            Reach::No,
-            REMOTE_NO,
-        ));
-    }
-    None
+        )
+    })
 }
 
 pub fn detect(f: &Facts) -> Session {
