@@ -85,9 +85,16 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
             Ok(Exit::Success)
         }
         Command::Doctor(args) => {
-            let caller =
-                process::verdict::Caller::current(&env.proc_root, args.port.unwrap_or(1410));
             let facts = env::facts::Facts::gather(env, std::io::stdin().is_terminal());
+            // The ancestry was just read for detection: no second walk.
+            let caller = process::verdict::Caller {
+                uid: process::current_uid(),
+                privileged: process::privileged(&env.proc_root),
+                self_and_ancestors: std::iter::once(std::process::id() as i32)
+                    .chain(facts.ancestors.iter().map(|a| a.pid))
+                    .collect(),
+                port: args.port.unwrap_or(1410),
+            };
             let online = args.online.then(|| {
                 if args.endpoint.is_empty() {
                     commands::doctor::DEFAULT_ENDPOINTS
