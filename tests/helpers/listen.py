@@ -71,27 +71,30 @@ if a.close_on_term:
     signal.signal(signal.SIGTERM, lambda *_: s.close())
 
 if a.fork_orphan:
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid > 0:
-        os.close(w)
-        line = os.read(r, 100).decode()
-        print(line, end="", flush=True)
-        os._exit(0)   # the parent leaves; the child is orphaned with the socket
-    os.close(r)
-    time.sleep(0.1)
-    os.write(w, f"READY port={port} pid={os.getpid()}\n".encode())
-    os.close(w)
-    # stdout is the test's pipe: detach from it so the test sees EOF.
+    parent = os.getpid()
+    if os.fork() > 0:
+        os._exit(0)       # the parent leaves; the child is orphaned with the socket
+    # READY only once the parent is really gone, so tests never race it.
+    while os.getppid() == parent:
+        time.sleep(0.005)
+    print(f"READY port={port} pid={os.getpid()}", flush=True)
+    # stdout is the test's pipe: let go of it.
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 1)
     time.sleep(3600)
     os._exit(0)
 
-print(f"READY port={port} pid={os.getpid()}", flush=True)
-
 if a.pthread_exit:
-    threading.Thread(target=lambda: time.sleep(3600), daemon=False).start()
+    def survivor():
+        # READY only once the leader really is a zombie, so tests never race
+        # the pthread_exit below.
+        while open("/proc/self/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+            time.sleep(0.005)
+        print(f"READY port={port} pid={os.getpid()}", flush=True)
+        time.sleep(3600)
+    threading.Thread(target=survivor, daemon=False).start()
     ctypes.CDLL(None).pthread_exit(None)
+
+print(f"READY port={port} pid={os.getpid()}", flush=True)
 
 time.sleep(3600)
