@@ -482,3 +482,21 @@ fn a_live_interactive_session_is_not_a_leftover() {
     assert_eq!(code, 0);
     assert!(wait_dead(l.pid, Duration::from_secs(1)));
 }
+
+#[test]
+fn signal_kill_is_sent_at_once_and_not_escalated() {
+    let l = listen(&["--ignore-term", "oauth"]);
+    let (code, v, _) = run_json(&["free-port", "-y", "--signal", "KILL", &l.port.to_string()]);
+    assert_eq!(code, 0, "{v:#}");
+    let a = &v["actions"][0];
+    assert_eq!(
+        (
+            a["result"].as_str(),
+            a["signal"].as_str(),
+            a["escalated"].as_bool()
+        ),
+        (Some("exited"), Some("SIGKILL"), Some(false))
+    );
+    assert!(a["waited_ms"].as_u64().unwrap() < 1000);
+    assert!(wait_dead(l.pid, Duration::from_secs(1)));
+}
