@@ -28,6 +28,10 @@ fn other_bad_arguments_are_usage_errors() {
         &["--color", "sometimes", "free-port"],
         &["no-such-command"],
         &["free-port", "1410", "1411"],
+        &["doctor", "--port", "0"],
+        &["doctor", "--port", "abc"],
+        &["doctor", "--endpoint", "https://x.example"],
+        &["doctor", "--recommend", "--json"],
         &["-q", "-v", "free-port"],
         &[],
     ] {
@@ -183,22 +187,4 @@ fn colour_follows_flag_then_no_color_then_clicolor_force() {
         ],
         &[]
     ));
-}
-
-#[test]
-fn doctor_usage_errors() {
-    for args in [
-        &["doctor", "--port", "0"][..],
-        &["doctor", "--port", "abc"],
-        &["doctor", "--endpoint", "https://x.example"],
-        &["doctor", "--recommend", "--json"],
-    ] {
-        let out = run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
 }

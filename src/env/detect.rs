@@ -92,6 +92,11 @@ fn ancestor(f: &Facts, pred: impl Fn(&str, &str) -> bool) -> Option<&super::fact
     f.ancestors.iter().find(|a| pred(&a.name, &a.cmdline))
 }
 
+/// "WHAT among gauth's ancestors (pid N)": the evidence an ancestor gives.
+fn among_ancestors(what: &str, a: &super::facts::Ancestor) -> String {
+    format!("{what} among gauth's ancestors (pid {})", a.pid)
+}
+
 fn var_evidence(f: &Facts, names: &[&str]) -> Vec<String> {
     names
         .iter()
@@ -154,7 +159,7 @@ fn container(f: &Facts) -> Option<(String, Vec<String>)> {
 fn ssh(f: &Facts) -> (Vec<String>, Option<SshEndpoint>) {
     let mut ev = var_evidence(f, &["SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"]);
     if let Some(a) = ancestor(f, |n, _| matches!(n, "sshd" | "sshd-session")) {
-        ev.push(format!("an sshd among gauth's ancestors (pid {})", a.pid));
+        ev.push(among_ancestors("an sshd", a));
     }
     let endpoint = f.var("SSH_CONNECTION").and_then(|v| {
         let parts: Vec<&str> = v.split_whitespace().collect();
@@ -414,10 +419,7 @@ fn hosted(f: &Facts) -> Option<Found> {
     });
     if let Some(a) = tunnel {
         let mut ev = var_evidence(f, &["VSCODE_IPC_HOOK_CLI"]);
-        ev.push(format!(
-            "a VS Code tunnel server among gauth's ancestors (pid {})",
-            a.pid
-        ));
+        ev.push(among_ancestors("a VS Code tunnel server", a));
         return Some(found(
             Kind::HostedIde,
             "VS Code tunnel",
@@ -433,10 +435,7 @@ fn hosted(f: &Facts) -> Option<Found> {
     };
     if let Some(a) = ancestor(f, code_server) {
         let mut ev = var_evidence(f, &["VSCODE_PROXY_URI"]);
-        ev.push(format!(
-            "code-server among gauth's ancestors (pid {})",
-            a.pid
-        ));
+        ev.push(among_ancestors("code-server", a));
         return Some(found(
             Kind::HostedIde,
             "code-server",
@@ -454,10 +453,7 @@ fn hosted(f: &Facts) -> Option<Found> {
             &["VSCODE_IPC_HOOK_CLI", "TERM_PROGRAM", "SSH_CONNECTION"],
         );
         if let Some(a) = ancestor(f, |_, c| c.contains(".vscode-server")) {
-            ev.push(format!(
-                "the VS Code server among gauth's ancestors (pid {})",
-                a.pid
-            ));
+            ev.push(among_ancestors("the VS Code server", a));
         }
         return Some(found(
             Kind::HostedIde,
@@ -486,10 +482,7 @@ fn hosted(f: &Facts) -> Option<Found> {
             ],
         );
         if let Some(a) = rserver {
-            ev.push(format!(
-                "{} among gauth's ancestors (pid {})",
-                a.name, a.pid
-            ));
+            ev.push(among_ancestors(&a.name, a));
         }
         let cloud =
             referer.is_some_and(|r| r.contains("posit.cloud") || r.contains("rstudio.cloud"));
@@ -517,10 +510,7 @@ fn hosted(f: &Facts) -> Option<Found> {
             ],
         );
         if let Some(a) = hub {
-            ev.push(format!(
-                "{} among gauth's ancestors (pid {})",
-                a.name, a.pid
-            ));
+            ev.push(among_ancestors(&a.name, a));
         }
         return Some(found(
             Kind::Notebook,
