@@ -37,10 +37,10 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, env: env::Env) -> Exi
         Ok(exit) => exit.into(),
         Err(Error::Runtime(e)) if is_broken_pipe(&e) => Exit::Success.into(),
         Err(e) => {
-            eprintln!("gauth: error: {e}");
+            eprintln!("gauth: error: {}", output::escape::esc(&e.to_string()));
             if let Error::Runtime(e) = &e {
                 for cause in e.chain().skip(1) {
-                    eprintln!("  caused by: {cause}");
+                    eprintln!("  caused by: {}", output::escape::esc(&cause.to_string()));
                 }
             }
             e.exit().into()
@@ -155,7 +155,7 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
             if g.json {
                 out(&output::to_json(&report))?;
             } else if g.quiet {
-                out(&format!("{}\n", report.summary))?;
+                out(&format!("{}\n", output::escape::esc(&report.summary)))?;
             } else {
                 out(&output::free_port::render_result(&report, paint))?;
             }
@@ -190,7 +190,11 @@ impl commands::free_port::Ui for TerminalUi {
 
     fn confirm(&mut self, holder: &commands::free_port::Holder) -> bool {
         let p = &holder.process;
-        eprint!("\nKill {} (pid {})? [y/N] ", p.name, p.pid);
+        eprint!(
+            "\nKill {} (pid {})? [y/N] ",
+            output::escape::esc(&p.name),
+            p.pid
+        );
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
         match std::io::stdin().lock().read_line(&mut answer) {

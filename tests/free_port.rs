@@ -500,3 +500,70 @@ fn signal_kill_is_sent_at_once_and_not_escalated() {
     assert!(a["waited_ms"].as_u64().unwrap() < 1000);
     assert!(wait_dead(l.pid, Duration::from_secs(1)));
 }
+
+/// Another process chooses its own name and argv: escape sequences in them
+/// (OSC 52 to the clipboard, a title change, clearing the screen) reach the
+/// terminal escaped, never raw; JSON keeps them exactly.
+#[test]
+fn hostile_names_are_escaped_in_human_output() {
+    let name = "\x1b]0;pwned\x07";
+    let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
+    let l = listen(&["--comm", &hex, "\x1b]52;c;ZWNobyBvd25lZA==\x07\x1b[2J"]);
+    for args in [
+        vec!["free-port", "--dry-run", "--color", "never"],
+        vec!["free-port", "--dry-run", "--color", "always", "-v"],
+        vec!["doctor", "--port"],
+    ] {
+        let mut args = args;
+        args.push(Box::leak(l.port.to_string().into_boxed_str()));
+        let out = run(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let raw: String = text.replace("\x1b[0m", "").replace("\x1b[1m", "");
+        // Colour codes are gauth's own (CSI … m); nothing else may start
+        // with ESC or BEL.
+        let stripped = strip_sgr(&raw);
+        assert!(
+            !stripped.contains('\x1b') && !stripped.contains('\x07'),
+            "{args:?}: raw control characters in {text:?}"
+        );
+        assert!(
+            text.contains("\\e]0;pwned\\x07"),
+            "{args:?}: name not shown escaped: {text}"
+        );
+    }
+    let out = run(&[
+        "free-port",
+        "--dry-run",
+        "--color",
+        "never",
+        &l.port.to_string(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\\e]52;c;ZWNobyBvd25lZA==\\x07\\e[2J"),
+        "{text}"
+    );
+    let (_, v, _) = run_json(&["free-port", "--dry-run", &l.port.to_string()]);
+    assert_eq!(v["holders"][0]["name"], name);
+}
+
+/// Remove SGR colour sequences (`ESC [ digits/; m`), which gauth itself
+/// writes when colour is on.
+fn strip_sgr(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("\x1b[") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 2..];
+        let end = tail.find(|c: char| !(c.is_ascii_digit() || c == ';'));
+        match end {
+            Some(e) if tail[e..].starts_with('m') => rest = &tail[e + 1..],
+            _ => {
+                out.push_str("\x1b[");
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

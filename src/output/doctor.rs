@@ -1,6 +1,7 @@
 //! Human rendering of `gauth doctor`: checks grouped by area with ✓ / ! / ✗
 //! marks, one fix per problem, then the verdict.
 use super::Paint;
+use super::escape::esc;
 use crate::commands::doctor::{Area, Report, Status};
 use std::fmt::Write;
 
@@ -33,15 +34,15 @@ pub fn render(r: &Report, paint: Paint, verbose: bool) -> String {
                 Status::Fail => paint.mark_bad(),
                 Status::Info => paint.dim("·"),
             };
-            let _ = writeln!(out, "  {mark} {}", c.summary);
+            let _ = writeln!(out, "  {mark} {}", esc(&c.summary));
             let show_evidence = verbose || (c.status == Status::Info && c.area == Area::Session);
             if show_evidence {
                 for e in &c.evidence {
-                    let _ = writeln!(out, "      {}", paint.dim(e));
+                    let _ = writeln!(out, "      {}", paint.dim(&esc(e)));
                 }
             }
             if let Some(fix) = &c.fix {
-                let _ = writeln!(out, "    {} {fix}", paint.bold("fix:"));
+                let _ = writeln!(out, "    {} {}", paint.bold("fix:"), esc(fix));
             }
         }
         out.push('\n');
@@ -67,10 +68,15 @@ pub fn render_verdict(r: &Report, paint: Paint) -> String {
     };
     let _ = writeln!(out, "{} {head}", paint.bold("Verdict"));
     for reason in &rec.reasons {
-        let _ = writeln!(out, "  {reason}");
+        let _ = writeln!(out, "  {}", esc(reason));
     }
     for c in &rec.commands {
-        let _ = writeln!(out, "  {}:\n      {}", c.what, paint.bold(&c.run));
+        let _ = writeln!(
+            out,
+            "  {}:\n      {}",
+            esc(&c.what),
+            paint.bold(&esc(&c.run))
+        );
     }
     out
 }

@@ -1,4 +1,5 @@
 //! Human rendering of `gauth free-port` (JSON is the report serialized).
+use super::escape::{MAX_COMMAND_LINE, esc, esc_capped};
 use super::{Paint, ago};
 use crate::commands::free_port::{Action, Holder, PortState, Report, Status};
 use crate::port::bind::BindResult;
@@ -11,7 +12,7 @@ pub fn holder_title(h: &Holder, paint: Paint) -> String {
     let p = &h.process;
     let mut facts = vec![format!("pid {}", p.pid)];
     if let Some(user) = p.user.clone().or_else(|| p.uid.map(|u| format!("uid {u}"))) {
-        facts.push(format!("user {user}"));
+        facts.push(format!("user {}", esc(&user)));
     }
     if let (Some(tty), false) = (&p.tty, p.parent_gone) {
         facts.push(format!("on {tty}"));
@@ -25,7 +26,7 @@ pub fn holder_title(h: &Holder, paint: Paint) -> String {
     if p.state == "Z" {
         facts.push("zombie leader, a thread holds the socket".into());
     }
-    format!("{} ({})", paint.bold(&p.name), facts.join(", "))
+    format!("{} ({})", paint.bold(&esc(&p.name)), facts.join(", "))
 }
 
 /// The section printed before any question: who holds the port.
@@ -53,19 +54,23 @@ pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
             holder_title(h, paint),
             h.listening_on.join(", ")
         );
-        let _ = writeln!(out, "    {}", paint.dim(&h.process.command_line()));
+        let _ = writeln!(
+            out,
+            "    {}",
+            paint.dim(&esc_capped(&h.process.command_line(), MAX_COMMAND_LINE))
+        );
         let mark = match h.verdict.class {
             Class::Expendable => paint.mark_ok(),
             Class::NotExpendable => paint.mark_warn(),
             Class::Protected => paint.mark_bad(),
         };
-        let _ = writeln!(out, "    {mark} {}", h.verdict.summary);
+        let _ = writeln!(out, "    {mark} {}", esc(&h.verdict.summary));
         if verbose {
             for r in &h.verdict.reasons {
-                let _ = writeln!(out, "      - {r}");
+                let _ = writeln!(out, "      - {}", esc(r));
             }
             if let Some(exe) = &h.process.exe {
-                let _ = writeln!(out, "      - executable: {exe}");
+                let _ = writeln!(out, "      - executable: {}", esc(exe));
             }
         }
     }
@@ -81,13 +86,14 @@ pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
         };
         let _ = writeln!(
             out,
-            "\n{} a listener on {} belongs to {who}; {why}",
+            "\n{} a listener on {} belongs to {}; {why}",
             paint.mark_bad(),
-            l.socket.endpoint()
+            l.socket.endpoint(),
+            esc(&who)
         );
     }
     if let (true, Some(note)) = (verbose, &state.source_note) {
-        let _ = writeln!(out, "\n  (sockets read from /proc/net/tcp: {note})");
+        let _ = writeln!(out, "\n  (sockets read from /proc/net/tcp: {})", esc(note));
     }
     if state.unreadable_processes > 0 && state.invisible().next().is_some() {
         let _ = writeln!(
@@ -104,7 +110,7 @@ pub fn render_result(report: &Report, paint: Paint) -> String {
     let mut out = String::new();
     let mut any_action = false;
     for (h, a) in report.state.holders.iter().zip(&report.actions) {
-        let name = format!("{} (pid {})", h.process.name, h.process.pid);
+        let name = format!("{} (pid {})", esc(&h.process.name), h.process.pid);
         let line = match a {
             Action::None | Action::Refused { .. } | Action::Declined => continue,
             Action::Signalled { outcome } => match outcome {
@@ -148,7 +154,11 @@ pub fn render_result(report: &Report, paint: Paint) -> String {
                     )
                 }
                 Outcome::Failed { error } => {
-                    format!("{} could not signal {name}: {error}", paint.mark_bad())
+                    format!(
+                        "{} could not signal {name}: {}",
+                        paint.mark_bad(),
+                        esc(error)
+                    )
                 }
             },
         };
@@ -167,7 +177,7 @@ pub fn render_result(report: &Report, paint: Paint) -> String {
         Status::TimeWait => paint.mark_bad(),
         Status::Held | Status::Blocked => paint.mark_bad(),
     };
-    let _ = writeln!(out, "{mark} {}", report.summary);
+    let _ = writeln!(out, "{mark} {}", esc(&report.summary));
     if report.free {
         let bound: Vec<&str> = report
             .bind

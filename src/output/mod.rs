@@ -6,6 +6,7 @@ use colored::Colorize;
 use serde::Serialize;
 
 pub mod doctor;
+pub mod escape;
 pub mod free_port;
 
 /// Decide colour once: `--color`, then `NO_COLOR`, then `CLICOLOR_FORCE`,

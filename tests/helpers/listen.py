@@ -17,6 +17,9 @@ listening, then sleeps until killed. Options:
                   close it: it keeps listening, but no process has it open
   --time-wait     accept one connection, close it first (TIME_WAIT on the
                   server side), close the listener, print READY and wait
+  --comm HEX      set the process name (/proc/PID/comm) to these bytes, given
+                  in hex (the kernel keeps the first 15): names that are not
+                  UTF-8 or carry escape sequences
 """
 import argparse, ctypes, os, signal, socket, sys, threading, time
 
@@ -31,8 +34,13 @@ ap.add_argument("--close-on-term", action="store_true")
 ap.add_argument("--pthread-exit", action="store_true")
 ap.add_argument("--time-wait", action="store_true")
 ap.add_argument("--in-flight", action="store_true")
+ap.add_argument("--comm")
 ap.add_argument("tags", nargs="*", help="extra words for the command line")
 a = ap.parse_args()
+
+if a.comm is not None:
+    with open("/proc/self/comm", "wb") as f:
+        f.write(bytes.fromhex(a.comm))
 
 fam = socket.AF_INET6 if ":" in a.addr else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_STREAM)
