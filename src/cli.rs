@@ -1,5 +1,6 @@
 //! The command-line definition (clap derive). Help text, completions and man
 //! pages are all generated from these types, never written twice.
+use crate::port::number::Port;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use std::time::Duration;
 /// session, an occupied port, a missing listener) and fixes what it can.
 #[derive(Debug, Parser)]
 #[command(name = "gauth", version, propagate_version = true)]
-#[command(after_help = EXIT_STATUS_HELP)]
+#[command(after_help = after_help(""))]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -55,7 +56,7 @@ pub enum Command {
     /// whether a loopback listener really answers through `localhost` and
     /// 127.0.0.1. Recommends one flow: loopback, paste (out-of-band) or
     /// device. No network access unless --online.
-    #[command(after_help = DOCTOR_EXAMPLES)]
+    #[command(after_help = after_help("doctor"))]
     Doctor(DoctorArgs),
 
     /// Find, explain and safely kill whatever holds a TCP port.
@@ -65,10 +66,11 @@ pub enum Command {
     /// does or does not look expendable, kills the expendable ones after
     /// confirmation (SIGTERM, then SIGKILL after --timeout), and proves the
     /// port is free by binding 127.0.0.1 and ::1.
-    #[command(after_help = FREE_PORT_EXAMPLES)]
+    #[command(after_help = after_help("free-port"))]
     FreePort(FreePortArgs),
 
     /// Print a shell completion script to stdout.
+    #[command(after_help = after_help("completions"))]
     Completions {
         /// The shell to generate completions for.
         #[arg(value_enum)]
@@ -79,8 +81,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// The port a loopback login would use [default: HTTR_PORT, else 1410].
-    #[arg(long, value_parser = parse_port, allow_hyphen_values = true)]
-    pub port: Option<u16>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub port: Option<Port>,
 
     /// Print only the recommended flow: loopback, paste or device.
     #[arg(long, conflicts_with = "json")]
@@ -98,9 +100,10 @@ pub struct DoctorArgs {
 
 #[derive(Debug, Args)]
 pub struct FreePortArgs {
-    /// The TCP port to free (R's httr and gargle use 1410).
-    #[arg(default_value = "1410", value_parser = parse_port, allow_hyphen_values = true)]
-    pub port: u16,
+    /// The TCP port to free [default: HTTR_PORT, else 1410, the port R's
+    /// httr and gargle use].
+    #[arg(allow_hyphen_values = true)]
+    pub port: Option<Port>,
 
     /// Show what would be done; change nothing.
     #[arg(long, short = 'n')]
@@ -156,25 +159,6 @@ impl Signal {
     }
 }
 
-/// A TCP port: decimal digits only, 1 to 65535. Stricter than `u16::from_str`
-/// (which takes `+1410`) so that a typo is never silently read as a port.
-pub fn parse_port(s: &str) -> Result<u16, String> {
-    if s.is_empty() {
-        return Err("a port is a number from 1 to 65535, not an empty string".into());
-    }
-    if !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "'{s}' is not a port: a port is a number from 1 to 65535"
-        ));
-    }
-    match s.parse::<u32>() {
-        Ok(n @ 1..=65535) => Ok(n as u16),
-        _ => Err(format!(
-            "{s} is out of range: a port is a number from 1 to 65535"
-        )),
-    }
-}
-
 fn parse_timeout(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s)
         .map_err(|e| format!("'{s}' is not a duration ({e}); try 3s or 500ms"))?;
@@ -184,27 +168,97 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-pub const EXIT_STATUS_HELP: &str = "\
-Exit status:
-  0  success
-  1  runtime error
-  2  usage error (bad arguments)
-  3  action still needed (doctor: a loopback login needs an action or a
-     fallback; free-port: holders remain)";
+/// Examples per command (`""`: gauth itself), for `--help` and the man
+/// pages alike: (command line, what it does).
+pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "",
+        &[
+            ("gauth doctor", "can a browser-based OAuth login work here?"),
+            (
+                "gauth free-port --dry-run",
+                "who holds R's OAuth port 1410, and may it be killed?",
+            ),
+        ],
+    ),
+    (
+        "doctor",
+        &[
+            (
+                "gauth doctor",
+                "what blocks a browser login here, and what to run instead",
+            ),
+            (
+                "gauth doctor --json",
+                "every check with its evidence, as JSON (schema_version 1)",
+            ),
+            (
+                "gauth doctor --recommend",
+                "one word for scripts and .Rprofile: loopback, paste or device",
+            ),
+            (
+                "gauth doctor --port 8085 --online",
+                "check port 8085 and that Google's endpoints answer",
+            ),
+        ],
+    ),
+    (
+        "free-port",
+        &[
+            (
+                "gauth free-port --dry-run",
+                "show who holds 1410 and whether it looks expendable",
+            ),
+            (
+                "gauth free-port 8085",
+                "ask before killing the expendable holders of 8085",
+            ),
+            (
+                "gauth free-port --yes --json 1410",
+                "kill without asking; print the result as JSON",
+            ),
+            (
+                "sudo gauth free-port --force 1410",
+                "when another user's process holds the port",
+            ),
+        ],
+    ),
+    (
+        "completions",
+        &[
+            (
+                "gauth completions bash > ~/.local/share/bash-completion/completions/gauth",
+                "install bash completions",
+            ),
+            (
+                "gauth completions zsh > ~/.zfunc/_gauth",
+                "install zsh completions",
+            ),
+        ],
+    ),
+];
 
-const DOCTOR_EXAMPLES: &str = "\
-Examples:
-  gauth doctor                 what blocks a browser login here, and what to run instead
-  gauth doctor --json          every check with its evidence, as JSON
-  gauth doctor --recommend     one word for scripts: loopback, paste or device
-  gauth doctor --online        also check that Google's endpoints answer";
+pub fn examples(command: &str) -> &'static [(&'static str, &'static str)] {
+    EXAMPLES
+        .iter()
+        .find(|(c, _)| *c == command)
+        .map_or(&[], |(_, e)| e)
+}
 
-const FREE_PORT_EXAMPLES: &str = "\
-Examples:
-  gauth free-port --dry-run          show who holds 1410 and whether it looks expendable
-  gauth free-port 8085               ask before killing each expendable holder of 8085
-  gauth free-port --yes --json 1410  kill without asking; print the result as JSON
-  sudo gauth free-port 1410          when another user's process holds the port";
+/// The text after `--help`: examples, then the exit codes.
+fn after_help(command: &str) -> String {
+    let examples = examples(command);
+    let width = examples.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    let mut out = String::from("Examples:");
+    for (cmd, what) in examples {
+        out.push_str(&format!("\n  {cmd:width$}  {what}"));
+    }
+    out.push_str("\n\n");
+    out.push_str(&crate::error::exit_status_help(
+        (!command.is_empty()).then_some(command),
+    ));
+    out
+}
 
 #[cfg(test)]
 mod tests {
@@ -214,41 +268,5 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn ports_are_strict() {
-        assert_eq!(parse_port("1410"), Ok(1410));
-        assert_eq!(parse_port("65535"), Ok(65535));
-        assert_eq!(parse_port("1"), Ok(1));
-        for bad in [
-            "",
-            "abc",
-            "0",
-            "-1",
-            "65536",
-            "1410x",
-            "+1410",
-            " 1410",
-            "70000",
-            "99999999999",
-        ] {
-            assert!(parse_port(bad).is_err(), "{bad:?} should be rejected");
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn parse_port_never_panics_and_round_trips(s in "\\PC*") {
-            if let Ok(p) = parse_port(&s) {
-                let shown = p.to_string();
-                proptest::prop_assert_eq!(shown.as_str(), s.trim_start_matches('0'));
-            }
-        }
-
-        #[test]
-        fn every_valid_port_parses(p in 1u16..) {
-            proptest::prop_assert_eq!(parse_port(&p.to_string()), Ok(p));
-        }
     }
 }

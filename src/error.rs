@@ -27,6 +27,123 @@ impl Exit {
     }
 }
 
+/// One exit code with what it means, in general and for each command: the
+/// single source for `--help`, the man pages and the README's table.
+pub struct ExitDoc {
+    pub exit: Exit,
+    pub meaning: &'static str,
+    /// (command, what the code means there).
+    pub per_command: &'static [(&'static str, &'static str)],
+}
+
+pub const EXIT_CODES: &[ExitDoc] = &[
+    ExitDoc {
+        exit: Exit::Success,
+        meaning: "success",
+        per_command: &[
+            (
+                "doctor",
+                "a loopback login works here as things are; with --recommend: a flow was printed",
+            ),
+            (
+                "free-port",
+                "the port is free (or only TIME_WAIT connections remain, which listeners that set SO_REUSEADDR bind through)",
+            ),
+        ],
+    },
+    ExitDoc {
+        exit: Exit::Failure,
+        meaning: "runtime error",
+        per_command: &[(
+            "",
+            "a kernel interface or file could not be read, output could not be written, a signal could not be sent for an unexpected reason",
+        )],
+    },
+    ExitDoc {
+        exit: Exit::Usage,
+        meaning: "usage error (bad arguments)",
+        per_command: &[(
+            "",
+            "for example a port that is not a number from 1 to 65535, or an --endpoint that is not a URL",
+        )],
+    },
+    ExitDoc {
+        exit: Exit::ActionNeeded,
+        meaning: "action still needed",
+        per_command: &[
+            (
+                "doctor",
+                "a loopback login needs an action or a fallback flow (the verdict says which)",
+            ),
+            (
+                "free-port",
+                "the port is not free: holders remain (dry run, refused, declined, no terminal to ask on, an owner you cannot see, a holder that came back) or TIME_WAIT blocks binding",
+            ),
+        ],
+    },
+];
+
+/// The exit codes as plain text for `--help`: the bare table for `gauth
+/// --help`, with what each code means for one command in its own help.
+pub fn exit_status_help(command: Option<&str>) -> String {
+    let mut out = String::from("Exit status:");
+    for doc in EXIT_CODES {
+        out.push_str(&format!("\n  {}  {}", doc.exit.code(), doc.meaning));
+        let Some(command) = command else { continue };
+        for (c, text) in doc.per_command {
+            if c.is_empty() || *c == command {
+                for line in wrap(text, 68) {
+                    out.push_str(&format!("\n       {line}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Greedy word wrap for help text (clap wraps only what it generates).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let last = lines.last_mut().map_or(0, |l| l.chars().count());
+        if last > 0 && last + 1 + word.chars().count() > width {
+            lines.push(String::new());
+        }
+        if let Some(line) = lines.last_mut() {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
+/// The README's exit-status table (checked by a test, like the man pages).
+pub fn exit_status_markdown() -> String {
+    let mut out = String::from("| code | meaning |\n|---|---|\n");
+    for doc in EXIT_CODES {
+        let notes: Vec<String> = doc
+            .per_command
+            .iter()
+            .map(|(c, text)| {
+                if c.is_empty() {
+                    (*text).to_owned()
+                } else {
+                    format!("{c}: {text}")
+                }
+            })
+            .collect();
+        out.push_str(&format!(
+            "| {} | {} — {} |\n",
+            doc.exit.code(),
+            doc.meaning,
+            notes.join("; ")
+        ));
+    }
+    out
+}
+
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit.code())

@@ -17,16 +17,26 @@ pub mod output;
 pub mod port;
 pub mod process;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command};
 use error::{Error, Exit};
+use output::escape::esc;
+use output::printer::{Printer, Verbosity};
+use port::number::Port;
 use std::ffi::OsString;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 /// Parse `args`, run the command, print, and return the exit code.
 pub fn main_with(args: impl IntoIterator<Item = OsString>, env: env::Env) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    // Help and usage errors are printed by clap before `--color` is parsed:
+    // tell it the colour choice up front.
+    let cmd = Cli::command().color(clap_color(&args, &env));
+    let cli = match cmd
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -35,12 +45,11 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, env: env::Env) -> Exi
     };
     match run(&cli, &env) {
         Ok(exit) => exit.into(),
-        Err(Error::Runtime(e)) if is_broken_pipe(&e) => Exit::Success.into(),
         Err(e) => {
-            eprintln!("gauth: error: {}", output::escape::esc(&e.to_string()));
+            eprintln!("gauth: error: {}", esc(&e.to_string()));
             if let Error::Runtime(e) = &e {
                 for cause in e.chain().skip(1) {
-                    eprintln!("  caused by: {}", output::escape::esc(&cause.to_string()));
+                    eprintln!("  caused by: {}", esc(&cause.to_string()));
                 }
             }
             e.exit().into()
@@ -48,19 +57,35 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, env: env::Env) -> Exi
     }
 }
 
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// Write to stdout, turning a closed pipe into a quiet success upstream.
-fn out(text: &str) -> Result<(), Error> {
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+/// `--color WHEN` as given (the last one wins, as clap does), then
+/// `NO_COLOR`, then `CLICOLOR_FORCE`; otherwise clap decides by the terminal.
+fn clap_color(args: &[OsString], env: &env::Env) -> clap::ColorChoice {
+    let mut given = None;
+    let mut iter = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(arg) = iter.next() {
+        if arg == "--" {
+            break;
+        }
+        let value = match arg.strip_prefix("--color") {
+            Some("") => iter.next().map(|v| v.into_owned()),
+            Some(v) => v.strip_prefix('=').map(str::to_owned),
+            None => continue,
+        };
+        given = value.or(given);
+    }
+    match given.as_deref() {
+        Some("never") => clap::ColorChoice::Never,
+        Some("always") => clap::ColorChoice::Always,
+        _ if env.is_set("NO_COLOR") => clap::ColorChoice::Never,
+        _ if env
+            .var("CLICOLOR_FORCE")
+            .is_some_and(|v| !v.is_empty() && v != "0") =>
+        {
+            clap::ColorChoice::Always
+        }
+        _ if env.var("TERM") == Some("dumb") => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    }
 }
 
 pub fn now_unix() -> u64 {
@@ -69,6 +94,8 @@ pub fn now_unix() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Run the command: compute its report, decide the exit code from it, then
+/// print. A closed stdout stops the printing, never changes the exit code.
 pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
     let g = &cli.global;
     let paint = output::Paint::new(output::use_color(
@@ -77,11 +104,19 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
         env,
         std::io::stdout().is_terminal(),
     ));
+    let verbosity = if g.quiet {
+        Verbosity::Quiet
+    } else if g.verbose > 0 {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let printer = Printer::new(g.json, verbosity, paint);
     match &cli.command {
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "gauth", &mut buf);
-            out(&String::from_utf8_lossy(&buf))?;
+            printer.data(&String::from_utf8_lossy(&buf))?;
             Ok(Exit::Success)
         }
         Command::Doctor(args) => {
@@ -93,7 +128,7 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
                 self_and_ancestors: std::iter::once(std::process::id() as i32)
                     .chain(facts.ancestors.iter().map(|a| a.pid))
                     .collect(),
-                port: args.port.unwrap_or(1410),
+                port: args.port.map_or(1410, Port::get),
             };
             let online = args.online.then(|| {
                 if args.endpoint.is_empty() {
@@ -106,31 +141,33 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
                 }
             });
             let opts = commands::doctor::Options {
-                port: args.port,
+                port: args.port.map(Port::get),
                 online,
             };
             let report = commands::doctor::run(env, &facts, &opts, &caller, now_unix())
                 .map_err(|e| Error::Runtime(e.context("doctor could not finish")))?;
-            if args.recommend {
-                out(&format!("{}\n", report.recommendation.flow.as_str()))?;
-            } else if g.json {
-                out(&output::to_json(&report))?;
-            } else if g.quiet {
-                out(&output::doctor::render_verdict(&report, paint))?;
-            } else {
-                out(&output::doctor::render(&report, paint, g.verbose > 0))?;
-            }
-            Ok(if report.loopback_ready {
+            let exit = if report.loopback_ready {
                 Exit::Success
             } else {
                 Exit::ActionNeeded
-            })
+            };
+            if args.recommend {
+                printer.data(&format!("{}\n", report.recommendation.flow.as_str()))?;
+            } else if printer.json {
+                printer.json(&report)?;
+            } else if printer.quiet() {
+                printer.data(&output::doctor::render_verdict(&report, paint))?;
+            } else {
+                printer.data(&output::doctor::render(&report, paint, printer.verbose()))?;
+            }
+            Ok(exit)
         }
         Command::FreePort(args) => {
             let proc_root = &env.proc_root;
-            let caller = process::verdict::Caller::current(proc_root, args.port);
+            let (port, _) = Port::resolve(args.port, env);
+            let caller = process::verdict::Caller::current(proc_root, port.get());
             let opts = commands::free_port::Options {
-                port: args.port,
+                port: port.get(),
                 dry_run: args.dry_run,
                 yes: args.yes,
                 force: args.force,
@@ -139,67 +176,60 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
                 interactive: std::io::stdin().is_terminal(),
             };
             let mut ui = TerminalUi {
-                paint,
-                json: g.json,
-                quiet: g.quiet,
-                verbose: g.verbose > 0,
+                printer: &printer,
                 error: None,
             };
             let report = commands::free_port::run(proc_root, &opts, &caller, now_unix(), &mut ui)
                 .map_err(|e| {
-                Error::Runtime(e.context(format!("cannot inspect port {}", args.port)))
+                Error::Runtime(e.context(format!("cannot inspect port {port}")))
             })?;
-            if let Some(e) = ui.error {
-                return Err(e);
-            }
-            if g.json {
-                out(&output::to_json(&report))?;
-            } else if g.quiet {
-                out(&format!("{}\n", output::escape::esc(&report.summary)))?;
-            } else {
-                out(&output::free_port::render_result(&report, paint))?;
-            }
-            Ok(if report.free {
+            let exit = if report.free {
                 Exit::Success
             } else {
                 Exit::ActionNeeded
-            })
+            };
+            if let Some(e) = ui.error {
+                return Err(e.into());
+            }
+            if printer.json {
+                printer.json(&report)?;
+            } else if printer.quiet() {
+                printer.data(&output::free_port::render_quiet(&report))?;
+            } else {
+                printer.data(&output::free_port::render_result(&report, paint))?;
+            }
+            Ok(exit)
         }
     }
 }
 
 /// Prints the holders before questions; asks on stderr, reads stdin.
-struct TerminalUi {
-    paint: output::Paint,
-    json: bool,
-    quiet: bool,
-    verbose: bool,
-    error: Option<Error>,
+struct TerminalUi<'a> {
+    printer: &'a Printer,
+    /// A write error other than a closed pipe, reported after the command.
+    error: Option<std::io::Error>,
 }
 
-impl commands::free_port::Ui for TerminalUi {
+impl commands::free_port::Ui for TerminalUi<'_> {
     fn found(&mut self, state: &commands::free_port::PortState) {
-        if self.json || self.quiet {
+        if !self.printer.human() || self.printer.quiet() {
             return;
         }
-        let text = output::free_port::render_state(state, self.paint, self.verbose);
-        if let Err(e) = out(&text) {
+        let text =
+            output::free_port::render_state(state, self.printer.paint, self.printer.verbose());
+        if let Err(e) = self.printer.data(&text) {
             self.error.get_or_insert(e);
         }
     }
 
     fn confirm(&mut self, holder: &commands::free_port::Holder) -> bool {
         let p = &holder.process;
-        eprint!(
-            "\nKill {} (pid {})? [y/N] ",
-            output::escape::esc(&p.name),
-            p.pid
-        );
-        let _ = std::io::stderr().flush();
+        self.printer
+            .diag(&format!("\nKill {} (pid {})? [y/N] ", esc(&p.name), p.pid));
         let mut answer = String::new();
         match std::io::stdin().lock().read_line(&mut answer) {
             Ok(0) | Err(_) => {
-                eprintln!();
+                self.printer.diag("\n");
                 false
             }
             Ok(_) => matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"),

@@ -3,89 +3,69 @@
 //! `tests/cli.rs` fails when `man/` is stale; `GAUTH_UPDATE_MAN=1 cargo test
 //! --test cli man_pages` rewrites it.
 use crate::cli::Cli;
+use crate::error::EXIT_CODES;
 use clap::CommandFactory;
 use clap_mangen::roff::{Roff, bold, roman};
 
-const EXIT_STATUS: &[(&str, &str)] = &[
+/// Environment variables gauth reads: (name, what for).
+const ENVIRONMENT: &[(&str, &str)] = &[
     (
-        "0",
-        "Success. For free-port: the port is free (or only TIME_WAIT connections remain, which listeners that set SO_REUSEADDR can bind through).",
+        "GAUTH_FLOW",
+        "Force a flow: auto, loopback, paste or device (doctor reports it and recommends it).",
     ),
     (
-        "1",
-        "Runtime error: a kernel interface or file could not be read, a signal could not be sent for an unexpected reason.",
+        "GAUTH_OOB",
+        "Set to 1 or true: force the paste (out-of-band) flow.",
     ),
     (
-        "2",
-        "Usage error: bad arguments, such as a port that is not a number from 1 to 65535.",
+        "HTTR_PORT, HTTR_LOCALHOST",
+        "Where R's httr listener binds (default 127.0.0.1:1410); the port doctor and free-port use when none is given.",
     ),
     (
-        "3",
-        "Action still needed. For free-port: holders remain (dry run, refused, declined, not confirmed without a terminal, or owned by a user you cannot see).",
+        "HTTR_SERVER, HTTR_SERVER_PORT",
+        "Where httr sends the browser back to (default localhost:1410); doctor flags a mismatch with the listener.",
+    ),
+    (
+        "R_PROFILE_USER",
+        "The R profile doctor reads for out-of-band options, instead of ~/.Rprofile.",
+    ),
+    (
+        "BROWSER, DISPLAY, WAYLAND_DISPLAY",
+        "How a browser would be opened here; doctor checks that the program exists and the display answers.",
+    ),
+    (
+        "SSH_CONNECTION, SSH_CLIENT, SSH_TTY",
+        "An SSH session: doctor prints the tunnel that keeps a loopback login working.",
+    ),
+    (
+        "NO_COLOR, CLICOLOR_FORCE, TERM",
+        "Colour: NO_COLOR (set, not empty) turns it off, CLICOLOR_FORCE on, TERM=dumb off; --color wins over all three.",
+    ),
+    (
+        "XDG_CONFIG_HOME, HOME",
+        "Where the configuration file is looked for.",
     ),
 ];
 
-fn examples(name: &str) -> &'static [(&'static str, &'static str)] {
-    match name {
-        "gauth-free-port" => &[
-            (
-                "gauth free-port --dry-run",
-                "Show who holds port 1410 and whether each holder looks expendable; change nothing.",
-            ),
-            (
-                "gauth free-port 8085",
-                "Ask before killing each expendable holder of port 8085, then prove the port is free.",
-            ),
-            (
-                "gauth free-port --yes --json 1410",
-                "Kill expendable holders without asking; print the result as JSON.",
-            ),
-            (
-                "sudo gauth free-port 1410",
-                "When the port is held by another user's process.",
-            ),
-        ],
-        "gauth-doctor" => &[
-            (
-                "gauth doctor",
-                "What blocks a browser-based login here, and what to run instead.",
-            ),
-            (
-                "gauth doctor --json",
-                "Every check with its evidence and the recommendation, as JSON (schema_version 1).",
-            ),
-            (
-                "gauth doctor --recommend",
-                "One word for scripts and .Rprofile files: loopback, paste or device.",
-            ),
-            (
-                "gauth doctor --port 8085 --online",
-                "Check port 8085 and that Google's endpoints answer.",
-            ),
-        ],
-        "gauth-completions" => &[
-            (
-                "gauth completions bash > ~/.local/share/bash-completion/completions/gauth",
-                "Install bash completions.",
-            ),
-            (
-                "gauth completions zsh > ~/.zfunc/_gauth",
-                "Install zsh completions.",
-            ),
-        ],
-        _ => &[
-            (
-                "gauth free-port --dry-run",
-                "Who holds R's OAuth port 1410, and may it be killed?",
-            ),
-            ("gauth free-port 1410", "Free the port, asking first."),
-        ],
-    }
-}
+const FILES: &[(&str, &str)] = &[
+    (
+        "$XDG_CONFIG_HOME/gauth/config.toml (~/.config/gauth/config.toml)",
+        "Configuration: flow = \"paste\" or oob = true force a flow. Read only when it is a regular file of at most 1 MiB.",
+    ),
+    (
+        "~/.Rprofile, ./.Rprofile",
+        "Read by doctor for options(gargle_oob_default = TRUE); same limits.",
+    ),
+    (
+        "/proc",
+        "Processes, their file descriptors, names and ancestry (Linux).",
+    ),
+];
 
 /// (file name, contents) for every page.
 pub fn pages() -> Vec<(String, Vec<u8>)> {
-    let mut cmd = Cli::command();
+    // `gauth help` is clap's; it has no page of its own to refer to.
+    let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
     let mut pages = vec![render(cmd.clone(), "gauth")];
     for sub in cmd.get_subcommands() {
@@ -102,6 +82,13 @@ pub fn pages() -> Vec<(String, Vec<u8>)> {
     pages
 }
 
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 fn render(cmd: clap::Command, name: &str) -> (String, Vec<u8>) {
     let man = clap_mangen::Man::new(cmd)
         .date("")
@@ -114,19 +101,36 @@ fn render(cmd: clap::Command, name: &str) -> (String, Vec<u8>) {
     let _ = man.render_description_section(&mut buf);
     let _ = man.render_options_section(&mut buf);
     let _ = man.render_subcommands_section(&mut buf);
+    let command = name.strip_prefix("gauth-").unwrap_or("");
     let mut roff = Roff::new();
     roff.control("SH", ["EXIT STATUS"]);
-    for (code, text) in EXIT_STATUS {
+    for doc in EXIT_CODES {
+        let mut text = doc.meaning.to_owned();
+        for (c, note) in doc.per_command {
+            if c.is_empty() || *c == command {
+                text.push_str(&format!(". {note}"));
+            } else if command.is_empty() {
+                text.push_str(&format!(". {c}: {note}"));
+            }
+        }
+        text.push('.');
         roff.control("TP", [])
-            .text([bold(*code)])
-            .text([roman(*text)]);
+            .text([bold(doc.exit.code().to_string())])
+            .text([roman(upper_first(&text))]);
     }
-    roff.control("SH", ["EXAMPLES"]);
-    for (cmdline, text) in examples(name) {
-        roff.control("TP", [])
-            .text([bold(*cmdline)])
-            .text([roman(*text)]);
+    let mut section = |title: &str, rows: &[(&str, &str)]| {
+        roff.control("SH", [title]);
+        for (key, text) in rows {
+            roff.control("TP", [])
+                .text([bold(*key)])
+                .text([roman(*text)]);
+        }
+    };
+    if command != "completions" {
+        section("ENVIRONMENT", ENVIRONMENT);
+        section("FILES", FILES);
     }
+    section("EXAMPLES", crate::cli::examples(command));
     let _ = roff.to_writer(&mut buf);
     let _ = man.render_version_section(&mut buf);
     (format!("{name}.1"), buf)

@@ -188,3 +188,170 @@ fn colour_follows_flag_then_no_color_then_clicolor_force() {
         &[]
     ));
 }
+
+/// `gauth … | true`: the reader is gone before gauth prints. The exit code
+/// is the outcome's, decided before printing; the closed pipe only stops
+/// the printing.
+#[test]
+fn a_closed_stdout_does_not_change_the_exit_code() {
+    // A holder that is not expendable without --force: refused, port held.
+    let l = listen(&[]);
+    let port = l.port.to_string();
+    let closed = |args: &[&str]| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = gauth()
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!err.contains("panicked"), "{err}");
+        out.status.code()
+    };
+    for args in [
+        &["free-port", "--yes", port.as_str()][..],
+        &["free-port", "--dry-run", &port],
+        &["-q", "free-port", "--yes", &port],
+        &["--json", "free-port", "--yes", &port],
+        &["doctor", "--port", &port],
+        &["--json", "doctor", "--port", &port],
+    ] {
+        let normal = gauth().args(args).output().unwrap().status.code();
+        assert_eq!(normal, Some(3), "{args:?}: the port is held");
+        assert_eq!(closed(args), normal, "{args:?}");
+    }
+    assert!(alive(l.pid), "refused holder untouched");
+}
+
+#[test]
+fn help_and_usage_errors_follow_the_colour_choice() {
+    let has_escape = |args: &[&str], env: &[(&str, &str)]| {
+        let out = gauth()
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        out.stdout.contains(&0x1b) || out.stderr.contains(&0x1b)
+    };
+    for args in [
+        &["--help"][..],
+        &["free-port", "--help"],
+        &["free-port", "abc"],
+    ] {
+        let with = |flag: &[&'static str]| [flag, args].concat();
+        assert!(has_escape(&with(&["--color", "always"]), &[]), "{args:?}");
+        assert!(
+            !has_escape(&with(&["--color", "never"]), &[("CLICOLOR_FORCE", "1")]),
+            "{args:?}: --color never wins"
+        );
+        assert!(
+            !has_escape(&with(&["--color=never"]), &[("CLICOLOR_FORCE", "1")]),
+            "{args:?}: --color=never"
+        );
+        assert!(
+            !has_escape(args, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+            "{args:?}: NO_COLOR"
+        );
+        assert!(
+            has_escape(args, &[("CLICOLOR_FORCE", "1")]),
+            "{args:?}: CLICOLOR_FORCE"
+        );
+        assert!(!has_escape(args, &[]), "{args:?}: not a terminal");
+    }
+}
+
+#[test]
+fn quiet_yes_still_names_what_it_killed() {
+    let l = listen(&["--reuseaddr", "run_local_server"]);
+    let out = run(&["-q", "free-port", "--yes", "--force", &l.port.to_string()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text,
+        format!(
+            "✓ python3 (pid {}) exited after SIGTERM ({})\nport {} is free now\n",
+            l.pid,
+            text.split(['(', ')']).nth(3).unwrap_or("?"),
+            l.port
+        )
+    );
+}
+
+#[test]
+fn free_port_defaults_to_httr_port() {
+    let l = listen(&[]);
+    let port = l.port.to_string();
+    let out = gauth()
+        .args(["--json", "free-port", "--dry-run"])
+        .env("HTTR_PORT", &port)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["port"], l.port, "{v:#}");
+    assert_eq!(holder_pids(&v), vec![l.pid as i64]);
+    // A bad HTTR_PORT is not a port: the default, like doctor.
+    let out = gauth()
+        .args(["--json", "free-port", "--dry-run"])
+        .env("HTTR_PORT", "14x0")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["port"], 1410);
+}
+
+/// The README's exit-code table is generated from the same table as
+/// `--help` and the man pages. To regenerate:
+/// `GAUTH_UPDATE_MAN=1 cargo test --test cli readme_exit_codes_are_up_to_date`.
+#[test]
+fn readme_exit_codes_are_up_to_date() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let begin = "<!-- exit-codes:begin -->\n";
+    let end = "<!-- exit-codes:end -->";
+    let (Some(b), Some(e)) = (readme.find(begin), readme.find(end)) else {
+        panic!("README.md has no exit-codes markers");
+    };
+    let table = gauth::error::exit_status_markdown();
+    if readme[b + begin.len()..e] != table {
+        #[allow(clippy::disallowed_methods)]
+        if std::env::var_os("GAUTH_UPDATE_MAN").is_some() {
+            let fresh = format!("{}{table}{}", &readme[..b + begin.len()], &readme[e..]);
+            std::fs::write(&path, fresh).unwrap();
+        } else {
+            panic!(
+                "README exit-code table is stale; run GAUTH_UPDATE_MAN=1 cargo test --test cli readme_exit_codes_are_up_to_date"
+            );
+        }
+    }
+}
+
+#[test]
+fn man_pages_name_environment_files_and_no_missing_page() {
+    for (name, body) in gauth::man::pages() {
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            !text.contains("gauth\\-help(1)"),
+            "{name} names gauth-help(1)"
+        );
+        if name != "gauth-completions.1" {
+            for want in [
+                "ENVIRONMENT",
+                "FILES",
+                "HTTR_PORT",
+                "NO_COLOR",
+                "config.toml",
+            ] {
+                assert!(text.contains(want), "{name} lacks {want}");
+            }
+        }
+    }
+    let doctor = gauth::man::pages()
+        .into_iter()
+        .find(|(n, _)| n == "gauth-doctor.1")
+        .unwrap();
+    let text = String::from_utf8_lossy(&doctor.1);
+    assert!(text.contains("a loopback login works here as things are"));
+    assert!(text.contains("a loopback login needs an action or a fallback flow"));
+}

@@ -6,6 +6,7 @@ use crate::env::Env;
 use crate::env::detect::{self, Kind, Lands, Reach, Session};
 use crate::env::facts::Facts;
 use crate::port::bind::{self, BindCheck, BindResult};
+use crate::port::number::Port;
 use crate::port::selftest::{self, ProbeResult, SelfTest};
 use crate::process::verdict::{Caller, Class};
 use serde::Serialize;
@@ -156,7 +157,8 @@ pub fn run(
     let (port, port_source) = match (
         opts.port,
         env.var("HTTR_PORT")
-            .and_then(|p| crate::cli::parse_port(p).ok()),
+            .and_then(|p| p.parse::<Port>().ok())
+            .map(Port::get),
     ) {
         (Some(p), _) => (p, "--port"),
         (None, Some(p)) => (p, "HTTR_PORT"),
@@ -625,8 +627,8 @@ fn config_checks(config: &Config, httr: &Httr, rprofile: &[String], checks: &mut
         return;
     }
     let ev = httr.overridden.clone();
-    let listen_port = crate::cli::parse_port(&httr.listen_port);
-    let redirect_port = crate::cli::parse_port(&httr.redirect_port);
+    let listen_port = httr.listen_port.parse::<Port>();
+    let redirect_port = httr.redirect_port.parse::<Port>();
     match (&listen_port, &redirect_port) {
         (Err(e), _) => checks.push(check(Area::Config, "httr", Status::Fail, format!("HTTR_PORT={}: {e}", httr.listen_port)).evidence(ev.clone()).fix("unset HTTR_PORT or set it to a port number")),
         (_, Err(e)) => checks.push(check(Area::Config, "httr", Status::Fail, format!("HTTR_SERVER_PORT={}: {e}", httr.redirect_port)).evidence(ev.clone()).fix("unset HTTR_SERVER_PORT")),

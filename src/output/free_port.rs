@@ -105,62 +105,82 @@ pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
     out
 }
 
+/// What was done to one holder, as one line (`None`: nothing was done).
+fn action_line(h: &Holder, a: &Action, paint: Paint) -> Option<String> {
+    let name = format!("{} (pid {})", esc(&h.process.name), h.process.pid);
+    let Action::Signalled { outcome } = a else {
+        return None;
+    };
+    Some(match outcome {
+        Outcome::Exited {
+            signal,
+            escalated: false,
+            waited_ms,
+        } => {
+            format!(
+                "{} {name} exited after {signal} ({})",
+                paint.mark_ok(),
+                secs(*waited_ms)
+            )
+        }
+        Outcome::Exited { waited_ms, .. } => format!(
+            "{} {name} ignored the first signal and was killed with SIGKILL ({})",
+            paint.mark_ok(),
+            secs(*waited_ms)
+        ),
+        Outcome::Released { signal, waited_ms } => format!(
+            "{} {name} let go of the port after {signal} and is still running ({})",
+            paint.mark_ok(),
+            secs(*waited_ms)
+        ),
+        Outcome::AlreadyGone => format!(
+            "{} {name} had already let go of the port; nothing sent",
+            paint.mark_ok()
+        ),
+        Outcome::IdentityChanged => {
+            format!(
+                "{} pid {} is now another process; nothing sent",
+                paint.mark_warn(),
+                h.process.pid
+            )
+        }
+        Outcome::Survived { waited_ms } => {
+            format!(
+                "{} {name} is still alive after SIGKILL ({})",
+                paint.mark_bad(),
+                secs(*waited_ms)
+            )
+        }
+        Outcome::Failed { error } => {
+            format!(
+                "{} could not signal {name}: {}",
+                paint.mark_bad(),
+                esc(error)
+            )
+        }
+    })
+}
+
+/// `-q`: what was killed (one line each), then the summary.
+pub fn render_quiet(report: &Report) -> String {
+    let plain = Paint { color: false };
+    let mut out = String::new();
+    for (h, a) in report.state.holders.iter().zip(&report.actions) {
+        if let Some(line) = action_line(h, a, plain) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    let _ = writeln!(out, "{}", esc(&report.summary));
+    out
+}
+
 /// The section printed after acting: what happened, and whether it is free.
 pub fn render_result(report: &Report, paint: Paint) -> String {
     let mut out = String::new();
     let mut any_action = false;
     for (h, a) in report.state.holders.iter().zip(&report.actions) {
-        let name = format!("{} (pid {})", esc(&h.process.name), h.process.pid);
-        let line = match a {
-            Action::None | Action::Refused { .. } | Action::Declined => continue,
-            Action::Signalled { outcome } => match outcome {
-                Outcome::Exited {
-                    signal,
-                    escalated: false,
-                    waited_ms,
-                } => {
-                    format!(
-                        "{} {name} exited after {signal} ({})",
-                        paint.mark_ok(),
-                        secs(*waited_ms)
-                    )
-                }
-                Outcome::Exited { waited_ms, .. } => format!(
-                    "{} {name} ignored the first signal and was killed with SIGKILL ({})",
-                    paint.mark_ok(),
-                    secs(*waited_ms)
-                ),
-                Outcome::Released { signal, waited_ms } => format!(
-                    "{} {name} let go of the port after {signal} and is still running ({})",
-                    paint.mark_ok(),
-                    secs(*waited_ms)
-                ),
-                Outcome::AlreadyGone => format!(
-                    "{} {name} had already let go of the port; nothing sent",
-                    paint.mark_ok()
-                ),
-                Outcome::IdentityChanged => {
-                    format!(
-                        "{} pid {} is now another process; nothing sent",
-                        paint.mark_warn(),
-                        h.process.pid
-                    )
-                }
-                Outcome::Survived { waited_ms } => {
-                    format!(
-                        "{} {name} is still alive after SIGKILL ({})",
-                        paint.mark_bad(),
-                        secs(*waited_ms)
-                    )
-                }
-                Outcome::Failed { error } => {
-                    format!(
-                        "{} could not signal {name}: {}",
-                        paint.mark_bad(),
-                        esc(error)
-                    )
-                }
-            },
+        let Some(line) = action_line(h, a, paint) else {
+            continue;
         };
         if !any_action {
             out.push('\n');

@@ -8,6 +8,7 @@ use std::time::Duration;
 pub mod bind;
 #[cfg(target_os = "linux")]
 pub mod netlink;
+pub mod number;
 pub mod owners;
 pub mod portable;
 pub mod procnet;

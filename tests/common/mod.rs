@@ -54,11 +54,12 @@ pub fn listen_with(cmd: &mut Command) -> Listener {
     }
 }
 
+/// The real binary with a cleared environment (hermetic: nothing of the
+/// developer's HTTR_*, BROWSER, SSH_* or NO_COLOR leaks in) and no stdin.
+/// A test that needs a variable sets it.
 pub fn gauth() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gauth"));
-    c.env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .stdin(Stdio::null());
+    c.env_clear().stdin(Stdio::null());
     c
 }
 
