@@ -6,6 +6,7 @@
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -1,0 +1,5 @@
+//! OAuth pieces shared by the login flows (groundwork for `gauth login`):
+//! secrets that never print, the loopback callback and the pasted answer.
+pub mod callback;
+pub mod paste;
+pub mod secret;
