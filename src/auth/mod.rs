@@ -2,4 +2,5 @@
 //! secrets that never print, the loopback callback and the pasted answer.
 pub mod callback;
 pub mod paste;
+pub mod provider;
 pub mod secret;
