@@ -69,6 +69,34 @@ pub enum Command {
     #[command(after_help = after_help("free-port"))]
     FreePort(FreePortArgs),
 
+    /// Log in: run the OAuth flow that works here and cache the tokens.
+    ///
+    /// Picks the flow the way `gauth doctor --recommend` does (loopback, paste
+    /// or device) and falls back on its own: a taken port is freed (when its
+    /// holder looks expendable and you agree) or another port is used; a
+    /// browser that cannot be opened gets the URL printed; the redirected
+    /// URL or code may be pasted at any time. Tokens go to the cache that
+    /// `gauth token` reads.
+    #[command(after_help = after_help("login"))]
+    Login(LoginArgs),
+
+    /// Print a valid access token for a cached login (refreshed if needed).
+    ///
+    /// Never interactive: when no valid token can be had (no login, revoked,
+    /// expired without a refresh token) it exits 4 and says which `gauth
+    /// login` to run. A token still valid is printed without any network
+    /// request.
+    #[command(after_help = after_help("token"))]
+    Token(TokenArgs),
+
+    /// List the cached logins.
+    #[command(after_help = after_help("accounts"))]
+    Accounts,
+
+    /// Revoke (where the provider supports it) and delete cached logins.
+    #[command(after_help = after_help("logout"))]
+    Logout(LogoutArgs),
+
     /// Print a shell completion script to stdout.
     #[command(after_help = after_help("completions"))]
     Completions {
@@ -125,6 +153,95 @@ pub struct FreePortArgs {
     /// How long to wait for a holder to exit before SIGKILL (e.g. 3s, 500ms).
     #[arg(long, default_value = "3s", value_parser = parse_timeout, value_name = "DURATION")]
     pub timeout: Duration,
+}
+
+/// Which provider and client: shared by login, token and logout.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// An OpenID provider's issuer URL (discovery); https, or http on a
+    /// loopback address [default: the config file's, else Google].
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+
+    /// The OAuth client id [env: GAUTH_CLIENT_ID; default: the config file's].
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// A scope to ask for (repeatable) [default: the config file's, else
+    /// openid email].
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// The client secret, for clients that have one [env: GAUTH_CLIENT_SECRET].
+    #[arg(long, value_name = "SECRET")]
+    pub client_secret: Option<String>,
+
+    /// A client JSON file as Google hands it out (key `installed` or `web`).
+    #[arg(long, value_name = "FILE")]
+    pub credentials: Option<std::path::PathBuf>,
+
+    /// The flow: auto picks one and falls back on its own.
+    #[arg(long, value_enum, default_value_t = FlowChoice::Auto)]
+    pub flow: FlowChoice,
+
+    /// The paste (out-of-band) flow: the same as --flow paste.
+    #[arg(long, conflicts_with = "flow")]
+    pub oob: bool,
+
+    /// The loopback port [default: the client's registered redirect port,
+    /// else any free one].
+    #[arg(long, allow_hyphen_values = true)]
+    pub port: Option<Port>,
+
+    /// How long to wait for the browser or the device (e.g. 5m, 90s).
+    #[arg(long, default_value = "5m", value_parser = parse_login_timeout, value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Do not open a browser; print the URL to open instead.
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlowChoice {
+    /// Whatever works here, with fallbacks.
+    Auto,
+    /// A listener on this machine's loopback receives the redirect.
+    Loopback,
+    /// Paste the redirected URL or the code back into the terminal.
+    Paste,
+    /// Enter a short code on any device (RFC 8628).
+    Device,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// The account, when several logins match.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// The account, when several logins match.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+
+    /// Log out of every cached login.
+    #[arg(long, conflicts_with_all = ["issuer", "client_id", "scopes", "account"])]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -224,6 +341,49 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "login",
+        &[
+            (
+                "gauth login --credentials client.json --scope openid --scope email",
+                "log in with Google using a client JSON",
+            ),
+            (
+                "gauth login --issuer https://id.example.com --client-id cli",
+                "log in with any OpenID provider",
+            ),
+            (
+                "gauth login --oob",
+                "paste the redirected URL back (remote sessions)",
+            ),
+            (
+                "gauth login --flow device",
+                "enter a short code on any device",
+            ),
+        ],
+    ),
+    (
+        "token",
+        &[
+            (
+                "gauth token",
+                "the access token of the only (or default) login",
+            ),
+            ("gauth token --json", "with its expiry, scopes and account"),
+            (
+                "curl -H \"Authorization: Bearer $(gauth token)\" URL",
+                "use it in a request",
+            ),
+        ],
+    ),
+    ("accounts", &[("gauth accounts", "list the cached logins")]),
+    (
+        "logout",
+        &[
+            ("gauth logout", "revoke and forget the only login"),
+            ("gauth logout --all", "revoke and forget every login"),
+        ],
+    ),
+    (
         "completions",
         &[
             (
@@ -237,6 +397,15 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
 ];
+
+fn parse_login_timeout(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration ({e}); try 5m or 90s"))?;
+    if d.is_zero() || d > Duration::from_secs(3600) {
+        return Err(format!("{s}: a login waits from 1s to 1h"));
+    }
+    Ok(d)
+}
 
 pub fn examples(command: &str) -> &'static [(&'static str, &'static str)] {
     EXAMPLES

@@ -14,6 +14,9 @@ pub enum Exit {
     /// 3: the command worked, but an action is still needed (for free-port:
     /// holders remain).
     ActionNeeded,
+    /// 4: a login is required (no cached login, revoked, expired without a
+    /// refresh token, or no flow can run here without a person).
+    LoginRequired,
 }
 
 impl Exit {
@@ -23,6 +26,7 @@ impl Exit {
             Exit::Failure => 1,
             Exit::Usage => 2,
             Exit::ActionNeeded => 3,
+            Exit::LoginRequired => 4,
         }
     }
 }
@@ -78,6 +82,20 @@ pub const EXIT_CODES: &[ExitDoc] = &[
             (
                 "free-port",
                 "the port is not free: holders remain (dry run, refused, declined, no terminal to ask on, an owner you cannot see, a holder that came back) or TIME_WAIT blocks binding",
+            ),
+        ],
+    },
+    ExitDoc {
+        exit: Exit::LoginRequired,
+        meaning: "login required",
+        per_command: &[
+            (
+                "login",
+                "no flow can run here without a person (no terminal to paste into, no device endpoint); the message names the command to run",
+            ),
+            (
+                "token",
+                "no valid token can be had without a login (none cached, revoked, expired without a refresh token); the message names the gauth login to run",
             ),
         ],
     },
@@ -156,6 +174,9 @@ pub enum Error {
     /// The invocation makes no sense in this context (exit 2).
     #[error("{0}")]
     Usage(String),
+    /// No valid token without a login (exit 4); says what to run.
+    #[error("{0}")]
+    LoginRequired(String),
     /// Anything else (exit 1), with its chain of causes.
     #[error(transparent)]
     Runtime(#[from] anyhow::Error),
@@ -165,6 +186,7 @@ impl Error {
     pub fn exit(&self) -> Exit {
         match self {
             Error::Usage(_) => Exit::Usage,
+            Error::LoginRequired(_) => Exit::LoginRequired,
             Error::Runtime(_) => Exit::Failure,
         }
     }

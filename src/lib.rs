@@ -164,6 +164,9 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
             }
             Ok(exit)
         }
+        Command::Login(_) | Command::Token(_) | Command::Accounts | Command::Logout(_) => {
+            Err(Error::Usage("this command is not built yet".into()))
+        }
         Command::FreePort(args) => {
             let proc_root = &env.proc_root;
             let (port, _) = Port::resolve(args.port, env);

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: real listener processes (the
 //! Python helper in tests/helpers/listen.py) and running the real binary.
 #![allow(dead_code)]
+pub mod oidc;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};

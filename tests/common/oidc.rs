@@ -1,0 +1,121 @@
+//! A real OpenID provider for the login tests: node's `oidc-provider`
+//! (tests/oidc/server.mjs) on 127.0.0.1, and the scripted user agent
+//! (tests/oidc/agent.mjs) that stands in for the browser. The npm packages
+//! are installed on first use (`npm ci`); without node and npm these tests
+//! fail, they are never skipped.
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Once;
+
+pub fn oidc_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc")
+}
+
+/// `npm ci` once per test binary, serialized across binaries by a lock file.
+pub fn ensure_npm_packages() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let dir = oidc_dir();
+        let lock = std::fs::File::create(std::env::temp_dir().join("gauth-test-npm.lock"))
+            .expect("npm lock file");
+        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).expect("flock");
+        if !dir.join("node_modules/oidc-provider/package.json").exists() {
+            let out = Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&dir)
+                .output()
+                .expect("run npm (node and npm are needed for the login tests)");
+            assert!(
+                out.status.success(),
+                "npm ci failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    });
+}
+
+/// A running provider; killed on drop.
+pub struct Oidc {
+    pub child: Child,
+    pub issuer: String,
+}
+
+impl Drop for Oidc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Oidc {
+    /// Start the provider with server.mjs options (`--access-ttl 2`,
+    /// `--no-device`, `--slow-down 1`, …) and wait for READY.
+    pub fn start(args: &[&str]) -> Oidc {
+        ensure_npm_packages();
+        let mut child = Command::new("node")
+            .arg(oidc_dir().join("server.mjs"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start node server.mjs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("READY line");
+        let issuer = line
+            .trim()
+            .strip_prefix("READY issuer=")
+            .unwrap_or_else(|| panic!("server.mjs said {line:?}"))
+            .to_owned();
+        Oidc { child, issuer }
+    }
+
+    /// The scripted user agent as a `BROWSER` program: a shell script that
+    /// runs agent.mjs on the URL it is given (with `extra` options).
+    pub fn browser_script(&self, dir: &std::path::Path, extra: &str) -> PathBuf {
+        let path = dir.join("browser.sh");
+        let node = which("node");
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\nexec {} {} \"$1\" {extra} >>{} 2>&1\n",
+                node.display(),
+                oidc_dir().join("agent.mjs").display(),
+                dir.join("browser.log").display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// Run the agent on `url` and return what it printed (`--print-redirect`
+    /// prints the redirected URL: what a user would paste).
+    pub fn agent(&self, url: &str, extra: &[&str]) -> String {
+        let out = Command::new("node")
+            .arg(oidc_dir().join("agent.mjs"))
+            .arg(url)
+            .args(extra)
+            .output()
+            .expect("run agent.mjs");
+        assert!(
+            out.status.success(),
+            "agent failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
+#[allow(clippy::disallowed_methods)]
+pub fn which(program: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{program} is not on PATH"))
+}
