@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod fsutil;
 pub mod man;
 pub mod online;
 pub mod output;

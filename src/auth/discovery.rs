@@ -1,0 +1,183 @@
+//! OpenID provider discovery (`/.well-known/openid-configuration`), fetched
+//! once and cached. Only https, except a loopback issuer (tests, local
+//! development): RFC 6749 §3.1 wants TLS for every endpoint.
+use super::provider::Provider;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long a cached discovery document is used before it is fetched again.
+pub const FRESH_FOR: Duration = Duration::from_secs(24 * 3600);
+
+/// Largest discovery document read (Google's is about 1.3 KiB).
+const MAX_DOCUMENT: u64 = 256 * 1024;
+
+/// Is `url` https, or http on a loopback host? The error is one line.
+pub fn check_url(what: &str, url: &str) -> Result<url::Url, String> {
+    use crate::output::escape::esc;
+    let u = url::Url::parse(url).map_err(|e| format!("{what} '{}' is not a URL: {e}", esc(url)))?;
+    let loopback = match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match u.scheme() {
+        "https" if u.host().is_some() => Ok(u),
+        "http" if loopback => Ok(u),
+        "http" => Err(format!(
+            "{what} '{}' is plain http: only https, or http on a loopback address, is allowed",
+            esc(url)
+        )),
+        _ => Err(format!("{what} '{}' is not an https URL", esc(url))),
+    }
+}
+
+fn cache_file(cache_dir: &Path, issuer: &str) -> PathBuf {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(issuer.as_bytes());
+    let name: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
+    cache_dir.join("discovery").join(format!("{name}.json"))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Cached {
+    fetched_at: u64,
+    provider: Provider,
+}
+
+/// The provider behind `issuer`: from the cache when fresh, else fetched
+/// (and cached). `cache_dir` `None`: no cache.
+pub fn discover(issuer: &str, cache_dir: Option<&Path>, now_unix: u64) -> anyhow::Result<Provider> {
+    let issuer = issuer.trim_end_matches('/');
+    check_url("the issuer", issuer).map_err(anyhow::Error::msg)?;
+    if let Some(dir) = cache_dir
+        && let Some(p) = read_cached(&cache_file(dir, issuer), issuer, now_unix)
+    {
+        return Ok(p);
+    }
+    let provider = fetch(issuer)?;
+    if let Some(dir) = cache_dir {
+        let cached = Cached {
+            fetched_at: now_unix,
+            provider: provider.clone(),
+        };
+        // A cache that cannot be written costs a fetch next time, nothing more.
+        let _ = crate::fsutil::write_private(
+            &cache_file(dir, issuer),
+            &serde_json::to_vec_pretty(&cached).unwrap_or_default(),
+        );
+    }
+    Ok(provider)
+}
+
+fn read_cached(path: &Path, issuer: &str, now_unix: u64) -> Option<Provider> {
+    let bytes = crate::fsutil::read_regular(path, MAX_DOCUMENT).ok()?;
+    let c: Cached = serde_json::from_slice(&bytes).ok()?;
+    let age = now_unix.checked_sub(c.fetched_at)?;
+    (age < FRESH_FOR.as_secs() && c.provider.issuer == issuer).then_some(c.provider)
+}
+
+fn fetch(issuer: &str) -> anyhow::Result<Provider> {
+    use crate::output::escape::esc;
+    use std::io::Read;
+    let url = format!("{issuer}/.well-known/openid-configuration");
+    let http = super::oauth::http_client()?;
+    let resp = http
+        .get(&url)
+        .send()
+        .map_err(|e| anyhow::anyhow!("cannot fetch {}: {}", esc(&url), esc(&e.to_string())))?;
+    if !resp.status().is_success() {
+        anyhow::bail!("{} answered HTTP {}", esc(&url), resp.status().as_u16());
+    }
+    let mut body = Vec::new();
+    resp.take(MAX_DOCUMENT + 1).read_to_end(&mut body)?;
+    if body.len() as u64 > MAX_DOCUMENT {
+        anyhow::bail!("{} is larger than {MAX_DOCUMENT} bytes", esc(&url));
+    }
+    let p: Provider = serde_json::from_slice(&body).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not an OpenID discovery document: {}",
+            esc(&url),
+            esc(&e.to_string())
+        )
+    })?;
+    // OpenID Connect Discovery §4.3: the document must name the issuer it
+    // was fetched for, or it is an impostor's.
+    if p.issuer.trim_end_matches('/') != issuer {
+        anyhow::bail!(
+            "{} names the issuer '{}', not '{}'",
+            esc(&url),
+            esc(&p.issuer),
+            esc(issuer)
+        );
+    }
+    for (what, u) in [
+        ("authorization endpoint", Some(&p.authorization_endpoint)),
+        ("token endpoint", Some(&p.token_endpoint)),
+        ("device endpoint", p.device_authorization_endpoint.as_ref()),
+        ("revocation endpoint", p.revocation_endpoint.as_ref()),
+        ("userinfo endpoint", p.userinfo_endpoint.as_ref()),
+    ] {
+        if let Some(u) = u {
+            check_url(&format!("the provider's {what}"), u).map_err(anyhow::Error::msg)?;
+        }
+    }
+    Ok(Provider {
+        issuer: issuer.to_owned(),
+        ..p
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuers_must_be_https_or_loopback() {
+        for ok in [
+            "https://accounts.google.com",
+            "http://127.0.0.1:4000",
+            "http://[::1]:4000",
+            "http://localhost:8080/realms/x",
+        ] {
+            assert!(check_url("the issuer", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://id.example.com",
+            "ftp://x",
+            "not a url",
+            "https://",
+            "http://10.0.0.1",
+            "file:///etc/passwd",
+        ] {
+            let e = check_url("the issuer", bad).unwrap_err();
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_stale_or_foreign_cache_entry_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Provider {
+            issuer: "http://127.0.0.1:9".into(),
+            ..Provider::google()
+        };
+        let path = cache_file(dir.path(), &p.issuer);
+        let write = |fetched_at: u64, provider: &Provider| {
+            crate::fsutil::write_private(
+                &path,
+                &serde_json::to_vec(&Cached {
+                    fetched_at,
+                    provider: provider.clone(),
+                })
+                .unwrap(),
+            )
+            .unwrap();
+        };
+        write(1000, &p);
+        assert_eq!(read_cached(&path, &p.issuer, 1000 + 60), Some(p.clone()));
+        assert_eq!(read_cached(&path, &p.issuer, 1000 + 2 * 86400), None);
+        write(1000, &Provider::google());
+        assert_eq!(read_cached(&path, &p.issuer, 1001), None);
+    }
+}
