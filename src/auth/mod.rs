@@ -3,6 +3,7 @@
 pub mod callback;
 pub mod client;
 pub mod discovery;
+pub mod loopback;
 pub mod oauth;
 pub mod paste;
 pub mod provider;

@@ -1,0 +1,399 @@
+//! The loopback redirect listener (RFC 8252 §7.3): listens on a loopback
+//! address only, accepts exactly one authorization response that carries this
+//! login's `state` (and `iss`), answers the browser with a small page, then
+//! closes. Junk, forged responses, wrong paths and slow or silent
+//! connections are answered or dropped on their own threads and never end
+//! or block the wait. HTTP parsing is httparse's; the rest (a bounded
+//! one-shot server with deadlines) is small and specific enough to write
+//! here rather than pull in a web framework.
+use super::callback::{self, Expect, Rejected};
+use super::secret::Secret;
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+/// Largest request head read (a callback URL with a long code is < 4 KiB).
+const MAX_HEAD: usize = 16 * 1024;
+/// How long one connection may take to send its request.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
+/// Connections handled at once; more are closed at once.
+const MAX_CONNECTIONS: usize = 64;
+
+/// A bound listener, not yet waiting.
+pub struct Listener {
+    sockets: Vec<TcpListener>,
+    pub port: u16,
+    /// The exact redirect URI to send the provider.
+    pub redirect_uri: String,
+    path: String,
+}
+
+/// How to bind.
+pub struct Bind<'a> {
+    /// 0: any free port.
+    pub port: u16,
+    /// The redirect's path, e.g. `/` or `/callback`.
+    pub path: &'a str,
+    /// A web client's registered `localhost` redirect: listen on 127.0.0.1
+    /// and ::1 (the browser may try either) and redirect to `localhost`.
+    pub localhost: bool,
+}
+
+impl Listener {
+    /// Listen on 127.0.0.1 (falling back to ::1 where IPv4 is missing), or on
+    /// both for a registered `localhost` redirect.
+    pub fn bind(b: &Bind<'_>) -> std::io::Result<Listener> {
+        let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), b.port);
+        let v6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), b.port);
+        let path = if b.path.starts_with('/') {
+            b.path.to_owned()
+        } else {
+            format!("/{}", b.path)
+        };
+        let (sockets, host) = if b.localhost {
+            let first = TcpListener::bind(v4)?;
+            let port = first.local_addr()?.port();
+            let mut sockets = vec![first];
+            // ::1 is best effort: a machine without IPv6 has no ::1 to
+            // resolve localhost to either.
+            if let Ok(s) = TcpListener::bind(SocketAddr::new(v6.ip(), port)) {
+                sockets.push(s);
+            }
+            (sockets, "localhost".to_owned())
+        } else {
+            match TcpListener::bind(v4) {
+                Ok(s) => (vec![s], "127.0.0.1".to_owned()),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable => {
+                    (vec![TcpListener::bind(v6)?], "[::1]".to_owned())
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let port = sockets[0].local_addr()?.port();
+        Ok(Listener {
+            redirect_uri: format!("http://{host}:{port}{path}"),
+            sockets,
+            port,
+            path,
+        })
+    }
+
+    /// The addresses listened on (tests check they are all loopback).
+    pub fn addresses(&self) -> Vec<SocketAddr> {
+        self.sockets
+            .iter()
+            .filter_map(|s| s.local_addr().ok())
+            .collect()
+    }
+
+    /// Serve until one response of this login arrives, `events` brings a
+    /// pasted one, or `deadline` passes. The listener is closed on return.
+    pub fn wait(
+        self,
+        expect: &Expect<'_>,
+        deadline: Instant,
+        events: (Sender<Event>, Receiver<Event>),
+        mut on_rejected: impl FnMut(&str),
+    ) -> Result<Secret, WaitError> {
+        let (tx, rx) = events;
+        let stop = Arc::new(AtomicBool::new(false));
+        let active = Arc::new(AtomicUsize::new(0));
+        let ctx = Arc::new(Ctx {
+            path: self.path.clone(),
+            state: expect.state.to_owned(),
+            issuer: expect.issuer.to_owned(),
+            iss_required: expect.iss_required,
+        });
+        let mut acceptors = Vec::new();
+        for socket in self.sockets {
+            socket.set_nonblocking(true).map_err(WaitError::Io)?;
+            let (tx, stop, active, ctx) = (tx.clone(), stop.clone(), active.clone(), ctx.clone());
+            acceptors.push(std::thread::spawn(move || {
+                accept_loop(socket, &tx, &stop, &active, &ctx);
+            }));
+        }
+        drop(tx);
+        let result = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break Err(WaitError::TimedOut);
+            }
+            match rx.recv_timeout(left) {
+                Ok(Event::Code(code)) => break Ok(code),
+                Ok(Event::Failed(e)) => break Err(WaitError::Provider(e)),
+                Ok(Event::Rejected(why)) => on_rejected(&why),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    break Err(WaitError::TimedOut);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    break Err(WaitError::Io(std::io::Error::other(
+                        "the listener stopped unexpectedly",
+                    )));
+                }
+            }
+        };
+        stop.store(true, Ordering::SeqCst);
+        for a in acceptors {
+            let _ = a.join();
+        }
+        result
+    }
+}
+
+/// What the listener (or a paste) reports to the waiting login.
+#[derive(Debug)]
+pub enum Event {
+    /// A response of this login with its code.
+    Code(Secret),
+    /// A response of this login with the provider's error (`access_denied`).
+    Failed(String),
+    /// Something that was not accepted (shown, the wait goes on).
+    Rejected(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WaitError {
+    #[error("no answer from the browser in time")]
+    TimedOut,
+    #[error("the provider refused the login: {0}")]
+    Provider(String),
+    #[error("the listener failed: {0}")]
+    Io(std::io::Error),
+}
+
+struct Ctx {
+    path: String,
+    state: String,
+    issuer: String,
+    iss_required: bool,
+}
+
+fn accept_loop(
+    socket: TcpListener,
+    tx: &Sender<Event>,
+    stop: &AtomicBool,
+    active: &Arc<AtomicUsize>,
+    ctx: &Arc<Ctx>,
+) {
+    while !stop.load(Ordering::SeqCst) {
+        match socket.accept() {
+            Ok((stream, _)) => {
+                if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                    // Too many at once (a flood): drop it; the browser's
+                    // one request is never part of such a pile for long.
+                    drop(stream);
+                    continue;
+                }
+                active.fetch_add(1, Ordering::SeqCst);
+                let (tx, active, ctx) = (tx.clone(), active.clone(), ctx.clone());
+                std::thread::spawn(move || {
+                    if let Some(ev) = serve(stream, &ctx) {
+                        let _ = tx.send(ev);
+                    }
+                    active.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    // `socket` is dropped here: the port is closed.
+}
+
+/// Read one request (within the deadline and size cap), answer it, and say
+/// what it was.
+fn serve(mut stream: TcpStream, ctx: &Ctx) -> Option<Event> {
+    let _ = stream.set_nonblocking(false);
+    let started = Instant::now();
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    let target = loop {
+        let left = REQUEST_DEADLINE.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return None; // slow or silent: dropped
+        }
+        let _ = stream.set_read_timeout(Some(left));
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(&buf) {
+            Ok(httparse::Status::Complete(_)) => {
+                if req.method != Some("GET") {
+                    respond(&mut stream, 405, PAGE_BAD);
+                    return Some(Event::Rejected("a request that is not GET".into()));
+                }
+                break req.path.unwrap_or("").to_owned();
+            }
+            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => continue,
+            _ => {
+                respond(&mut stream, 400, PAGE_BAD);
+                return Some(Event::Rejected("a request that is not HTTP".into()));
+            }
+        }
+    };
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    if path != ctx.path {
+        respond(&mut stream, 404, PAGE_BAD);
+        return None; // favicon.ico and the like: not worth a word
+    }
+    let expect = Expect {
+        state: &ctx.state,
+        issuer: &ctx.issuer,
+        iss_required: ctx.iss_required,
+    };
+    match callback::parse_query(query).and_then(|r| r.accept(&expect, false)) {
+        Ok(code) => {
+            respond(&mut stream, 200, PAGE_DONE);
+            Some(Event::Code(code))
+        }
+        Err(Rejected::Provider(e)) => {
+            respond(&mut stream, 200, PAGE_REFUSED);
+            Some(Event::Failed(e.to_string()))
+        }
+        Err(why) => {
+            respond(&mut stream, 400, PAGE_BAD);
+            Some(Event::Rejected(format!("a response was refused: {why}")))
+        }
+    }
+}
+
+fn respond(stream: &mut TcpStream, status: u16, body: &str) {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        _ => "Bad Request",
+    };
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\
+         Referrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n\
+         Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
+    let _ = stream.flush();
+}
+
+const STYLE: &str = "<style>body{font-family:system-ui,sans-serif;margin:4em auto;max-width:32em;text-align:center;color:#222}</style>";
+
+const PAGE_DONE: &str = concat!(
+    "<!doctype html><html><head><meta charset=utf-8><title>gauth: signed in</title>",
+    "<style>body{font-family:system-ui,sans-serif;margin:4em auto;max-width:32em;text-align:center;color:#222}</style>",
+    "</head><body><h1>Signed in</h1><p>You can close this tab and return to the terminal.</p></body></html>"
+);
+
+const PAGE_REFUSED: &str = concat!(
+    "<!doctype html><html><head><meta charset=utf-8><title>gauth: not signed in</title>",
+    "<style>body{font-family:system-ui,sans-serif;margin:4em auto;max-width:32em;text-align:center;color:#222}</style>",
+    "</head><body><h1>Not signed in</h1><p>The provider did not grant access. The terminal says why; you can close this tab.</p></body></html>"
+);
+
+const PAGE_BAD: &str = concat!(
+    "<!doctype html><html><head><meta charset=utf-8><title>gauth</title>",
+    "<style>body{font-family:system-ui,sans-serif;margin:4em auto;max-width:32em;text-align:center;color:#222}</style>",
+    "</head><body><p>This is not the answer the login in progress is waiting for.</p></body></html>"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_share_the_style() {
+        for p in [PAGE_DONE, PAGE_REFUSED, PAGE_BAD] {
+            assert!(p.contains(STYLE));
+        }
+    }
+
+    fn get(port: u16, target: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(s, "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
+
+    #[test]
+    fn one_valid_response_is_accepted_and_the_port_closes() {
+        let l = Listener::bind(&Bind {
+            port: 0,
+            path: "/",
+            localhost: false,
+        })
+        .unwrap();
+        let port = l.port;
+        assert_eq!(l.redirect_uri, format!("http://127.0.0.1:{port}/"));
+        assert!(l.addresses().iter().all(|a| a.ip().is_loopback()));
+        let client = std::thread::spawn(move || {
+            // A silent connection and junk first: they must not block.
+            let _silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let mut junk = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            junk.write_all(b"\x16\x03\x01 not http\r\n\r\n").unwrap();
+            let forged = get(port, "/?code=evil&state=wrong");
+            assert!(forged.starts_with("HTTP/1.1 400"), "{forged}");
+            let wrong_path = get(port, "/favicon.ico");
+            assert!(wrong_path.starts_with("HTTP/1.1 404"));
+            let ok = get(port, "/?code=good&state=st");
+            assert!(ok.contains("You can close this tab"), "{ok}");
+        });
+        let expect = Expect {
+            state: "st",
+            issuer: "http://127.0.0.1:1",
+            iss_required: false,
+        };
+        let mut rejected = Vec::new();
+        let code = l
+            .wait(
+                &expect,
+                Instant::now() + Duration::from_secs(10),
+                channel(),
+                |w| rejected.push(w.to_owned()),
+            )
+            .unwrap();
+        client.join().unwrap();
+        assert_eq!(code.expose(), "good");
+        assert!(
+            rejected.iter().any(|r| r.contains("state does not match")),
+            "{rejected:?}"
+        );
+        assert!(
+            TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "closed after the one valid response"
+        );
+    }
+
+    #[test]
+    fn a_deadline_ends_the_wait() {
+        let l = Listener::bind(&Bind {
+            port: 0,
+            path: "/callback",
+            localhost: true,
+        })
+        .unwrap();
+        assert!(l.redirect_uri.starts_with("http://localhost:"));
+        assert!(l.redirect_uri.ends_with("/callback"));
+        let expect = Expect {
+            state: "st",
+            issuer: "x",
+            iss_required: false,
+        };
+        let r = l.wait(
+            &expect,
+            Instant::now() + Duration::from_millis(200),
+            channel(),
+            |_| {},
+        );
+        assert!(matches!(r, Err(WaitError::TimedOut)));
+    }
+}
