@@ -11,11 +11,14 @@ pub mod commands;
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod flow;
+pub mod fsread;
 pub mod man;
 pub mod online;
 pub mod output;
 pub mod port;
 pub mod process;
+pub mod r;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command};
@@ -97,7 +100,7 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
             };
             let online = args.online.then(|| {
                 if args.endpoint.is_empty() {
-                    commands::doctor::DEFAULT_ENDPOINTS
+                    online::DEFAULT_ENDPOINTS
                         .iter()
                         .map(|s| (*s).to_owned())
                         .collect()
@@ -111,8 +114,11 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
             };
             let report = commands::doctor::run(env, &facts, &opts, &caller, now_unix())
                 .map_err(|e| Error::Runtime(e.context("doctor could not finish")))?;
+            // `--recommend` is a query: it answered, so it exits 0 (R's
+            // system2(stdout = TRUE) warns on any other status).
             if args.recommend {
                 out(&format!("{}\n", report.recommendation.flow.as_str()))?;
+                return Ok(Exit::Success);
             } else if g.json {
                 out(&output::to_json(&report))?;
             } else if g.quiet {
