@@ -485,11 +485,15 @@ impl Desktop {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(x11, std::fs::Permissions::from_mode(0o1777)).unwrap();
         }
-        let n = (400..900)
-            .find(|n| {
-                !x11.join(format!("X{n}")).exists() && !x11.join(format!("X{n}.lock")).exists()
-            })
-            .unwrap();
+        // One number per Desktop in this process (tests run in parallel),
+        // skipping any display that exists on the machine.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(400);
+        let n = loop {
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if !x11.join(format!("X{n}")).exists() && !x11.join(format!("X{n}.lock")).exists() {
+                break n;
+            }
+        };
         let (socket, x) = if live {
             let s = x11.join(format!("X{n}"));
             let l = std::os::unix::net::UnixListener::bind(&s).unwrap();
