@@ -122,7 +122,7 @@ pub struct DoctorArgs {
 
     /// An endpoint for --online to check instead of Google's (repeatable;
     /// https, or http on a loopback address).
-    #[arg(long, value_name = "URL", requires = "online")]
+    #[arg(long, value_name = "URL", requires = "online", value_parser = crate::online::parse_endpoint)]
     pub endpoint: Vec<String>,
 }
 

@@ -112,7 +112,16 @@ pub fn load(env: &Env) -> Config {
     }
     let path = config_path(env);
     if let Some(p) = &path {
-        match std::fs::read_to_string(p) {
+        // A FIFO or /dev/zero here must not hang or exhaust doctor.
+        let read = crate::fsutil::read_regular(p, crate::fsutil::CAP).and_then(|b| {
+            String::from_utf8(b).map_err(|e| {
+                crate::fsutil::ReadError::Io(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+                ))
+            })
+        });
+        match read {
             Ok(text) => match toml::from_str::<File>(&text) {
                 Ok(file) => {
                     let from_file = match (file.flow.as_deref(), file.oob) {
@@ -138,7 +147,7 @@ pub fn load(env: &Env) -> Config {
                 }
                 Err(e) => problems.push(format!("{}: {}", p.display(), one_line(&e.to_string()))),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(crate::fsutil::ReadError::NotFound) => {}
             Err(e) => problems.push(format!("cannot read {}: {e}", p.display())),
         }
     }
@@ -206,6 +215,33 @@ mod tests {
         );
         let (env, _d) = env_with(&[], Some("colour = \"blue\"\n"));
         assert_eq!(load(&env).problems.len(), 1);
+    }
+
+    #[test]
+    fn a_fifo_or_dev_zero_as_the_config_file_is_a_problem_not_a_hang() {
+        let (env, dir) = env_with(&[], None);
+        std::fs::create_dir_all(dir.path().join("gauth")).unwrap();
+        let p = dir.path().join("gauth/config.toml");
+        rustix::fs::mkfifoat(rustix::fs::CWD, &p, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+        let t = std::time::Instant::now();
+        let c = load(&env);
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(
+            c.problems,
+            [format!(
+                "cannot read {}: not a regular file (a FIFO)",
+                p.display()
+            )]
+        );
+        std::fs::remove_file(&p).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &p).unwrap();
+        assert_eq!(
+            load(&env).problems,
+            [format!(
+                "cannot read {}: not a regular file (a character device)",
+                p.display()
+            )]
+        );
     }
 
     proptest::proptest! {

@@ -1,81 +1,71 @@
-//! Files gauth reads and writes for itself: read as regular files only, with
-//! a size cap (a FIFO would hang a plain `read`, `/dev/zero` never ends), and
-//! written privately and atomically (temp file, fsync, rename, fsync dir).
+//! Files gauth reads and writes for itself. Reads: regular files only, with
+//! a size cap, never blocking — a FIFO or a symlink to `/dev/zero` is named,
+//! not read. Writes: private (0600 in 0700) and atomic (temp file, fsync,
+//! rename, fsync the directory). Every file gauth reads for a decision
+//! (config, `.Rprofile`, client JSON, cache) goes through here.
+use rustix::fs::{FileType, Mode, OFlags};
 use std::io::{Read, Write};
 use std::path::Path;
 
-/// Why a file was not read.
+/// Enough for any configuration or profile a person writes.
+pub const CAP: u64 = 1 << 20;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("cannot open it: {0}")]
-    Open(std::io::Error),
-    #[error("it is not a regular file ({0})")]
+    #[error("no such file")]
+    NotFound,
+    #[error("not a regular file (a {0})")]
     NotRegular(&'static str),
-    #[error("it is larger than {0} bytes")]
+    #[error("larger than {0} bytes")]
     TooLarge(u64),
-    #[error("cannot read it: {0}")]
-    Read(std::io::Error),
+    #[error("{0}")]
+    Io(std::io::Error),
 }
 
-impl ReadError {
-    pub fn not_found(&self) -> bool {
-        matches!(self, ReadError::Open(e) if e.kind() == std::io::ErrorKind::NotFound)
+fn kind(t: FileType) -> &'static str {
+    match t {
+        FileType::RegularFile => "regular file",
+        FileType::Directory => "directory",
+        FileType::Symlink => "symbolic link",
+        FileType::Fifo => "FIFO",
+        FileType::Socket => "socket",
+        FileType::CharacterDevice => "character device",
+        FileType::BlockDevice => "block device",
+        _ => "special file",
     }
 }
 
-/// Read `path` when it is a regular file of at most `cap` bytes. Opened
-/// with `O_NONBLOCK` (a FIFO does not block the open) and checked with
-/// `fstat` on the opened descriptor (no race with a swapped path).
+/// Read `path` if it is a regular file of at most `cap` bytes. The open
+/// never blocks (`O_NONBLOCK`: a FIFO without a writer), and the type is
+/// checked on the opened descriptor, so a swap after a check cannot fool it.
 pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    )
+    .map_err(|e| match e {
+        rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR => ReadError::NotFound,
+        e => ReadError::Io(e.into()),
+    })?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| ReadError::Io(e.into()))?;
+    let t = FileType::from_raw_mode(st.st_mode);
+    if t != FileType::RegularFile {
+        return Err(ReadError::NotRegular(kind(t)));
     }
-    let file = opts.open(path).map_err(ReadError::Open)?;
-    let meta = file.metadata().map_err(ReadError::Open)?;
-    let ft = meta.file_type();
-    if !ft.is_file() {
-        return Err(ReadError::NotRegular(kind_name(&ft)));
-    }
-    if meta.len() > cap {
+    if u64::try_from(st.st_size).unwrap_or(u64::MAX) > cap {
         return Err(ReadError::TooLarge(cap));
     }
-    let mut buf = Vec::with_capacity(meta.len() as usize);
-    // A file that grows while being read is still cut at the cap.
-    file.take(cap + 1)
-        .read_to_end(&mut buf)
-        .map_err(ReadError::Read)?;
-    if buf.len() as u64 > cap {
+    // procfs files say size 0: the cap is enforced on what is read, too.
+    let mut out = Vec::new();
+    std::fs::File::from(fd)
+        .take(cap + 1)
+        .read_to_end(&mut out)
+        .map_err(ReadError::Io)?;
+    if out.len() as u64 > cap {
         return Err(ReadError::TooLarge(cap));
     }
-    Ok(buf)
-}
-
-fn kind_name(ft: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if ft.is_fifo() {
-            return "a FIFO";
-        }
-        if ft.is_char_device() {
-            return "a character device";
-        }
-        if ft.is_block_device() {
-            return "a block device";
-        }
-        if ft.is_socket() {
-            return "a socket";
-        }
-    }
-    if ft.is_dir() {
-        "a directory"
-    } else {
-        "not a file"
-    }
+    Ok(out)
 }
 
 /// Create `dir` (and its parents) with mode 0700 where it does not exist.
@@ -119,41 +109,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_regular_files_within_the_cap() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("f");
-        std::fs::write(&f, b"hello").unwrap();
-        assert_eq!(read_regular(&f, 5).unwrap(), b"hello");
-        assert!(matches!(read_regular(&f, 4), Err(ReadError::TooLarge(4))));
+    fn a_regular_file_is_read() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        std::fs::write(&p, b"flow = \"paste\"\n\xe9").unwrap();
+        assert_eq!(read_regular(&p, CAP).unwrap(), b"flow = \"paste\"\n\xe9");
         assert!(matches!(
-            read_regular(dir.path(), 10),
-            Err(ReadError::NotRegular("a directory"))
+            read_regular(&d.path().join("missing"), CAP),
+            Err(ReadError::NotFound)
         ));
+    }
+
+    #[test]
+    fn a_fifo_is_refused_at_once() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("fifo");
+        rustix::fs::mkfifoat(rustix::fs::CWD, &p, Mode::from_raw_mode(0o600)).unwrap();
+        // Without O_NONBLOCK this open would hang the test forever.
+        let r = read_regular(&p, CAP);
+        assert!(matches!(r, Err(ReadError::NotRegular("FIFO"))), "{r:?}");
+    }
+
+    #[test]
+    fn a_symlink_to_dev_zero_is_refused_and_a_big_file_is_capped() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &p).unwrap();
+        let r = read_regular(&p, CAP);
         assert!(
-            read_regular(&dir.path().join("nope"), 10)
-                .unwrap_err()
-                .not_found()
+            matches!(r, Err(ReadError::NotRegular("character device"))),
+            "{r:?}"
         );
-        // A FIFO with no writer: a plain open would block forever.
-        let fifo = dir.path().join("fifo");
-        rustix::fs::mkfifoat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-        )
-        .unwrap();
+        let big = d.path().join("big");
+        std::fs::write(&big, vec![b'#'; 100]).unwrap();
         assert!(matches!(
-            read_regular(&fifo, 10),
-            Err(ReadError::NotRegular("a FIFO"))
+            read_regular(&big, 99),
+            Err(ReadError::TooLarge(99))
         ));
-        // /dev/zero never ends.
+        assert!(read_regular(&big, 100).is_ok());
         assert!(matches!(
-            read_regular(Path::new("/dev/zero"), 10),
-            Err(ReadError::NotRegular("a character device"))
+            read_regular(d.path(), CAP),
+            Err(ReadError::NotRegular("directory"))
         ));
-        let link = dir.path().join("zero");
-        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
-        assert!(read_regular(&link, 10).is_err());
     }
 
     #[test]

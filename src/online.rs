@@ -1,9 +1,41 @@
 //! `doctor --online`: do the provider's endpoints answer? DNS, TLS and an
 //! HTTP response, each bounded by a short timeout, failures reported cleanly.
-use crate::commands::doctor::Online;
+use serde::Serialize;
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Google's endpoints, checked by `--online` unless `--endpoint` is given.
+pub const DEFAULT_ENDPOINTS: &[&str] = &[
+    "https://accounts.google.com/.well-known/openid-configuration",
+    "https://oauth2.googleapis.com/token",
+];
+
+/// One endpoint's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Online {
+    pub url: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// An endpoint gauth may contact: https, or plain http on a loopback
+/// address. The `--endpoint` value parser (a bad one is a usage error).
+pub fn parse_endpoint(s: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| "no host in the URL".to_owned())?;
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+        return Err("only https is allowed (plain http only for a loopback address)".into());
+    }
+    Ok(s.to_owned())
+}
 
 pub fn check_all(urls: &[String]) -> Vec<Online> {
     // One thread per endpoint: DNS lookups have no timeout of their own.
@@ -30,20 +62,12 @@ pub fn check(url: &str) -> Online {
         Ok(u) => u,
         Err(e) => return fail(url, &format!("not a URL: {e}")),
     };
+    if let Err(e) = parse_endpoint(url) {
+        return fail(url, &e);
+    }
     let Some(host) = parsed.host_str().map(str::to_owned) else {
         return fail(url, "no host in the URL");
     };
-    let loopback = host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
-        return fail(
-            url,
-            "only https is allowed (plain http only for a loopback address)",
-        );
-    }
     let port = parsed.port_or_known_default().unwrap_or(443);
     // DNS first, bounded, so that "offline" is named as such.
     let (tx, rx) = std::sync::mpsc::channel();

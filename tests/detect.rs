@@ -13,6 +13,9 @@ struct Case {
     proc_version: &'static str,
     cgroup: &'static str,
     os: &'static str,
+    /// Whether the X server / Wayland socket answers (None: not checked).
+    x11: Option<bool>,
+    wayland: Option<bool>,
     kind: Kind,
     session: &'static str,
     reach: Reach,
@@ -28,6 +31,8 @@ const BASE: Case = Case {
     proc_version: "Linux version 6.1.0-13-amd64 (debian-kernel@lists.debian.org)",
     cgroup: "0::/user.slice/user-1000.slice/session-2.scope\n",
     os: "linux",
+    x11: None,
+    wayland: None,
     kind: Kind::Headless,
     session: "headless",
     reach: Reach::No,
@@ -95,6 +100,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "desktop, BROWSER=firefox",
             vars: &[("DISPLAY", ":0"), ("BROWSER", "firefox:chromium")],
+            path: &["firefox"],
             kind: Kind::LocalDesktop,
             session: "local desktop",
             reach: Reach::Yes,
@@ -255,6 +261,7 @@ fn cases() -> Vec<Case> {
                     "/home/j/.vscode-server/bin/abc/node /home/j/.vscode-server/bin/abc/out/server-main.js",
                 ),
             ],
+            path: &["/home/j/.vscode-server/bin/abc/bin/helpers/browser.sh"],
             kind: Kind::HostedIde,
             session: "VS Code Remote-SSH",
             reach: Reach::Forwarded,
@@ -288,6 +295,7 @@ fn cases() -> Vec<Case> {
                 ("node", "/home/j/.vscode/cli/servers/Stable-abc/server/node"),
                 ("code-tunnel", "code-tunnel tunnel"),
             ],
+            path: &["/home/j/.vscode/cli/servers/Stable-abc/server/bin/helpers/browser.sh"],
             kind: Kind::HostedIde,
             session: "VS Code tunnel",
             reach: Reach::No,
@@ -596,7 +604,20 @@ fn cases() -> Vec<Case> {
             ..BASE
         },
         Case {
-            name: "SSH, BROWSER set to a remote helper",
+            name: "SSH, BROWSER=w3m on this machine: it runs here and reaches this loopback",
+            vars: &[
+                ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 2222"),
+                ("BROWSER", "w3m"),
+            ],
+            path: &["w3m"],
+            kind: Kind::Ssh,
+            session: "SSH",
+            reach: Reach::Yes,
+            lands: Lands::Here,
+            ..BASE
+        },
+        Case {
+            name: "SSH, BROWSER names a program that does not exist here",
             vars: &[
                 ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 2222"),
                 ("BROWSER", "w3m"),
@@ -604,7 +625,99 @@ fn cases() -> Vec<Case> {
             kind: Kind::Ssh,
             session: "SSH",
             reach: Reach::Tunnel,
+            ..BASE
+        },
+        Case {
+            name: "SSH, BROWSER=firefox with no display",
+            vars: &[
+                ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 2222"),
+                ("BROWSER", "firefox"),
+            ],
+            path: &["firefox"],
+            kind: Kind::Ssh,
+            session: "SSH",
+            reach: Reach::Tunnel,
+            ..BASE
+        },
+        Case {
+            name: "container, BROWSER=w3m in it",
+            vars: &[("BROWSER", "/usr/bin/w3m %s")],
+            files: &["/.dockerenv"],
+            path: &["/usr/bin/w3m"],
+            kind: Kind::Container,
+            session: "Docker container",
+            reach: Reach::Yes,
             lands: Lands::Here,
+            ..BASE
+        },
+        Case {
+            name: "headless, BROWSER=nosuch:lynx picks the one that exists",
+            vars: &[("BROWSER", "nosuch:lynx")],
+            path: &["lynx"],
+            reach: Reach::Yes,
+            lands: Lands::Here,
+            ..BASE
+        },
+        Case {
+            name: "desktop, BROWSER names a missing program",
+            vars: &[("DISPLAY", ":0"), ("BROWSER", "/opt/nowhere/browser")],
+            path: XDG,
+            x11: Some(true),
+            kind: Kind::LocalDesktop,
+            session: "local desktop",
+            reach: Reach::Yes,
+            lands: Lands::Nowhere,
+            ..BASE
+        },
+        Case {
+            name: "DISPLAY set, no X server answers: headless",
+            vars: &[("DISPLAY", ":0")],
+            path: XDG,
+            x11: Some(false),
+            ..BASE
+        },
+        Case {
+            name: "WAYLAND_DISPLAY set, no socket: headless",
+            vars: &[("WAYLAND_DISPLAY", "wayland-0")],
+            path: XDG,
+            wayland: Some(false),
+            ..BASE
+        },
+        Case {
+            name: "X gone, Wayland answers",
+            vars: &[("DISPLAY", ":0"), ("WAYLAND_DISPLAY", "wayland-0")],
+            path: XDG,
+            x11: Some(false),
+            wayland: Some(true),
+            kind: Kind::LocalDesktop,
+            session: "local desktop",
+            reach: Reach::Yes,
+            lands: Lands::Here,
+            ..BASE
+        },
+        Case {
+            name: "ssh -X whose forwarding does not answer",
+            vars: &[
+                ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+                ("DISPLAY", "localhost:10.0"),
+            ],
+            path: XDG,
+            ancestors: SSHD,
+            x11: Some(false),
+            kind: Kind::SshX11,
+            session: "SSH with X11 forwarding",
+            reach: Reach::Tunnel,
+            ..BASE
+        },
+        Case {
+            name: "container with a dead DISPLAY stays a container",
+            vars: &[("DISPLAY", ":1")],
+            files: &["/.dockerenv"],
+            path: XDG,
+            x11: Some(false),
+            kind: Kind::Container,
+            session: "Docker container",
+            reach: Reach::No,
             ..BASE
         },
     ]
@@ -625,6 +738,7 @@ fn facts(c: &Case) -> Facts {
                 pid: 100 + i as i32,
                 name: (*n).into(),
                 cmdline: (*cmd).into(),
+                tty: None,
             })
             .collect(),
         on_path: c.path.iter().map(|p| (*p).into()).collect(),
@@ -632,6 +746,8 @@ fn facts(c: &Case) -> Facts {
         proc_version: c.proc_version.into(),
         pid1_cgroup: c.cgroup.into(),
         os: c.os.into(),
+        x11_answers: c.x11,
+        wayland_answers: c.wayland,
         stdin_tty: true,
     }
 }
@@ -675,6 +791,52 @@ fn ssh_endpoint_comes_from_ssh_connection() {
     assert_eq!(
         (e.client.as_str(), e.server.as_str(), e.server_port),
         ("10.1.2.3", "10.9.8.7", 2222)
+    );
+}
+
+#[test]
+fn a_malformed_ssh_connection_gives_no_endpoint() {
+    for bad in [
+        "10.1.2.3 50000 10.9.8.7",
+        "10.1.2.3 50000 10.9.8.7 22 extra",
+        "10.1.2.3 50000 evil;host 22",
+        "10.1.2.3 50000 10.9.8.7 ssh",
+        "10.1.2.3 50000 10.9.8.7 70000",
+        "client 50000 10.9.8.7 22",
+        "10.1.2.3 port 10.9.8.7 22",
+        "",
+    ] {
+        let c = Case {
+            vars: &[("SSH_CONNECTION", "")],
+            ..BASE
+        };
+        let mut f = facts(&c);
+        f.vars.insert("SSH_CONNECTION".into(), bad.into());
+        let s = detect(&f);
+        assert!(s.ssh.is_none(), "{bad:?} gave {:?}", s.ssh);
+    }
+    let c = Case {
+        vars: &[("SSH_CONNECTION", "2001:db8::1 50000 2001:db8::5 22")],
+        ..BASE
+    };
+    assert_eq!(detect(&facts(&c)).ssh.unwrap().server, "2001:db8::5");
+}
+
+#[test]
+fn a_dead_display_is_named() {
+    let c = Case {
+        vars: &[("DISPLAY", ":0")],
+        path: XDG,
+        x11: Some(false),
+        ..BASE
+    };
+    let s = detect(&facts(&c));
+    assert!(
+        s.evidence
+            .iter()
+            .any(|e| e == "DISPLAY=:0 is set, but no X server answers there"),
+        "{:?}",
+        s.evidence
     );
 }
 

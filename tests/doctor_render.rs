@@ -11,6 +11,7 @@ use gauth::port::selftest::{Probe, ProbeResult, SelfTest};
 use gauth::port::{Family, Socket, SocketSource, TcpState};
 use gauth::process::ProcessInfo;
 use gauth::process::verdict::{Caller, judge};
+use gauth::r::{Rprofile, oob_options};
 
 fn facts(vars: &[(&str, &str)], ancestors: &[(&str, &str)], path: &[&str]) -> Facts {
     Facts {
@@ -25,6 +26,7 @@ fn facts(vars: &[(&str, &str)], ancestors: &[(&str, &str)], path: &[&str]) -> Fa
                 pid: 200 + i as i32,
                 name: (*n).into(),
                 cmdline: (*c).into(),
+                tty: None,
             })
             .collect(),
         on_path: path.iter().map(|p| (*p).into()).collect(),
@@ -183,9 +185,11 @@ fn desktop_held() -> Report {
         },
         config: no_config(),
         httr: httr_default(),
-        rprofile: vec![],
+        rprofile: Rprofile::default(),
         online: None,
         stdin_tty: true,
+        ancestors: vec![],
+        uid: 1000,
     })
 }
 
@@ -207,7 +211,11 @@ fn ssh_session() -> Report {
         listener: selftest(1410),
         config: no_config(),
         httr: httr_default(),
-        rprofile: vec!["/home/jenny/.Rprofile sets gargle_oob_default = TRUE".into()],
+        rprofile: Rprofile {
+            path: Some("/home/jenny/.Rprofile".into()),
+            oob: oob_options(b"# mine\noptions(gargle_oob_default = TRUE) # not httr's\n"),
+            problem: None,
+        },
         online: Some(vec![Online {
             url: "https://oauth2.googleapis.com/token".into(),
             ok: false,
@@ -216,6 +224,8 @@ fn ssh_session() -> Report {
                     .into(),
         }]),
         stdin_tty: true,
+        ancestors: vec![],
+        uid: 1000,
     })
 }
 
@@ -236,9 +246,11 @@ fn ready_desktop() -> Report {
         },
         config: no_config(),
         httr: httr_default(),
-        rprofile: vec![],
+        rprofile: Rprofile::default(),
         online: None,
         stdin_tty: true,
+        ancestors: vec![],
+        uid: 1000,
     })
 }
 

@@ -450,3 +450,261 @@ fn a_sandbox_without_loopback_is_named_and_loopback_is_not_recommended() {
     assert_ne!(v["recommendation"]["flow"], "loopback");
     assert_eq!(v["loopback_ready"], false);
 }
+
+#[test]
+#[ignore = "end-to-end: needs root (mount and network namespaces); run by .ci/run"]
+fn localhost_beyond_loopback_is_reported_and_never_contacted() {
+    require_root();
+    let dir = world_readable_copies();
+    std::fs::write(dir.path().join("hosts"), "10.0.0.1 localhost\n").unwrap();
+    // Inside fresh namespaces: loopback up, 10.0.0.1 on it, a listener on
+    // 10.0.0.1:1410 that only counts the connections that reach it.
+    let counter = r#"
+import socket, subprocess, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.0.0.1", 1410)); s.listen(16)
+out = subprocess.run([sys.argv[1], "doctor", "--json", "--port", "1410"], capture_output=True)
+s.setblocking(False)
+n = 0
+while True:
+    try:
+        s.accept(); n += 1
+    except BlockingIOError:
+        break
+sys.stderr.write("ACCEPTED %d\n" % n)
+sys.stdout.buffer.write(out.stdout)
+"#;
+    let script = format!(
+        "ip link set lo up && ip addr add 10.0.0.1/8 dev lo && mount --bind {d}/hosts /etc/hosts && exec python3 -c '{counter}' {d}/gauth",
+        d = dir.path().display()
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "-n", "sh", "-c", &script])
+        .env("GAUTH_FLOW", "")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {err}"));
+    assert_eq!(
+        v["listener"]["localhost"][0], "10.0.0.1",
+        "{:#}",
+        v["listener"]
+    );
+    assert!(
+        err.contains("ACCEPTED 0"),
+        "gauth connected beyond loopback: {err}"
+    );
+    assert!(
+        !v["listener"]["probes"].to_string().contains("10.0.0.1"),
+        "{:#}",
+        v["listener"]["probes"]
+    );
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "localhost")
+        .unwrap();
+    assert_eq!(c["status"], "fail");
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .contains("10.0.0.1, which is not loopback"),
+        "{c}"
+    );
+}
+
+/// A directory holding only a `gauth` copy, to put first on R's PATH.
+fn gauth_on_path() -> (tempfile::TempDir, String) {
+    let dir = world_readable_copies();
+    let path = format!("{}:/usr/bin:/bin", dir.path().display());
+    (dir, path)
+}
+
+#[test]
+#[ignore = "end-to-end: needs R with httpuv and port 1410; run by .ci/run"]
+fn the_r_session_that_holds_the_port_and_runs_doctor_is_told_to_stop_its_servers() {
+    let (_dir, path) = gauth_on_path();
+    let code = r#"
+s <- httpuv::startServer("127.0.0.1", 1410L, list(call = function(req) list(status = 200L)))
+out <- system2("gauth", c("doctor", "--json"), stdout = TRUE)
+cat(out, sep = "\n")
+"#;
+    let out = Command::new("Rscript")
+        .args(["-e", code])
+        .env("PATH", &path)
+        .env_remove("HTTR_PORT")
+        .env("DISPLAY", "")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let start = text
+        .find('{')
+        .unwrap_or_else(|| panic!("{text}{}", String::from_utf8_lossy(&out.stderr)));
+    let v: serde_json::Value = serde_json::from_str(&text[start..]).unwrap();
+    let held = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "held")
+        .unwrap();
+    assert!(
+        held["fix"]
+            .as_str()
+            .unwrap()
+            .contains("httpuv::stopAllServers()"),
+        "{held}"
+    );
+    assert!(
+        !held["fix"].as_str().unwrap().contains("free-port"),
+        "gauth never kills its own caller: {held}"
+    );
+}
+
+#[test]
+#[ignore = "end-to-end: needs R; run by .ci/run"]
+fn the_readme_rprofile_line_turns_gargle_oob_on_exactly_when_loopback_will_not_work() {
+    let (dir, path) = gauth_on_path();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("options(gargle_oob_default = tryCatch("))
+        .expect("the .Rprofile line in README.md");
+    let code =
+        format!("{line}\ncat(\"OOB=\", getOption(\"gargle_oob_default\"), \"\\n\", sep = \"\")");
+    let run = |flow: &str, path: &str| {
+        let out = Command::new("Rscript")
+            .args(["-e", &code])
+            .env("PATH", path)
+            .env("GAUTH_FLOW", flow)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+        text
+    };
+    assert!(run("paste", &path).contains("OOB=TRUE"));
+    assert!(run("device", &path).contains("OOB=TRUE"));
+    assert!(run("loopback", &path).contains("OOB=FALSE"));
+    // No gauth at all: R starts, with loopback as before.
+    drop(dir);
+    assert!(run("paste", "/usr/bin:/bin").contains("OOB=FALSE"));
+}
+
+#[test]
+#[ignore = "end-to-end: needs openssl; run by .ci/run"]
+fn online_trusts_the_systems_ca_store() {
+    // A private CA, as a corporate TLS proxy adds one, and a server whose
+    // certificate it signed.
+    let d = tempfile::tempdir().unwrap();
+    let p = |f: &str| d.path().join(f).display().to_string();
+    let ssl = |args: &[&str]| {
+        let st = Command::new("openssl")
+            .args(args)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "openssl {args:?}");
+    };
+    ssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=gauth test CA",
+        "-keyout",
+        &p("ca.key"),
+        "-out",
+        &p("ca.pem"),
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    ssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        &p("srv.key"),
+        "-out",
+        &p("srv.csr"),
+    ]);
+    std::fs::write(
+        d.path().join("ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    ssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("srv.csr"),
+        "-CA",
+        &p("ca.pem"),
+        "-CAkey",
+        &p("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        &p("ext"),
+        "-out",
+        &p("srv.pem"),
+    ]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new("openssl")
+        .args([
+            "s_server",
+            "-quiet",
+            "-www",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+            &p("srv.pem"),
+            "-key",
+            &p("srv.key"),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < end, "s_server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let url = format!("https://127.0.0.1:{port}/");
+    let online = |cert_file: Option<&str>| {
+        let mut c = gauth();
+        c.args(["doctor", "--json", "--online", "--endpoint", &url]);
+        if let Some(f) = cert_file {
+            c.env("SSL_CERT_FILE", f);
+        }
+        let out = c.output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["online"][0].clone()
+    };
+    let trusted = online(Some(&p("ca.pem")));
+    let untrusted = online(Some("/dev/null"));
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(trusted["ok"], true, "{trusted}");
+    assert_eq!(untrusted["ok"], false, "{untrusted}");
+}

@@ -161,20 +161,36 @@ fn ssh(f: &Facts) -> (Vec<String>, Option<SshEndpoint>) {
     if let Some(a) = ancestor(f, |n, _| matches!(n, "sshd" | "sshd-session")) {
         ev.push(among_ancestors("an sshd", a));
     }
-    let endpoint = f.var("SSH_CONNECTION").and_then(|v| {
-        let parts: Vec<&str> = v.split_whitespace().collect();
-        (parts.len() == 4).then(|| SshEndpoint {
+    let endpoint = f.var("SSH_CONNECTION").and_then(parse_ssh_connection).map(
+        |(client, server, server_port)| SshEndpoint {
             user: f
                 .var("USER")
                 .or(f.var("LOGNAME"))
                 .filter(|u| !u.is_empty())
                 .map(str::to_owned),
-            client: parts[0].to_owned(),
-            server: parts[2].to_owned(),
-            server_port: parts[3].parse().unwrap_or(22),
-        })
-    });
+            client,
+            server,
+            server_port,
+        },
+    );
     (ev, endpoint)
+}
+
+/// `SSH_CONNECTION` is "client_ip client_port server_ip server_port"; any
+/// other shape gives nothing (no tunnel command built on a garbage host).
+pub fn parse_ssh_connection(v: &str) -> Option<(String, String, u16)> {
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    let [client, client_port, server, server_port] = parts[..] else {
+        return None;
+    };
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().ok();
+    let port = |s: &str| s.parse::<u16>().ok().filter(|p| *p != 0);
+    port(client_port)?;
+    Some((
+        ip(client)?.to_string(),
+        ip(server)?.to_string(),
+        port(server_port)?,
+    ))
 }
 
 /// `:0`, `:1.0`, `unix/:0` are local displays; `localhost:10.0` (ssh -X) is not.
@@ -182,11 +198,29 @@ fn local_display(display: &str) -> bool {
     display.starts_with(':') || display.starts_with("unix")
 }
 
-fn display(f: &Facts) -> Vec<String> {
-    var_evidence(f, &["DISPLAY", "WAYLAND_DISPLAY", "MIR_SOCKET"])
-        .into_iter()
-        .filter(|e| !e.ends_with('='))
-        .collect()
+/// The displays that are set and answer (a display whose server does not
+/// accept a connection starts no browser), and notes on those that do not.
+fn display(f: &Facts) -> (Vec<String>, Vec<String>) {
+    let mut live = Vec::new();
+    let mut dead = Vec::new();
+    for (name, answers) in [
+        ("DISPLAY", f.x11_answers),
+        ("WAYLAND_DISPLAY", f.wayland_answers),
+        ("MIR_SOCKET", None),
+    ] {
+        let Some(v) = f.var(name).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if answers == Some(false) {
+            let server = if name == "DISPLAY" { "X" } else { "Wayland" };
+            dead.push(format!(
+                "{name}={v} is set, but no {server} server answers there"
+            ));
+        } else {
+            live.push(format!("{name}={v}"));
+        }
+    }
+    (live, dead)
 }
 
 fn wsl(f: &Facts) -> Vec<String> {
@@ -201,7 +235,7 @@ fn wsl(f: &Facts) -> Vec<String> {
 }
 
 /// The BROWSER variable: a colon-separated list; `true`/`false`/empty mean
-/// "print the URL only".
+/// "print the URL only". The first command whose program exists here wins.
 fn browser_var(f: &Facts) -> Option<Result<String, String>> {
     let v = f.var("BROWSER")?;
     if v.is_empty() || v == "true" || v == "false" || v == "none" {
@@ -209,8 +243,44 @@ fn browser_var(f: &Facts) -> Option<Result<String, String>> {
             "BROWSER={v} asks for the URL to be printed only"
         )));
     }
-    let first = v.split(':').find(|c| !c.is_empty())?.to_owned();
-    Some(Ok(first))
+    let programs: Vec<&str> = super::facts::browser_programs(v).collect();
+    programs.first()?;
+    Some(
+        programs
+            .iter()
+            .find(|p| f.on_path.contains(**p))
+            .map(|p| (*p).to_owned())
+            .ok_or_else(|| {
+                format!(
+                    "BROWSER={v}, but {} is not an executable program here",
+                    programs.join(" or ")
+                )
+            }),
+    )
+}
+
+/// Browsers and openers that need a graphical display to show anything.
+const GRAPHICAL: &[&str] = &[
+    "xdg-open",
+    "gnome-open",
+    "kfmclient",
+    "x-www-browser",
+    "firefox",
+    "firefox-esr",
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "microsoft-edge",
+    "brave-browser",
+    "epiphany",
+    "konqueror",
+    "opera",
+    "vivaldi",
+];
+
+fn graphical(program: &str) -> bool {
+    GRAPHICAL.contains(&program.rsplit('/').next().unwrap_or(program))
 }
 
 fn browser(f: &Facts, kind: Kind, has_display: bool) -> Browser {
@@ -233,6 +303,15 @@ fn browser(f: &Facts, kind: Kind, has_display: bool) -> Browser {
                 Lands::Client
             } else if kind == Kind::Wsl {
                 Lands::WindowsHost
+            } else if graphical(&cmd) && !has_display {
+                evidence.push(format!(
+                    "{cmd} needs a graphical display, and none answers here"
+                ));
+                return Browser {
+                    opener: None,
+                    lands: Lands::Nowhere,
+                    evidence,
+                };
             } else {
                 Lands::Here
             };
@@ -281,7 +360,10 @@ fn browser(f: &Facts, kind: Kind, has_display: bool) -> Browser {
         };
     }
     if !has_display {
-        evidence.push("no DISPLAY or WAYLAND_DISPLAY: no graphical browser can start here".into());
+        evidence.push(
+            "no DISPLAY or WAYLAND_DISPLAY that answers: no graphical browser can start here"
+                .into(),
+        );
         return Browser {
             opener: None,
             lands: Lands::Nowhere,
@@ -534,11 +616,11 @@ fn hosted(f: &Facts) -> Option<Found> {
 pub fn detect(f: &Facts) -> Session {
     let container = container(f);
     let (ssh_ev, ssh_endpoint) = ssh(f);
-    let disp = display(f);
-    let local_disp = f.var("DISPLAY").is_some_and(local_display)
-        || f.is_set("WAYLAND_DISPLAY")
-        || f.is_set("MIR_SOCKET");
+    let (disp, dead_disp) = display(f);
     let has_display = !disp.is_empty();
+    let local_disp = disp
+        .iter()
+        .any(|d| !d.starts_with("DISPLAY=") || f.var("DISPLAY").is_some_and(local_display));
     let sshd_ancestor = ancestor(f, |n, _| matches!(n, "sshd" | "sshd-session")).is_some();
     let wsl_ev = wsl(f);
 
@@ -624,15 +706,35 @@ pub fn detect(f: &Facts) -> Session {
             "the browser runs on this machine",
         )
     } else {
+        let mut ev = vec!["no display, no SSH, no known hosted environment".to_owned()];
+        ev.extend(dead_disp.iter().cloned());
         found(
             Kind::Headless,
             "headless",
-            vec!["no display, no SSH, no known hosted environment".into()],
+            ev,
             Reach::No,
             "no browser can run here; one on another machine cannot reach this loopback",
         )
     };
-    let browser = browser(f, found.kind, has_display);
+    let mut browser = browser(f, found.kind, has_display);
+    if found.kind != Kind::Headless {
+        browser.evidence.extend(dead_disp);
+    }
+    // A program BROWSER names that exists here runs here: it reaches this
+    // loopback whatever the session (w3m over SSH, a browser in a container).
+    if browser.lands == Lands::Here
+        && matches!(browser_var(f), Some(Ok(_)))
+        && matches!(
+            found.kind,
+            Kind::Ssh | Kind::SshX11 | Kind::Container | Kind::Headless
+        )
+    {
+        found.reach = Reach::Yes;
+        found.reach_why = format!(
+            "BROWSER starts {} here, on this machine, so it reaches this loopback",
+            browser.opener.as_deref().unwrap_or("a browser")
+        );
+    }
     // A browser opened through X11 runs here; without an opener, SSH -X is
     // just SSH.
     if found.kind == Kind::SshX11 && browser.opener.is_none() {

@@ -1,24 +1,33 @@
 //! Gathering the facts session detection needs: environment variables, gauth's
-//! process ancestry, marker files, programs on PATH. Everything impure about
-//! detection lives here; `detect` is a pure function of `Facts`.
+//! process ancestry, marker files, programs on PATH, whether a display answers.
+//! Everything impure about detection lives here; `detect` is a pure function
+//! of `Facts`.
 use super::Env;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One of gauth's ancestors, nearest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Ancestor {
     pub pid: i32,
     pub name: String,
     pub cmdline: String,
+    /// Its controlling terminal (`pts/3`), if any: someone may type there.
+    pub tty: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     pub vars: BTreeMap<String, String>,
     pub ancestors: Vec<Ancestor>,
-    /// The browser openers (and helpers) found on PATH.
+    /// The browser openers (and helpers) found on PATH, and the programs
+    /// `BROWSER` names (as written there) that exist and are executable.
     pub on_path: BTreeSet<String>,
+    /// Does the X server `DISPLAY` names accept a connection? `None`: no
+    /// `DISPLAY`, or not checked (a display beyond loopback is never contacted).
+    pub x11_answers: Option<bool>,
+    /// Does the Wayland socket `WAYLAND_DISPLAY` names accept a connection?
+    pub wayland_answers: Option<bool>,
     /// Marker files that exist (absolute paths as named in `MARKERS`).
     pub files: BTreeSet<String>,
     /// `/proc/version` (WSL kernels say "microsoft").
@@ -53,11 +62,30 @@ pub const MARKERS: &[&str] = &[
 
 impl Facts {
     pub fn gather(env: &Env, stdin_tty: bool) -> Self {
-        let read = |p: std::path::PathBuf| std::fs::read_to_string(p).unwrap_or_default();
+        let read = |p: std::path::PathBuf| {
+            crate::fsutil::read_regular(&p, crate::fsutil::CAP)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default()
+        };
+        let path = env.var("PATH").unwrap_or("");
+        let mut found = on_path(path);
+        found.extend(
+            browser_programs(env.var("BROWSER").unwrap_or(""))
+                .filter(|p| executable(p, path))
+                .map(str::to_owned),
+        );
         Facts {
             vars: env.vars().clone(),
             ancestors: ancestors(env),
-            on_path: on_path(env.var("PATH").unwrap_or("")),
+            on_path: found,
+            x11_answers: env
+                .var("DISPLAY")
+                .filter(|d| !d.is_empty())
+                .and_then(|d| x11_answers(env, d)),
+            wayland_answers: env
+                .var("WAYLAND_DISPLAY")
+                .filter(|d| !d.is_empty())
+                .map(|d| wayland_answers(env, d)),
             files: MARKERS
                 .iter()
                 .filter(|m| env.fs_root.join(m.trim_start_matches('/')).exists())
@@ -81,17 +109,89 @@ impl Facts {
 }
 
 fn on_path(path: &str) -> BTreeSet<String> {
-    use std::os::unix::fs::PermissionsExt;
     PROGRAMS
         .iter()
-        .filter(|prog| {
-            std::env::split_paths(path).any(|dir| {
-                std::fs::metadata(dir.join(prog))
-                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            })
-        })
+        .filter(|prog| executable(prog, path))
         .map(|p| (*p).to_owned())
         .collect()
+}
+
+/// The program of each command in a `BROWSER` list (`firefox:w3m %s`).
+pub fn browser_programs(v: &str) -> impl Iterator<Item = &str> {
+    v.split(':').filter_map(|c| c.split_whitespace().next())
+}
+
+/// An executable file: `prog` itself when it names a path, else on PATH.
+fn executable(prog: &str, path: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let ok = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if prog.contains('/') {
+        return ok(std::path::Path::new(prog));
+    }
+    std::env::split_paths(path).any(|dir| ok(&dir.join(prog)))
+}
+
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(300);
+
+fn unix_answers(path: &std::path::Path) -> bool {
+    std::os::unix::net::UnixStream::connect(path).is_ok()
+}
+
+/// Connect to the X server (and close at once: nothing is opened). `:N`,
+/// `unix:N` → `/tmp/.X11-unix/XN` (or Linux's abstract socket);
+/// `localhost:N` (ssh -X) → TCP 6000+N on loopback; a host beyond loopback
+/// is not contacted (`None`).
+fn x11_answers(env: &Env, display: &str) -> Option<bool> {
+    let (host, rest) = display.rsplit_once(':')?;
+    let n: u16 = rest.split('.').next()?.parse().ok()?;
+    if host.starts_with('/') {
+        // macOS launchd: the whole value is the socket's path.
+        return Some(unix_answers(std::path::Path::new(display)));
+    }
+    if host.is_empty() || host == "unix" {
+        let sock = format!("tmp/.X11-unix/X{n}");
+        if unix_answers(&env.fs_root.join(&sock)) {
+            return Some(true);
+        }
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::linux::net::SocketAddrExt;
+            let abstract_ok =
+                std::os::unix::net::SocketAddr::from_abstract_name(format!("/{sock}"))
+                    .and_then(|a| std::os::unix::net::UnixStream::connect_addr(&a))
+                    .is_ok();
+            return Some(abstract_ok);
+        }
+        #[cfg(not(target_os = "linux"))]
+        return Some(false);
+    }
+    let port = 6000u16.checked_add(n)?;
+    let addrs: Vec<std::net::IpAddr> = match host.trim_matches(['[', ']']) {
+        "localhost" => vec![
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::Ipv6Addr::LOCALHOST.into(),
+        ],
+        h => match h.parse::<std::net::IpAddr>() {
+            Ok(ip) if ip.is_loopback() => vec![ip],
+            _ => return None,
+        },
+    };
+    Some(addrs.into_iter().any(|ip| {
+        std::net::TcpStream::connect_timeout(&(ip, port).into(), CONNECT_TIMEOUT).is_ok()
+    }))
+}
+
+/// The Wayland socket: `WAYLAND_DISPLAY` itself when absolute, else under
+/// `XDG_RUNTIME_DIR` (libwayland's rule).
+fn wayland_answers(env: &Env, display: &str) -> bool {
+    if display.starts_with('/') {
+        return unix_answers(std::path::Path::new(display));
+    }
+    env.var("XDG_RUNTIME_DIR")
+        .filter(|d| !d.is_empty())
+        .is_some_and(|d| unix_answers(&std::path::Path::new(d).join(display)))
 }
 
 fn ancestors(env: &Env) -> Vec<Ancestor> {
@@ -125,6 +225,7 @@ fn ancestors(env: &Env) -> Vec<Ancestor> {
             pid,
             name: stat.comm,
             cmdline,
+            tty: crate::process::tty_name(stat.tty_nr),
         });
         if stat.ppid == pid {
             break;

@@ -116,7 +116,14 @@ pub fn run(requested: u16) -> SelfTest {
         Ok(v) => (v, None),
         Err(e) => (Vec::new(), Some(e)),
     };
-    let mut targets: Vec<IpAddr> = localhost.clone();
+    // Only loopback is ever contacted: when `localhost` resolves beyond it
+    // (a bad /etc/hosts), that is reported, never connected to — doctor
+    // stays off the network without --online.
+    let mut targets: Vec<IpAddr> = localhost
+        .iter()
+        .copied()
+        .filter(IpAddr::is_loopback)
+        .collect();
     for lit in [
         IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(Ipv6Addr::LOCALHOST),

@@ -1,0 +1,26 @@
+//! `--online` checks: does each provider endpoint answer? A failure blocks
+//! every flow, so it counts in the verdict.
+use super::{Area, Check, Status, check};
+use crate::online::Online;
+
+/// Push one check per endpoint; true when one of them failed.
+pub fn checks(results: Option<&[Online]>, checks: &mut Vec<Check>) -> bool {
+    let mut failed = false;
+    for r in results.unwrap_or_default() {
+        let c = if r.ok {
+            check(
+                Area::Online,
+                "endpoint",
+                Status::Ok,
+                format!("{} answers", r.url),
+            )
+            .evidence([r.detail.clone()])
+        } else {
+            failed = true;
+            check(Area::Online, "endpoint", Status::Fail, format!("{} does not answer: {}", r.url, r.detail))
+                .fix("check the network, proxy (HTTPS_PROXY) and DNS; offline, no login flow can reach the provider")
+        };
+        checks.push(c);
+    }
+    failed
+}

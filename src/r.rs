@@ -1,0 +1,351 @@
+//! What R will do at login: httr's listener and redirect settings (its
+//! `HTTR_*` variables, read as httr reads them) and the `.Rprofile` options
+//! that switch gargle/httr to out-of-band auth (R source, read as bytes).
+use crate::env::Env;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// R's httr listener settings, as the environment sets them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Httr {
+    /// HTTR_LOCALHOST: where R's listener binds (default 127.0.0.1).
+    pub listen_host: String,
+    /// HTTR_PORT: where R's listener binds (default 1410).
+    pub listen_port: String,
+    /// HTTR_SERVER: the redirect host the browser is sent to (default localhost).
+    pub redirect_host: String,
+    /// HTTR_SERVER_PORT: the redirect port (default 1410, whatever HTTR_PORT says).
+    pub redirect_port: String,
+    pub overridden: Vec<String>,
+}
+
+/// httr 1.4: `oauth_listener(host = Sys.getenv("HTTR_LOCALHOST",
+/// "127.0.0.1"), port = Sys.getenv("HTTR_PORT", "1410"))`, and
+/// `oauth_callback()` = `http://` `Sys.getenv("HTTR_SERVER", "localhost")`
+/// `:` `Sys.getenv("HTTR_SERVER_PORT", "1410")` — the redirect port does not
+/// follow HTTR_PORT. `Sys.getenv` treats a set-but-empty variable as set,
+/// but an empty host or port makes no working listener either way; gauth
+/// takes empty as unset and lets the checks judge the result.
+pub fn httr(env: &Env) -> Httr {
+    let get = |k: &str, d: &str| env.var(k).filter(|v| !v.is_empty()).unwrap_or(d).to_owned();
+    Httr {
+        listen_host: get("HTTR_LOCALHOST", "127.0.0.1"),
+        listen_port: get("HTTR_PORT", "1410"),
+        redirect_host: get("HTTR_SERVER", "localhost"),
+        redirect_port: get("HTTR_SERVER_PORT", "1410"),
+        overridden: [
+            "HTTR_LOCALHOST",
+            "HTTR_PORT",
+            "HTTR_SERVER",
+            "HTTR_SERVER_PORT",
+        ]
+        .iter()
+        .filter_map(|k| {
+            env.var(k)
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={v}"))
+        })
+        .collect(),
+    }
+}
+
+/// The user profile R sources at start-up, and what it sets.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Rprofile {
+    /// The file R would source (`R_PROFILE_USER`, else `./.Rprofile`, else
+    /// `~/.Rprofile`), when there is one.
+    pub path: Option<String>,
+    /// The out-of-band options it sets to TRUE.
+    pub oob: Vec<&'static str>,
+    /// Why it could not be read (a FIFO, a device, too large, …).
+    pub problem: Option<String>,
+}
+
+/// R's rule (`R_OpenInitFile`): `R_PROFILE_USER` when set (even to a file
+/// that does not exist), else `.Rprofile` in the current directory, else in
+/// the home directory. Only that one file is sourced.
+pub fn rprofile(env: &Env) -> Rprofile {
+    let candidates: Vec<PathBuf> = match env.var("R_PROFILE_USER").filter(|v| !v.is_empty()) {
+        Some(p) => vec![PathBuf::from(p)],
+        None => std::iter::once(PathBuf::from(".Rprofile"))
+            .chain(
+                env.var("HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(|h| PathBuf::from(h).join(".Rprofile")),
+            )
+            .collect(),
+    };
+    for p in candidates {
+        let path = Some(p.display().to_string());
+        return match crate::fsutil::read_regular(&p, crate::fsutil::CAP) {
+            Err(crate::fsutil::ReadError::NotFound) => continue,
+            Ok(text) => Rprofile {
+                path,
+                oob: oob_options(&text),
+                problem: None,
+            },
+            Err(e) => Rprofile {
+                path,
+                oob: Vec::new(),
+                problem: Some(e.to_string()),
+            },
+        };
+    }
+    Rprofile::default()
+}
+
+const OOB_OPTIONS: [&str; 2] = ["gargle_oob_default", "httr_oob_default"];
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'.' || b == b'_'
+}
+
+/// R code without its comments: a `#` outside a string starts one. Bytes,
+/// not text: profiles in Latin-1 are common.
+fn strip_comments(src: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(src.len());
+    let mut quote = None;
+    let mut escaped = false;
+    let mut comment = false;
+    for &b in src {
+        if comment {
+            if b == b'\n' {
+                comment = false;
+                out.push(b);
+            }
+            continue;
+        }
+        match quote {
+            Some(q) => {
+                out.push(b);
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None if b == b'#' => comment = true,
+            None => {
+                if matches!(b, b'"' | b'\'' | b'`') {
+                    quote = Some(b);
+                }
+                out.push(b);
+            }
+        }
+    }
+    out
+}
+
+/// The top-level arguments of the call whose `(` is at `code[open]`.
+fn call_args(code: &[u8], open: usize) -> Vec<&[u8]> {
+    let mut args = Vec::new();
+    let mut depth = 0usize;
+    let mut quote = None;
+    let mut escaped = false;
+    let mut start = open + 1;
+    for (i, &b) in code.iter().enumerate().skip(open) {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == q {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'"' | b'\'' | b'`' => quote = Some(b),
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    args.push(&code[start..i]);
+                    return args;
+                }
+            }
+            b',' if depth == 1 => {
+                args.push(&code[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    // An unclosed call: R would not run the file at all.
+    Vec::new()
+}
+
+/// For each byte of comment-free code: is it inside a string?
+fn in_string(code: &[u8]) -> Vec<bool> {
+    let mut out = Vec::with_capacity(code.len());
+    let mut quote = None;
+    let mut escaped = false;
+    for &b in code {
+        match quote {
+            Some(q) => {
+                out.push(true);
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None => {
+                if matches!(b, b'"' | b'\'') {
+                    quote = Some(b);
+                }
+                out.push(quote.is_some());
+            }
+        }
+    }
+    out
+}
+
+/// The out-of-band options an R file sets to `TRUE` (or `T`) in an
+/// `options(...)` call, e.g. `options(gargle_oob_default = TRUE)`.
+pub fn oob_options(src: &[u8]) -> Vec<&'static str> {
+    let code = strip_comments(src);
+    let quoted = in_string(&code);
+    let mut found = Vec::new();
+    let word = b"options";
+    let mut i = 0;
+    while let Some(at) = code[i..].windows(word.len()).position(|w| w == word) {
+        let start = i + at;
+        i = start + word.len();
+        if quoted[start] || start > 0 && is_ident(code[start - 1]) {
+            continue;
+        }
+        let Some(open) = code[i..]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map(|o| i + o)
+            .filter(|&o| code[o] == b'(')
+        else {
+            continue;
+        };
+        for arg in call_args(&code, open) {
+            let Some(eq) = arg.iter().position(|&b| b == b'=') else {
+                continue;
+            };
+            if arg.get(eq + 1) == Some(&b'=') {
+                continue;
+            }
+            let name = arg[..eq].trim_ascii();
+            let name = name
+                .strip_prefix(b"`")
+                .and_then(|n| n.strip_suffix(b"`"))
+                .or_else(|| name.strip_prefix(b"\"").and_then(|n| n.strip_suffix(b"\"")))
+                .or_else(|| name.strip_prefix(b"'").and_then(|n| n.strip_suffix(b"'")))
+                .unwrap_or(name);
+            let value = arg[eq + 1..].trim_ascii();
+            if value != b"TRUE" && value != b"T" {
+                continue;
+            }
+            if let Some(opt) = OOB_OPTIONS.iter().find(|o| o.as_bytes() == name)
+                && !found.contains(opt)
+            {
+                found.push(*opt);
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn httr_redirects_to_1410_whatever_httr_port_says() {
+        let h = httr(&Env::from_pairs([("HTTR_PORT", "1411")]));
+        assert_eq!(h.listen_port, "1411");
+        assert_eq!(h.redirect_port, "1410");
+        let h = httr(&Env::from_pairs([]));
+        assert_eq!(
+            (h.listen_port.as_str(), h.redirect_port.as_str()),
+            ("1410", "1410")
+        );
+        assert_eq!(h.redirect_host, "localhost");
+    }
+
+    #[test]
+    fn oob_options_are_read_as_r_reads_them() {
+        let cases: &[(&[u8], &[&str])] = &[
+            (
+                b"options(gargle_oob_default = TRUE)\n",
+                &["gargle_oob_default"],
+            ),
+            (b"options(gargle_oob_default=T)", &["gargle_oob_default"]),
+            (
+                b"options(httr_oob_default = TRUE, gargle_oob_default = T)",
+                &["httr_oob_default", "gargle_oob_default"],
+            ),
+            (
+                b"options(\n  width = 120,\n  gargle_oob_default = TRUE\n)\n",
+                &["gargle_oob_default"],
+            ),
+            (
+                b"base::options(`gargle_oob_default` = TRUE)",
+                &["gargle_oob_default"],
+            ),
+            // Latin-1 bytes around it do not hide it.
+            (
+                b"# Profil de J\xe9r\xf4me\noptions(gargle_oob_default = TRUE) # \xe9t\xe9\n",
+                &["gargle_oob_default"],
+            ),
+            // Comments and strings are not code.
+            (b"options(gargle_oob_default = FALSE)  # TRUE", &[]),
+            (b"# options(gargle_oob_default = TRUE)", &[]),
+            (b"cat(\"options(gargle_oob_default = TRUE)\")", &[]),
+            (
+                b"options(gargle_oob_default = \"# not a comment\", x = TRUE)",
+                &[],
+            ),
+            (b"options(gargle_oob_default = TRUE_ISH)", &[]),
+            (b"options(gargle_oob_default == TRUE)", &[]),
+            (b"my_options(gargle_oob_default = TRUE)", &[]),
+            (b"x <- list(gargle_oob_default = TRUE)", &[]),
+            (b"options(gargle_oob_default = TRUE", &[]),
+            (b"options(my_gargle_oob_default = TRUE)", &[]),
+        ];
+        for (src, want) in cases {
+            assert_eq!(oob_options(src), *want, "{}", String::from_utf8_lossy(src));
+        }
+    }
+
+    #[test]
+    fn r_reads_one_profile_and_a_fifo_is_a_problem_not_a_hang() {
+        let d = tempfile::tempdir().unwrap();
+        let home = d.path().join("home");
+        std::fs::create_dir(&home).unwrap();
+        std::fs::write(home.join(".Rprofile"), "options(gargle_oob_default = T)\n").unwrap();
+        let fifo = d.path().join("fifo");
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        )
+        .unwrap();
+        let h = home.display().to_string();
+        let f = fifo.display().to_string();
+        let r = rprofile(&Env::from_pairs([("HOME", h.as_str())]));
+        assert_eq!(r.oob, ["gargle_oob_default"], "{r:?}");
+        let r = rprofile(&Env::from_pairs([
+            ("HOME", h.as_str()),
+            ("R_PROFILE_USER", f.as_str()),
+        ]));
+        assert!(r.oob.is_empty(), "R_PROFILE_USER wins over ~/.Rprofile");
+        assert_eq!(r.problem.as_deref(), Some("not a regular file (a FIFO)"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_parse_without_panic(src in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let _ = oob_options(&src);
+        }
+    }
+}

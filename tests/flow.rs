@@ -1,0 +1,393 @@
+//! The flow decision (`gauth::flow`) over detection cases, and the verdict's
+//! commands for every kind of port holder, through the real `detect`,
+//! `judge` and `assemble`.
+use gauth::commands::doctor::{Inputs, Report, assemble};
+use gauth::commands::free_port::{Holder, Listener, PortState};
+use gauth::config::{Config, Flow, Forced};
+use gauth::env::detect::detect;
+use gauth::env::facts::{Ancestor, Facts};
+use gauth::flow::{Situation, paste_place, recommend};
+use gauth::port::bind::{BindCheck, BindResult};
+use gauth::port::selftest::{Probe, ProbeResult, SelfTest};
+use gauth::port::{Family, Socket, SocketSource, TcpState};
+use gauth::process::ProcessInfo;
+use gauth::process::verdict::{Caller, judge};
+
+fn ancestor(pid: i32, name: &str, tty: Option<&str>) -> Ancestor {
+    Ancestor {
+        pid,
+        name: name.into(),
+        cmdline: name.into(),
+        tty: tty.map(str::to_owned),
+    }
+}
+
+fn facts(vars: &[(&str, &str)], ancestors: Vec<Ancestor>, path: &[&str]) -> Facts {
+    Facts {
+        vars: vars
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect(),
+        ancestors,
+        on_path: path.iter().map(|p| (*p).into()).collect(),
+        os: "linux".into(),
+        ..Facts::default()
+    }
+}
+
+struct Case {
+    name: &'static str,
+    facts: Facts,
+    stdin_tty: bool,
+    forced: Option<Flow>,
+    listener_works: bool,
+    port_free: bool,
+    flow: Flow,
+    /// A reason or command that must be there.
+    says: &'static str,
+}
+
+const SSH: (&str, &str) = ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22");
+
+fn cases() -> Vec<Case> {
+    let desktop = || facts(&[("DISPLAY", ":0")], vec![], &["xdg-open"]);
+    let ssh = |anc: Vec<Ancestor>| facts(&[SSH, ("USER", "jenny")], anc, &[]);
+    let base = |name, facts, flow, says| Case {
+        name,
+        facts,
+        stdin_tty: false,
+        forced: None,
+        listener_works: true,
+        port_free: true,
+        flow,
+        says,
+    };
+    vec![
+        base(
+            "desktop",
+            desktop(),
+            Flow::Loopback,
+            "local desktop: the browser runs on this machine",
+        ),
+        Case {
+            port_free: false,
+            ..base(
+                "desktop, port taken",
+                desktop(),
+                Flow::Loopback,
+                "gauth free-port",
+            )
+        },
+        Case {
+            listener_works: false,
+            stdin_tty: true,
+            ..base(
+                "desktop, loopback blocked",
+                desktop(),
+                Flow::Paste,
+                "no loopback listener answers here",
+            )
+        },
+        Case {
+            stdin_tty: true,
+            ..base("SSH on a terminal", ssh(vec![]), Flow::Paste, "ssh -L")
+        },
+        base(
+            "SSH from cron",
+            ssh(vec![ancestor(10, "cron", None)]),
+            Flow::Device,
+            "not BigQuery",
+        ),
+        base(
+            "SSH, R run from a terminal called gauth",
+            ssh(vec![
+                ancestor(10, "sh", None),
+                ancestor(11, "R", Some("pts/1")),
+            ]),
+            Flow::Paste,
+            "R (pid 11) runs on the terminal pts/1",
+        ),
+        base(
+            "SSH, RStudio's rsession called gauth",
+            ssh(vec![
+                ancestor(10, "sh", None),
+                ancestor(11, "rsession", None),
+            ]),
+            Flow::Paste,
+            "RStudio's R console",
+        ),
+        base(
+            "RStudio Server",
+            facts(&[("RSTUDIO_PROGRAM_MODE", "server")], vec![], &[]),
+            Flow::Paste,
+            "options(gargle_oob_default = TRUE)",
+        ),
+        Case {
+            forced: Some(Flow::Loopback),
+            ..base(
+                "headless, loopback forced",
+                facts(&[], vec![], &[]),
+                Flow::Loopback,
+                "but a loopback login will not complete",
+            )
+        },
+        Case {
+            forced: Some(Flow::Paste),
+            ..base(
+                "desktop, paste forced",
+                desktop(),
+                Flow::Paste,
+                "GAUTH_FLOW=paste asks for it",
+            )
+        },
+    ]
+}
+
+#[test]
+fn the_flow_follows_the_detected_session() {
+    let mut failures = Vec::new();
+    for c in cases() {
+        let s = detect(&c.facts);
+        let forced = c.forced.map(|flow| Forced {
+            flow,
+            source: format!("GAUTH_FLOW={}", flow.as_str()),
+        });
+        let r = recommend(&Situation {
+            session: &s,
+            forced: forced.as_ref(),
+            paste: paste_place(&s, c.stdin_tty, &c.facts.ancestors),
+            listener_works: c.listener_works,
+            port: 1410,
+            port_free: c.port_free,
+            port_actions: vec![gauth::flow::Command {
+                what: "free it".into(),
+                run: "gauth free-port 1410".into(),
+            }],
+        });
+        let text = format!("{:?} {:?}", r.reasons, r.commands);
+        if r.flow != c.flow || !text.contains(c.says) {
+            failures.push(format!("{}: got {:?}: {text}", c.name, r.flow));
+        }
+        if r.commands
+            .iter()
+            .any(|c| c.run.contains("httr_oob_default"))
+        {
+            failures.push(format!("{}: httr's blocked OOB advised", c.name));
+        }
+        if r.flow == Flow::Device && r.commands.is_empty() {
+            failures.push(format!("{}: device without anything to run", c.name));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---- the verdict's commands follow the port section ----
+
+const ME: u32 = 1000;
+
+fn r_process(pid: i32, uid: u32, user: &str) -> ProcessInfo {
+    ProcessInfo {
+        pid,
+        name: "R".into(),
+        exe: Some("/usr/lib/R/bin/exec/R".into()),
+        cmdline: vec!["/usr/lib/R/bin/exec/R".into(), "--no-echo".into()],
+        uid: Some(uid),
+        user: Some(user.into()),
+        state: "S".into(),
+        ppid: 1,
+        parent_name: Some("systemd".into()),
+        parent_gone: true,
+        tty: None,
+        start_ticks: 1,
+        started_at: Some(1_700_000_000),
+        age_seconds: Some(600),
+        service: None,
+        loaded: vec!["httpuv".into()],
+    }
+}
+
+fn held(p: ProcessInfo, privileged: bool, ancestors: &[i32]) -> PortState {
+    // The only place this file builds a Caller.
+    let caller = Caller {
+        uid: ME,
+        privileged,
+        self_and_ancestors: std::iter::once(9000)
+            .chain(ancestors.iter().copied())
+            .collect(),
+        port: 1410,
+    };
+    let verdict = judge(&p, &caller);
+    let socket = Socket {
+        family: Family::Ipv4,
+        address: "127.0.0.1".parse().unwrap(),
+        port: 1410,
+        state: TcpState::Listen,
+        uid: p.uid.unwrap_or(0),
+        inode: 5,
+        expires: None,
+    };
+    PortState {
+        port: 1410,
+        listeners: vec![Listener {
+            socket,
+            user: p.user.clone(),
+            pids: vec![p.pid],
+        }],
+        holders: vec![Holder {
+            listening_on: vec!["127.0.0.1:1410".into()],
+            via_thread: false,
+            verdict,
+            inodes: vec![5],
+            process: p,
+        }],
+        time_wait: None,
+        unreadable_processes: 0,
+        source: Some(SocketSource::Netlink),
+        source_note: None,
+        privileged,
+    }
+}
+
+fn invisible(uid: u32, user: &str) -> PortState {
+    let mut s = held(r_process(77, uid, user), false, &[]);
+    s.holders.clear();
+    s.listeners[0].pids.clear();
+    s
+}
+
+fn doctor(state: PortState, ancestors: Vec<Ancestor>) -> Report {
+    let binds = vec![BindCheck {
+        address: "127.0.0.1:1410".into(),
+        result: BindResult::InUse,
+    }];
+    assemble(Inputs {
+        port: 1410,
+        port_source: "default",
+        session: detect(&facts(&[("DISPLAY", ":0")], vec![], &["xdg-open"])),
+        port_state: state,
+        bind: binds.clone(),
+        listener: SelfTest {
+            port: 40000,
+            on_requested_port: false,
+            binds,
+            localhost: vec!["127.0.0.1".parse().unwrap()],
+            resolve_error: None,
+            probes: vec![Probe {
+                listeners: "ipv4_only",
+                address: "127.0.0.1:40000".into(),
+                result: ProbeResult::Ok,
+                detail: None,
+            }],
+        },
+        config: Config {
+            path: None,
+            forced: None,
+            problems: vec![],
+        },
+        httr: gauth::r::httr(&gauth::env::Env::from_pairs([])),
+        rprofile: gauth::r::Rprofile::default(),
+        online: None,
+        stdin_tty: true,
+        ancestors,
+        uid: ME,
+    })
+}
+
+#[test]
+fn every_holder_gets_the_command_that_would_act() {
+    let live_r = ProcessInfo {
+        parent_gone: false,
+        parent_name: Some("bash".into()),
+        ppid: 50,
+        tty: Some("pts/4".into()),
+        loaded: vec![],
+        ..r_process(61, ME, "jenny")
+    };
+    let rsession = ProcessInfo {
+        name: "rsession".into(),
+        exe: Some("/usr/lib/rstudio-server/bin/rsession".into()),
+        parent_gone: false,
+        parent_name: Some("rserver".into()),
+        ppid: 50,
+        ..r_process(62, ME, "jenny")
+    };
+    let node = ProcessInfo {
+        name: "node".into(),
+        exe: Some("/usr/bin/node".into()),
+        cmdline: vec!["node".into(), "server.js".into()],
+        parent_gone: false,
+        parent_name: Some("bash".into()),
+        ppid: 50,
+        loaded: vec![],
+        ..r_process(63, ME, "jenny")
+    };
+    let cases: Vec<(&str, Report, &str, &str)> = vec![
+        (
+            "a leftover R of mine",
+            doctor(held(r_process(60, ME, "jenny"), false, &[]), vec![]),
+            "gauth free-port 1410",
+            "looks expendable",
+        ),
+        (
+            "the R session that ran gauth (system(\"gauth doctor\"))",
+            doctor(
+                held(r_process(64, ME, "jenny"), false, &[64]),
+                vec![ancestor(64, "R", Some("pts/2"))],
+            ),
+            "httpuv::stopAllServers()",
+            "the R session that runs gauth",
+        ),
+        (
+            "a live R session on a terminal",
+            doctor(held(live_r, false, &[]), vec![]),
+            "httpuv::stopAllServers()",
+            "a live R session on pts/4",
+        ),
+        (
+            "RStudio's rsession",
+            doctor(held(rsession, false, &[]), vec![]),
+            "httpuv::stopAllServers()",
+            "RStudio's R session",
+        ),
+        (
+            "a not-expendable process of mine",
+            doctor(held(node, false, &[]), vec![]),
+            "gauth free-port --force 1410",
+            "only if you are sure",
+        ),
+        (
+            "another user's, seen as root",
+            doctor(held(r_process(65, 1001, "maria"), true, &[]), vec![]),
+            "gauth free-port --force 1410",
+            "maria's",
+        ),
+        (
+            "another user's, invisible",
+            doctor(invisible(1001, "maria"), vec![]),
+            "sudo gauth free-port --force 1410",
+            "maria",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, r, run, what) in cases {
+        let held_fix = r
+            .checks
+            .iter()
+            .find(|c| c.id == "held")
+            .and_then(|c| c.fix.clone())
+            .unwrap_or_default();
+        let cmds = &r.recommendation.commands;
+        let ok = r.recommendation.flow == Flow::Loopback
+            && cmds.len() == 1
+            && cmds[0].run == run
+            && cmds[0].what.contains(what)
+            && held_fix.contains(run);
+        // Never a plain free-port where it would refuse to act.
+        let refused =
+            run != "gauth free-port 1410" && cmds.iter().any(|c| c.run == "gauth free-port 1410");
+        if !ok || refused {
+            failures.push(format!("{name}: fix {held_fix:?}, commands {cmds:#?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
