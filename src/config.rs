@@ -32,6 +32,38 @@ impl Flow {
 struct File {
     flow: Option<String>,
     oob: Option<bool>,
+    issuer: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    credentials: Option<PathBuf>,
+    scopes: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for Defaults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Defaults")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("credentials", &self.credentials)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// Defaults for `gauth login` and `gauth token`, so that `gauth login` alone
+/// works: `issuer = "…"`, `client_id = "…"`, `client_secret = "…"`,
+/// `credentials = "path/to/client.json"`, `scopes = ["openid", "email"]`.
+#[derive(Clone, Default)]
+pub struct Defaults {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub credentials: Option<PathBuf>,
+    pub scopes: Option<Vec<String>>,
 }
 
 /// A setting that forces a flow, with where it came from.
@@ -45,6 +77,9 @@ pub struct Forced {
 pub struct Config {
     pub path: Option<String>,
     pub forced: Option<Forced>,
+    /// Login defaults from the file (never serialized: it may hold a secret).
+    #[serde(skip)]
+    pub defaults: Defaults,
     /// Problems: a malformed file or value (one line each).
     pub problems: Vec<String>,
 }
@@ -80,6 +115,7 @@ fn truthy(v: &str) -> Option<bool> {
 pub fn load(env: &Env) -> Config {
     let mut problems = Vec::new();
     let mut forced = None;
+    let mut defaults = Defaults::default();
     if let Some(v) = env.var("GAUTH_FLOW") {
         match parse_flow(v) {
             Some(Some(flow)) => {
@@ -144,6 +180,13 @@ pub fn load(env: &Env) -> Config {
                     if forced.is_none() {
                         forced = from_file.map(|(flow, source)| Forced { flow, source });
                     }
+                    defaults = Defaults {
+                        issuer: file.issuer,
+                        client_id: file.client_id,
+                        client_secret: file.client_secret,
+                        credentials: file.credentials,
+                        scopes: file.scopes,
+                    };
                 }
                 Err(e) => problems.push(format!("{}: {}", p.display(), one_line(&e.to_string()))),
             },
@@ -154,6 +197,7 @@ pub fn load(env: &Env) -> Config {
     Config {
         path: path.map(|p| p.display().to_string()),
         forced,
+        defaults,
         problems,
     }
 }

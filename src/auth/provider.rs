@@ -31,7 +31,9 @@ impl Provider {
             device_authorization_endpoint: Some("https://oauth2.googleapis.com/device/code".into()),
             revocation_endpoint: Some("https://oauth2.googleapis.com/revoke".into()),
             userinfo_endpoint: Some("https://openidconnect.googleapis.com/v1/userinfo".into()),
-            iss_supported: true,
+            // Google's discovery document does not announce RFC 9207: an
+            // `iss` it sends is still checked, a missing one is accepted.
+            iss_supported: false,
         }
     }
 

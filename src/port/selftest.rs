@@ -97,7 +97,11 @@ pub fn resolve_localhost(port: u16) -> Result<Vec<IpAddr>, String> {
 pub fn run(requested: u16) -> SelfTest {
     let v4 = SocketAddr::from((Ipv4Addr::LOCALHOST, requested));
     let (mut l4, mut binds, mut port) = match try_bind_listener(v4) {
-        (Some(l), check) => (Some(l), vec![check], requested),
+        (Some(l), check) => {
+            // Port 0: any free one (login with a client that allows any).
+            let port = l.local_addr().map_or(requested, |a| a.port());
+            (Some(l), vec![check], port)
+        }
         (None, check) => {
             // The requested port is taken (or refused): test on a free one.
             let (l, _) = try_bind_listener(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
@@ -108,7 +112,7 @@ pub fn run(requested: u16) -> SelfTest {
             (l, vec![check], port)
         }
     };
-    let on_requested_port = port == requested && l4.is_some();
+    let on_requested_port = (requested == 0 || port == requested) && l4.is_some();
     if l4.is_none() {
         port = requested;
     }

@@ -1,0 +1,520 @@
+//! `gauth login`: pick the flow that works here (the doctor's decision),
+//! run it with its fallbacks, and cache the tokens. Every automatic
+//! decision is reported through `Ui::note` with its reason; the report is
+//! what the printer renders at the end.
+use crate::auth::browser::{self, Opened};
+use crate::auth::callback::Expect;
+use crate::auth::client::{self, ClientConfig};
+use crate::auth::loopback::{self, Event, Listener, WaitError};
+use crate::auth::oauth::{self, Authorization, ClientCreds, DeviceStart, Tokens};
+use crate::auth::paste;
+use crate::auth::provider::Provider;
+use crate::auth::secret::Secret;
+use crate::cache::{Entry, Store};
+use crate::config::{self, Flow};
+use crate::env::Env;
+use crate::env::detect::{self, Session};
+use crate::env::facts::Facts;
+use crate::error::Error;
+use crate::output::escape::esc;
+use serde::Serialize;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::{Duration, Instant};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What the user asked for.
+pub struct Options {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub credentials: Option<PathBuf>,
+    pub scopes: Vec<String>,
+    /// `None`: auto.
+    pub flow: Option<Flow>,
+    /// Where a forced flow came from (`--flow paste`, `--oob`).
+    pub flow_source: String,
+    pub port: Option<u16>,
+    pub timeout: Duration,
+    pub no_browser: bool,
+    /// gauth's stdin is a terminal (a person can answer a question).
+    pub stdin_tty: bool,
+    /// Where pasted answers come from (stdin). Read on its own thread while
+    /// a loopback login waits; its end never ends the wait.
+    pub input: Box<dyn BufRead + Send>,
+}
+
+/// How the login talks to a person while it works (stderr).
+pub trait Ui {
+    /// An automatic decision with its reason, or progress.
+    fn note(&mut self, line: &str);
+    /// The URL to open, and whether gauth opened it.
+    fn show_url(&mut self, url: &str, opened: &Opened, flow: Flow);
+    /// The device flow's code and where to enter it.
+    fn device(&mut self, start: &DeviceStart);
+    /// Called while polling the device flow: time left.
+    fn tick(&mut self, left: Duration);
+    /// The port is taken by holders that look expendable: free it? The
+    /// implementation runs free-port's own prompt and kill.
+    fn free_port(&mut self, port: u16) -> bool;
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub flow: Flow,
+    pub issuer: String,
+    pub client_id: String,
+    pub account: Option<String>,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<u64>,
+    pub refresh_token: bool,
+    pub cache_file: String,
+    /// Every automatic decision, with its reason.
+    pub decisions: Vec<String>,
+}
+
+/// The login as resolved from options, environment and config file.
+struct Plan {
+    provider: Provider,
+    client: ClientConfig,
+    scopes: Vec<String>,
+}
+
+pub fn run(env: &Env, opts: Options, ui: &mut dyn Ui, now_unix: u64) -> Result<Report, Error> {
+    let config = config::load(env);
+    let plan = plan(env, &opts, &config, now_unix)?;
+    let mut decisions = Vec::new();
+    let mut note = |ui: &mut dyn Ui, line: String| {
+        ui.note(&line);
+        decisions.push(line);
+    };
+
+    let facts = Facts::gather(env, opts.stdin_tty);
+    let session = detect::detect(&facts);
+    let paste_place = crate::flow::paste_place(&session, opts.stdin_tty, &facts.ancestors);
+    let fixed_port = plan.client.fixed_redirect().map(|(_, p)| p);
+    let flow = match opts.flow {
+        Some(f) => {
+            note(ui, format!("flow: {} ({})", f.as_str(), opts.flow_source));
+            f
+        }
+        None => {
+            let port = fixed_port.or(opts.port);
+            let listener = crate::port::selftest::run(port.unwrap_or(0));
+            let rec = crate::flow::recommend(&crate::flow::Situation {
+                session: &session,
+                forced: config.forced.as_ref(),
+                paste: paste_place.clone(),
+                listener_works: listener.ip_literal_works(),
+                port: port.unwrap_or(0),
+                // A taken port is handled below (free it, or another port).
+                port_free: true,
+                port_actions: Vec::new(),
+            });
+            note(
+                ui,
+                format!("flow: {} ({})", rec.flow.as_str(), rec.reasons.join("; ")),
+            );
+            rec.flow
+        }
+    };
+
+    let mut run = Run {
+        env,
+        plan: &plan,
+        session: &session,
+        opts: &opts,
+        can_paste: paste_place.is_some(),
+        deadline: Instant::now() + opts.timeout,
+    };
+    let (flow, tokens) = match flow {
+        Flow::Loopback => run.loopback(ui, &mut note, opts.input)?,
+        Flow::Paste => (Flow::Paste, run.paste(ui, opts.input)?),
+        Flow::Device => run.device(ui, &mut note, opts.input)?,
+    };
+    let scopes = normalize(tokens.scopes.clone().unwrap_or_else(|| plan.scopes.clone()));
+    let account = tokens.id_token.as_ref().and_then(oauth::account_from_id_token);
+    let entry = Entry {
+        issuer: plan.provider.issuer.clone(),
+        client_id: plan.client.creds.id.clone(),
+        client_secret: plan.client.creds.secret.clone(),
+        token_endpoint: plan.provider.token_endpoint.clone(),
+        revocation_endpoint: plan.provider.revocation_endpoint.clone(),
+        account: account.clone(),
+        scopes: scopes.clone(),
+        access_token: tokens.access_token.clone(),
+        refresh_token: tokens.refresh_token.clone(),
+        expires_at: tokens.expires_in.map(|d| now_unix.saturating_add(d.as_secs())),
+        created_at: now_unix,
+    };
+    let store = Store::open(env).map_err(|e| Error::Runtime(anyhow::anyhow!("{e}")))?;
+    store
+        .save(&entry)
+        .map_err(|e| Error::Runtime(anyhow::anyhow!("cannot cache the tokens: {e}")))?;
+    for n in store.take_notes() {
+        ui.note(&n);
+    }
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        flow,
+        issuer: entry.issuer.clone(),
+        client_id: entry.client_id.clone(),
+        account,
+        scopes,
+        expires_at: entry.expires_at,
+        refresh_token: entry.refresh_token.is_some(),
+        cache_file: store.path_of(&entry.file_name()).display().to_string(),
+        decisions,
+    })
+}
+
+fn normalize(mut scopes: Vec<String>) -> Vec<String> {
+    scopes.sort();
+    scopes.dedup();
+    scopes
+}
+
+/// Provider, client and scopes from the options, the environment
+/// (`GAUTH_CLIENT_ID`, `GAUTH_CLIENT_SECRET`) and the config file, in that
+/// order. A missing or broken client is a usage error saying where to put one.
+fn plan(env: &Env, opts: &Options, config: &config::Config, now_unix: u64) -> Result<Plan, Error> {
+    let d = &config.defaults;
+    let where_config = config.path.as_deref().unwrap_or("~/.config/gauth/config.toml");
+    let client = if let Some(path) = opts.credentials.as_ref().or(
+        // The file's credentials count only when nothing closer names a client.
+        if opts.client_id.is_none() && env.var("GAUTH_CLIENT_ID").is_none() {
+            d.credentials.as_ref()
+        } else {
+            None
+        },
+    ) {
+        let shown = esc(&path.display().to_string());
+        let bytes = crate::fsutil::read_regular(path, crate::fsutil::CAP)
+            .map_err(|e| Error::Usage(format!("cannot read the client file {shown}: {e}")))?;
+        client::from_google_json(&bytes, &shown).map_err(Error::Usage)?
+    } else {
+        let (id, source) = if let Some(id) = &opts.client_id {
+            (id.clone(), "--client-id")
+        } else if let Some(id) = env.var("GAUTH_CLIENT_ID").filter(|v| !v.is_empty()) {
+            (id.to_owned(), "GAUTH_CLIENT_ID")
+        } else if let Some(id) = &d.client_id {
+            (id.clone(), "the config file")
+        } else {
+            return Err(Error::Usage(format!(
+                "no OAuth client: pass --client-id ID or --credentials client.json, set GAUTH_CLIENT_ID, or put client_id = \"…\" in {}",
+                esc(where_config)
+            )));
+        };
+        if id.trim().is_empty() || id.chars().any(char::is_control) {
+            return Err(Error::Usage(format!(
+                "the client id from {source} is empty or has control characters"
+            )));
+        }
+        let secret = opts
+            .client_secret
+            .clone()
+            .or_else(|| {
+                env.var("GAUTH_CLIENT_SECRET")
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            })
+            .or_else(|| d.client_secret.clone())
+            .map(Secret::new);
+        ClientConfig {
+            creds: ClientCreds { id, secret },
+            kind: client::Kind::Native,
+            redirect_uris: Vec::new(),
+            source: source.to_owned(),
+        }
+    };
+    let provider = match opts.issuer.as_ref().or(d.issuer.as_ref()) {
+        Some(issuer) if issuer.trim_end_matches('/') != crate::auth::provider::GOOGLE_ISSUER => {
+            crate::auth::discovery::check_url("the issuer", issuer).map_err(Error::Usage)?;
+            let cache = crate::cache::store::cache_dir(env);
+            crate::auth::discovery::discover(issuer, cache.as_deref(), now_unix)
+                .map_err(|e| Error::Runtime(e.context("cannot discover the provider")))?
+        }
+        _ => Provider::google(),
+    };
+    let scopes = if !opts.scopes.is_empty() {
+        opts.scopes.clone()
+    } else if let Some(s) = &d.scopes {
+        s.clone()
+    } else if provider.is_google() {
+        vec!["openid".into(), "email".into()]
+    } else {
+        // Without offline_access an OpenID provider gives no refresh token,
+        // and `gauth token` could not renew the login.
+        vec!["openid".into(), "email".into(), "offline_access".into()]
+    };
+    if let Some(bad) = scopes
+        .iter()
+        .find(|s| s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        return Err(Error::Usage(format!(
+            "'{}' is not a scope (one scope per --scope, no spaces)",
+            esc(bad)
+        )));
+    }
+    Ok(Plan {
+        provider,
+        client,
+        scopes,
+    })
+}
+
+struct Run<'a> {
+    env: &'a Env,
+    plan: &'a Plan,
+    session: &'a Session,
+    opts: &'a Options,
+    can_paste: bool,
+    deadline: Instant,
+}
+
+type Note<'n> = dyn FnMut(&mut dyn Ui, String) + 'n;
+
+impl Run<'_> {
+    fn expect<'e>(&'e self, auth: &'e Authorization) -> Expect<'e> {
+        Expect {
+            state: auth.state.expose(),
+            issuer: &self.plan.provider.issuer,
+            iss_required: self.plan.provider.iss_supported,
+        }
+    }
+
+    fn creds(&self) -> &ClientCreds {
+        &self.plan.client.creds
+    }
+
+    fn timed_out(&self) -> Error {
+        Error::Runtime(anyhow::anyhow!(
+            "no answer within {}; run `gauth login` again (with --oob to paste the redirected URL instead)",
+            humantime::format_duration(self.opts.timeout)
+        ))
+    }
+
+    /// RFC 8252 loopback: a listener on the client's port, `--port` or any
+    /// free one; a taken port is freed (when its holder looks expendable and
+    /// a person agrees) or replaced, else the login falls back to paste.
+    fn loopback(
+        &mut self,
+        ui: &mut dyn Ui,
+        note: &mut Note<'_>,
+        input: Box<dyn BufRead + Send>,
+    ) -> Result<(Flow, Tokens), Error> {
+        let fixed = self.plan.client.fixed_redirect();
+        let (port, path, localhost) = match &fixed {
+            Some((url, port)) => (
+                *port,
+                url.path().to_owned(),
+                url.host_str() == Some("localhost"),
+            ),
+            None => (self.opts.port.unwrap_or(0), "/".to_owned(), false),
+        };
+        let bind = |port: u16| {
+            Listener::bind(&loopback::Bind {
+                port,
+                path: &path,
+                localhost,
+            })
+        };
+        let listener = match bind(port) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                let freed = self.opts.stdin_tty && ui.free_port(port);
+                match (freed, self.plan.client.any_port()) {
+                    (true, _) => bind(port).map_err(|e| {
+                        Error::Runtime(anyhow::anyhow!("port {port} is still taken: {e}"))
+                    })?,
+                    (false, true) => {
+                        note(
+                            ui,
+                            format!(
+                                "port {port} is taken: using another port (the client allows any loopback port)"
+                            ),
+                        );
+                        bind(0).map_err(|e| Error::Runtime(e.into()))?
+                    }
+                    (false, false) if self.can_paste => {
+                        note(
+                            ui,
+                            format!(
+                                "port {port} is taken and the client allows only that port: falling back to paste"
+                            ),
+                        );
+                        return Ok((Flow::Paste, self.paste(ui, input)?));
+                    }
+                    (false, false) => {
+                        return Err(Error::Runtime(anyhow::anyhow!(
+                            "port {port} is taken, the client allows only that port, and there is no terminal to paste into; run `gauth free-port {port}`"
+                        )));
+                    }
+                }
+            }
+            Err(e) => {
+                return Err(Error::Runtime(anyhow::anyhow!(
+                    "cannot listen on loopback port {port}: {e}"
+                )));
+            }
+        };
+        let auth = oauth::authorize(
+            &self.plan.provider,
+            self.creds(),
+            &listener.redirect_uri,
+            &self.plan.scopes,
+        )
+        .map_err(Error::Runtime)?;
+        let opened = if self.opts.no_browser {
+            Opened::No("--no-browser".into())
+        } else {
+            browser::open(&auth.url, self.env, self.session)
+        };
+        ui.show_url(&auth.url, &opened, Flow::Loopback);
+        // A pasted answer is taken too: the user whose browser could not
+        // reach this listener can paste what it was sent to.
+        let (tx, rx) = channel();
+        spawn_paste_reader(input, tx.clone(), &self.expect(&auth));
+        let mut rejected = |why: &str| ui.note(why);
+        let code = match listener.wait(&self.expect(&auth), self.deadline, (tx, rx), &mut rejected)
+        {
+            Ok(code) => code,
+            Err(WaitError::TimedOut) => return Err(self.timed_out()),
+            Err(WaitError::Provider(e)) => {
+                return Err(Error::Runtime(anyhow::anyhow!(
+                    "the provider refused the login: {}",
+                    esc(&e)
+                )));
+            }
+            Err(WaitError::Io(e)) => return Err(Error::Runtime(e.into())),
+        };
+        let tokens = oauth::exchange_code(&self.plan.provider, self.creds(), &code, &auth)
+            .map_err(Error::Runtime)?;
+        Ok((Flow::Loopback, tokens))
+    }
+
+    /// Out-of-band: print the URL, read the redirected URL (or the code)
+    /// back.
+    fn paste(&mut self, ui: &mut dyn Ui, input: Box<dyn BufRead + Send>) -> Result<Tokens, Error> {
+        let redirect = match self.plan.client.fixed_redirect() {
+            Some((url, _)) => url.to_string(),
+            // Nothing listens: the browser shows an error page whose
+            // address holds the code. PKCE makes a stray listener there
+            // harmless (it has no verifier).
+            None => format!("http://127.0.0.1:{}/", self.opts.port.unwrap_or(1410)),
+        };
+        let auth = oauth::authorize(&self.plan.provider, self.creds(), &redirect, &self.plan.scopes)
+            .map_err(Error::Runtime)?;
+        ui.show_url(&auth.url, &Opened::No("paste flow".into()), Flow::Paste);
+        let (tx, rx) = channel();
+        spawn_paste_reader(input, tx, &self.expect(&auth));
+        let code = wait_for_paste(&rx, self.deadline, ui).map_err(|e| match e {
+            PasteEnd::TimedOut => self.timed_out(),
+            PasteEnd::Closed => Error::Runtime(anyhow::anyhow!(
+                "the input ended before a valid code or redirected URL was pasted"
+            )),
+            PasteEnd::Refused(e) => Error::Runtime(anyhow::anyhow!(
+                "the provider refused the login: {}",
+                esc(&e)
+            )),
+        })?;
+        oauth::exchange_code(&self.plan.provider, self.creds(), &code, &auth).map_err(Error::Runtime)
+    }
+
+    /// RFC 8628 device flow, or paste when the provider has no device
+    /// endpoint and someone can paste; else exit 4 at once.
+    fn device(
+        &mut self,
+        ui: &mut dyn Ui,
+        note: &mut Note<'_>,
+        input: Box<dyn BufRead + Send>,
+    ) -> Result<(Flow, Tokens), Error> {
+        let p = &self.plan.provider;
+        if p.device_authorization_endpoint.is_none() {
+            let why = format!("{} has no device authorization endpoint", esc(&p.issuer));
+            if self.can_paste {
+                note(ui, format!("{why}: using the paste flow"));
+                return Ok((Flow::Paste, self.paste(ui, input)?));
+            }
+            return Err(Error::LoginRequired(format!(
+                "{why}, and there is no terminal to paste a code into: run `gauth login --oob` in a terminal (or an R console), or use a client and provider with the device flow"
+            )));
+        }
+        let start = oauth::device_start(p, self.creds(), &self.plan.scopes).map_err(Error::Runtime)?;
+        ui.device(&start);
+        let deadline = self.deadline.min(Instant::now() + start.expires_in);
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        let ui_cell = std::cell::RefCell::new(ui);
+        let sleep = |d: Duration| {
+            let end = Instant::now() + d;
+            while Instant::now() < end {
+                ui_cell
+                    .borrow_mut()
+                    .tick(deadline.saturating_duration_since(Instant::now()));
+                std::thread::sleep(Duration::from_millis(100).min(end - Instant::now().min(end)));
+            }
+        };
+        let tokens =
+            oauth::device_poll(p, self.creds(), &start, timeout, sleep).map_err(Error::Runtime)?;
+        Ok((Flow::Device, tokens))
+    }
+}
+
+/// Read lines from `input` on a thread; each is parsed and checked as a
+/// pasted answer. Its end (EOF, a closed stdin) only ends the thread.
+fn spawn_paste_reader(input: Box<dyn BufRead + Send>, tx: Sender<Event>, expect: &Expect<'_>) {
+    let state = expect.state.to_owned();
+    let issuer = expect.issuer.to_owned();
+    let iss_required = expect.iss_required;
+    std::thread::spawn(move || {
+        let expect = Expect {
+            state: &state,
+            issuer: &issuer,
+            iss_required,
+        };
+        let mut input = input;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            // A line longer than any answer is cut, then refused.
+            match (&mut input).take(64 * 1024).read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) if line.trim().is_empty() => continue,
+                Ok(_) => {}
+            }
+            let ev = match paste::parse(&line).and_then(|p| p.accept(&expect)) {
+                Ok(code) => Event::Code(code),
+                Err(paste::PasteError::Rejected(crate::auth::callback::Rejected::Provider(e))) => {
+                    Event::Failed(e.to_string())
+                }
+                Err(e) => Event::Rejected(format!("not accepted: {e}; paste the whole redirected URL or the code")),
+            };
+            let done = matches!(ev, Event::Code(_) | Event::Failed(_));
+            if tx.send(ev).is_err() || done {
+                break;
+            }
+        }
+    });
+}
+
+enum PasteEnd {
+    TimedOut,
+    Closed,
+    Refused(String),
+}
+
+fn wait_for_paste(rx: &Receiver<Event>, deadline: Instant, ui: &mut dyn Ui) -> Result<Secret, PasteEnd> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Event::Code(c)) => return Ok(c),
+            Ok(Event::Failed(e)) => return Err(PasteEnd::Refused(e)),
+            Ok(Event::Rejected(why)) => ui.note(&why),
+            Err(RecvTimeoutError::Timeout) => return Err(PasteEnd::TimedOut),
+            Err(RecvTimeoutError::Disconnected) => return Err(PasteEnd::Closed),
+        }
+    }
+}
