@@ -164,9 +164,10 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
             }
             Ok(exit)
         }
-        Command::Login(_) | Command::Token(_) | Command::Accounts | Command::Logout(_) => {
-            Err(Error::Usage("this command is not built yet".into()))
-        }
+        Command::Login(_) => Err(Error::Usage("this command is not built yet".into())),
+        Command::Token(args) => run_token(args, env, &printer),
+        Command::Accounts => run_accounts(env, &printer),
+        Command::Logout(args) => run_logout(args, env, &printer),
         Command::FreePort(args) => {
             let proc_root = &env.proc_root;
             let (port, _) = Port::resolve(args.port, env);
@@ -206,6 +207,79 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
             Ok(exit)
         }
     }
+}
+
+fn open_store(env: &env::Env, printer: &Printer) -> Result<cache::Store, Error> {
+    let store = cache::Store::open(env).map_err(|e| Error::Runtime(e.into()))?;
+    warn(printer, &store.take_notes());
+    Ok(store)
+}
+
+/// Warnings on stderr (repairs, unreadable cache files), one line each;
+/// `-q` keeps them back.
+fn warn(printer: &Printer, lines: &[String]) {
+    if printer.quiet() {
+        return;
+    }
+    for line in lines {
+        printer.diag(&format!("gauth: warning: {line}\n"));
+    }
+}
+
+/// `gauth token`: the token alone on stdout (or the JSON); nothing else
+/// ever shows it. The cache-hit path makes no request and builds no HTTP
+/// client.
+fn run_token(args: &cli::TokenArgs, env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
+    let store = open_store(env, printer)?;
+    let q = commands::token::query(&args.client, args.account.as_deref(), env);
+    let mut warnings = Vec::new();
+    let result = commands::token::run(
+        &store,
+        &q,
+        env,
+        &now_unix,
+        &auth::http::client,
+        &mut warnings,
+    );
+    warnings.extend(store.take_notes());
+    warn(printer, &warnings);
+    let report = result?;
+    printer.verbose_diag(&output::tokens::render_token_verbose(&report));
+    if printer.json {
+        printer.json(&report)?;
+    } else {
+        printer.data(&format!("{}\n", report.access_token.expose()))?;
+    }
+    Ok(Exit::Success)
+}
+
+fn run_accounts(env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
+    let store = open_store(env, printer)?;
+    let report = commands::accounts::run(&store, now_unix())?;
+    let mut warnings: Vec<String> = report.problems.iter().map(|p| p.line()).collect();
+    warnings.extend(store.take_notes());
+    warn(printer, &warnings);
+    if printer.json {
+        printer.json(&report)?;
+    } else {
+        printer.data(&output::tokens::render_accounts(&report, printer.paint))?;
+    }
+    Ok(Exit::Success)
+}
+
+fn run_logout(args: &cli::LogoutArgs, env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
+    let store = open_store(env, printer)?;
+    let q = commands::token::query(&args.client, args.account.as_deref(), env);
+    let report = commands::logout::run(&store, &q, args.all, &auth::http::client)?;
+    let mut warnings: Vec<String> = report.problems.iter().map(|p| p.line()).collect();
+    warnings.extend(store.take_notes());
+    warn(printer, &warnings);
+    if printer.json {
+        printer.json(&report)?;
+    } else {
+        printer.data(&output::tokens::render_logout(&report, printer.paint))?;
+    }
+    Ok(Exit::Success)
 }
 
 /// Prints the holders before questions; asks on stderr, reads stdin.

@@ -475,7 +475,7 @@ pub fn parse(bytes: &[u8]) -> Result<Entry, String> {
             serde_json::error::Category::Eof => "cut short",
         };
         format!(
-            "corrupt login file: {what} (line {}, column {}); ignored, `gauth login` again replaces it",
+            "corrupt login file: {what} at line {}, column {} (ignored: delete it, or log in again)",
             e.line(),
             e.column()
         )
@@ -488,7 +488,7 @@ pub fn parse(bytes: &[u8]) -> Result<Entry, String> {
     ];
     if let Some((field, _)) = missing.iter().find(|(_, empty)| *empty) {
         return Err(format!(
-            "corrupt login file: `{field}` is empty; ignored, `gauth login` again replaces it"
+            "corrupt login file: `{field}` is empty (ignored: delete it, or log in again)"
         ));
     }
     Ok(entry)
