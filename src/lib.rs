@@ -169,9 +169,10 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
             }
             Ok(exit)
         }
-        Command::Login(_) | Command::Token(_) | Command::Accounts | Command::Logout(_) => {
-            Err(Error::Usage("this command is not built yet".into()))
-        }
+        Command::Login(args) => run_login(args, env, &printer),
+        Command::Token(args) => run_token(args, env, &printer),
+        Command::Accounts => run_accounts(env, &printer),
+        Command::Logout(args) => run_logout(args, env, &printer),
         Command::FreePort(args) => {
             let proc_root = &env.proc_root;
             let (port, _) = Port::resolve(args.port, env);
@@ -211,6 +212,115 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
             Ok(exit)
         }
     }
+}
+
+/// `gauth login`: decisions, URLs and prompts on stderr; the result on
+/// stdout.
+fn run_login(args: &cli::LoginArgs, env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
+    let stdin_tty = std::io::stdin().is_terminal();
+    let (flow, flow_source) = match (args.oob, args.flow) {
+        (true, _) => (Some(config::Flow::Paste), "--oob"),
+        (_, cli::FlowChoice::Auto) => (None, "auto"),
+        (_, cli::FlowChoice::Loopback) => (Some(config::Flow::Loopback), "--flow loopback"),
+        (_, cli::FlowChoice::Paste) => (Some(config::Flow::Paste), "--flow paste"),
+        (_, cli::FlowChoice::Device) => (Some(config::Flow::Device), "--flow device"),
+    };
+    let opts = commands::login::Options {
+        issuer: args.client.issuer.clone(),
+        client_id: args.client.client_id.clone(),
+        client_secret: args.client_secret.clone(),
+        credentials: args.credentials.clone(),
+        scopes: args.client.scopes.clone(),
+        flow,
+        flow_source: flow_source.into(),
+        port: args.port.map(Port::get),
+        timeout: args.timeout,
+        no_browser: args.no_browser,
+        stdin_tty,
+    };
+    let mut ui = output::login::TerminalLoginUi::new(printer, stdin_tty, env);
+    let input = Box::new(std::io::BufReader::new(std::io::stdin()));
+    let report = commands::login::run(env, &opts, input, &mut ui, now_unix())?;
+    ui.finish();
+    if printer.json {
+        printer.json(&report)?;
+    } else {
+        printer.data(&output::login::render(&report, printer.paint))?;
+    }
+    Ok(Exit::Success)
+}
+
+fn open_store(env: &env::Env, printer: &Printer) -> Result<cache::Store, Error> {
+    let store = cache::Store::open(env).map_err(|e| Error::Runtime(e.into()))?;
+    warn(printer, &store.take_notes());
+    Ok(store)
+}
+
+/// Warnings on stderr (repairs, unreadable cache files), one line each;
+/// `-q` keeps them back.
+fn warn(printer: &Printer, lines: &[String]) {
+    if printer.quiet() {
+        return;
+    }
+    for line in lines {
+        printer.diag(&format!("gauth: warning: {line}\n"));
+    }
+}
+
+/// `gauth token`: the token alone on stdout (or the JSON); nothing else
+/// ever shows it. The cache-hit path makes no request and builds no HTTP
+/// client.
+fn run_token(args: &cli::TokenArgs, env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
+    let store = open_store(env, printer)?;
+    let q = commands::token::query(&args.client, args.account.as_deref(), env);
+    let mut warnings = Vec::new();
+    let result = commands::token::run(
+        &store,
+        &q,
+        env,
+        &now_unix,
+        &auth::http::client,
+        &mut warnings,
+    );
+    warnings.extend(store.take_notes());
+    warn(printer, &warnings);
+    let report = result?;
+    printer.verbose_diag(&output::tokens::render_token_verbose(&report));
+    if printer.json {
+        printer.json(&report)?;
+    } else {
+        printer.data(&format!("{}\n", report.access_token.expose()))?;
+    }
+    Ok(Exit::Success)
+}
+
+fn run_accounts(env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
+    let store = open_store(env, printer)?;
+    let report = commands::accounts::run(&store, now_unix())?;
+    let mut warnings: Vec<String> = report.problems.iter().map(|p| p.line()).collect();
+    warnings.extend(store.take_notes());
+    warn(printer, &warnings);
+    if printer.json {
+        printer.json(&report)?;
+    } else {
+        printer.data(&output::tokens::render_accounts(&report, printer.paint))?;
+    }
+    Ok(Exit::Success)
+}
+
+fn run_logout(args: &cli::LogoutArgs, env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
+    let store = open_store(env, printer)?;
+    let q = commands::token::query(&args.client, args.account.as_deref(), env);
+    let report = commands::logout::run(&store, &q, args.all, &auth::http::client)?;
+    let mut warnings: Vec<String> = report.problems.iter().map(|p| p.line()).collect();
+    warnings.extend(store.take_notes());
+    warn(printer, &warnings);
+    if printer.json {
+        printer.json(&report)?;
+    } else {
+        printer.data(&output::tokens::render_logout(&report, printer.paint))?;
+    }
+    Ok(Exit::Success)
 }
 
 /// Prints the holders before questions; asks on stderr, reads stdin.

@@ -148,6 +148,7 @@ fn no_config() -> Config {
     Config {
         path: Some("/home/jenny/.config/gauth/config.toml".into()),
         forced: None,
+        defaults: Default::default(),
         problems: vec![],
     }
 }

@@ -282,6 +282,7 @@ fn doctor(state: PortState, ancestors: Vec<Ancestor>) -> Report {
         config: Config {
             path: None,
             forced: None,
+            defaults: Default::default(),
             problems: vec![],
         },
         httr: gauth::r::httr(&gauth::env::Env::from_pairs([])),

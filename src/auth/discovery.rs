@@ -81,7 +81,7 @@ fn fetch(issuer: &str) -> anyhow::Result<Provider> {
     use crate::output::escape::esc;
     use std::io::Read;
     let url = format!("{issuer}/.well-known/openid-configuration");
-    let http = super::oauth::http_client()?;
+    let http = super::http::client()?;
     let resp = http
         .get(&url)
         .send()

@@ -55,18 +55,6 @@ pub struct ClientCreds {
     pub secret: Option<Secret>,
 }
 
-/// An HTTP client that never follows redirects (the `oauth2` crate's
-/// advice: a redirect from a token endpoint is an SSRF vector) and never
-/// waits forever.
-pub fn http_client() -> anyhow::Result<reqwest::blocking::Client> {
-    Ok(reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
-        .user_agent(concat!("gauth/", env!("CARGO_PKG_VERSION")))
-        .build()?)
-}
-
 fn url_error(what: &str, url: &str) -> anyhow::Error {
     anyhow::anyhow!(
         "the provider's {what} '{}' is not a valid URL",
@@ -184,7 +172,7 @@ pub fn exchange_code(
 ) -> anyhow::Result<Tokens> {
     let redirect = RedirectUrl::new(auth.redirect_uri.clone())
         .map_err(|_| url_error("redirect URI", &auth.redirect_uri))?;
-    let http = http_client()?;
+    let http = super::http::client()?;
     token_client(provider, creds)?
         .set_redirect_uri(redirect)
         .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
@@ -253,7 +241,7 @@ pub fn device_start(
     };
     let url = DeviceAuthorizationUrl::new(endpoint.clone())
         .map_err(|_| url_error("device authorization endpoint", endpoint))?;
-    let http = http_client()?;
+    let http = super::http::client()?;
     let r: oauth2::StandardDeviceAuthorizationResponse = token_client(provider, creds)?
         .set_device_authorization_url(url)
         .exchange_device_code()
@@ -284,7 +272,7 @@ pub fn device_poll(
     sleep: impl Fn(Duration),
 ) -> anyhow::Result<Tokens> {
     use oauth2::DeviceCodeErrorResponseType as E;
-    let http = http_client()?;
+    let http = super::http::client()?;
     let client = token_client(provider, creds)?;
     client
         .exchange_device_access_token(&start.response)

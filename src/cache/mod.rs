@@ -1,7 +1,21 @@
 //! The token cache: one file per login (issuer, client, account, scopes),
 //! 0600 in a 0700 directory, written atomically, refreshed under a lock.
+//!
+//! Where: `GAUTH_CACHE` if set, else `$XDG_CACHE_HOME/gauth`, else
+//! `$HOME/.cache/gauth`; the files are `<dir>/tokens/<sha256 of the key>.json`.
+//! These are the Unix locations; the Windows and macOS ones come with the
+//! platform work, and the store itself uses Unix file modes and `flock`.
 use crate::auth::secret::Secret;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub mod store;
+
+pub use store::{CacheError, Listing, Lock, Problem, Store, Stored};
+
+/// A token is handed out only while it has at least this long to live, so
+/// that the request that uses it does not race its expiry.
+pub const MARGIN_SECONDS: u64 = 60;
 
 /// One cached login: everything `gauth token` needs to hand out a valid
 /// access token (and refresh it) without asking anyone or discovering the
@@ -27,6 +41,101 @@ pub struct Entry {
     pub expires_at: Option<u64>,
     /// When this login was made (seconds since the epoch).
     pub created_at: u64,
+}
+
+/// Which logins a command means: every field given must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    /// Every scope given must be among the login's scopes.
+    pub scopes: Vec<String>,
+    pub account: Option<String>,
+}
+
+impl Query {
+    pub fn is_empty(&self) -> bool {
+        self == &Query::default()
+    }
+}
+
+/// Whether a cached access token can be handed out as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Freshness {
+    /// Valid for more than [`MARGIN_SECONDS`] (or the provider gave no expiry).
+    Valid,
+    /// Expired (or about to), and a refresh token can renew it.
+    Refreshable,
+    /// Expired, and no refresh token: only a new login helps.
+    Expired,
+}
+
+impl Entry {
+    /// The file name of this login in `tokens/`: a hash of what identifies
+    /// it (issuer, client, account, sorted scopes), so that logging in again
+    /// with the same choices replaces the old file.
+    pub fn file_name(&self) -> String {
+        let mut scopes = self.scopes.clone();
+        scopes.sort();
+        scopes.dedup();
+        let key = serde_json::json!([
+            trim_issuer(&self.issuer),
+            self.client_id,
+            self.account,
+            scopes
+        ]);
+        let digest = Sha256::digest(key.to_string().as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{hex}.json")
+    }
+
+    pub fn freshness(&self, now: u64) -> Freshness {
+        match self.expires_at {
+            Some(at) if at <= now.saturating_add(MARGIN_SECONDS) => {
+                if self.refresh_token.as_ref().is_some_and(|t| !t.is_empty()) {
+                    Freshness::Refreshable
+                } else {
+                    Freshness::Expired
+                }
+            }
+            _ => Freshness::Valid,
+        }
+    }
+
+    /// Seconds the access token has left (0 once expired); `None`: unknown.
+    pub fn expires_in(&self, now: u64) -> Option<u64> {
+        self.expires_at.map(|at| at.saturating_sub(now))
+    }
+
+    pub fn matches(&self, q: &Query) -> bool {
+        q.issuer
+            .as_deref()
+            .is_none_or(|i| trim_issuer(i) == trim_issuer(&self.issuer))
+            && q.client_id.as_deref().is_none_or(|c| c == self.client_id)
+            && q.scopes.iter().all(|s| self.scopes.contains(s))
+            && q.account.as_deref().is_none_or(|a| {
+                self.account
+                    .as_deref()
+                    .is_some_and(|mine| mine.eq_ignore_ascii_case(a))
+            })
+    }
+
+    /// A refresh answer: the new access token, and the new refresh token
+    /// when the provider rotated it (the old one is dead then); the old one
+    /// is kept only when none came back.
+    pub fn apply(&mut self, fresh: &crate::auth::tokens::Refreshed, now: u64) {
+        self.access_token = fresh.access_token.clone();
+        self.expires_at = fresh.expires_in.map(|s| now.saturating_add(s));
+        if let Some(rt) = &fresh.refresh_token {
+            self.refresh_token = Some(rt.clone());
+        }
+    }
+}
+
+/// `https://issuer/` and `https://issuer` are the same provider.
+fn trim_issuer(issuer: &str) -> &str {
+    issuer.trim_end_matches('/')
 }
 
 /// Secrets are written to the 0600 cache file as plain strings (and only

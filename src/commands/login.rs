@@ -41,9 +41,6 @@ pub struct Options {
     pub no_browser: bool,
     /// gauth's stdin is a terminal (a person can answer a question).
     pub stdin_tty: bool,
-    /// Where pasted answers come from (stdin). Read on its own thread while
-    /// a loopback login waits; its end never ends the wait.
-    pub input: Box<dyn BufRead + Send>,
 }
 
 /// How the login talks to a person while it works (stderr).
@@ -83,9 +80,17 @@ struct Plan {
     scopes: Vec<String>,
 }
 
-pub fn run(env: &Env, opts: Options, ui: &mut dyn Ui, now_unix: u64) -> Result<Report, Error> {
+/// Run the login. `input` is where pasted answers come from (stdin): read on
+/// its own thread while a loopback login waits; its end never ends the wait.
+pub fn run(
+    env: &Env,
+    opts: &Options,
+    input: Box<dyn BufRead + Send>,
+    ui: &mut dyn Ui,
+    now_unix: u64,
+) -> Result<Report, Error> {
     let config = config::load(env);
-    let plan = plan(env, &opts, &config, now_unix)?;
+    let plan = plan(env, opts, &config, now_unix)?;
     let mut decisions = Vec::new();
     let mut note = |ui: &mut dyn Ui, line: String| {
         ui.note(&line);
@@ -126,17 +131,20 @@ pub fn run(env: &Env, opts: Options, ui: &mut dyn Ui, now_unix: u64) -> Result<R
         env,
         plan: &plan,
         session: &session,
-        opts: &opts,
+        opts,
         can_paste: paste_place.is_some(),
         deadline: Instant::now() + opts.timeout,
     };
     let (flow, tokens) = match flow {
-        Flow::Loopback => run.loopback(ui, &mut note, opts.input)?,
-        Flow::Paste => (Flow::Paste, run.paste(ui, opts.input)?),
-        Flow::Device => run.device(ui, &mut note, opts.input)?,
+        Flow::Loopback => run.loopback(ui, &mut note, input)?,
+        Flow::Paste => (Flow::Paste, run.paste(ui, input)?),
+        Flow::Device => run.device(ui, &mut note, input)?,
     };
     let scopes = normalize(tokens.scopes.clone().unwrap_or_else(|| plan.scopes.clone()));
-    let account = tokens.id_token.as_ref().and_then(oauth::account_from_id_token);
+    let account = tokens
+        .id_token
+        .as_ref()
+        .and_then(oauth::account_from_id_token);
     let entry = Entry {
         issuer: plan.provider.issuer.clone(),
         client_id: plan.client.creds.id.clone(),
@@ -147,7 +155,9 @@ pub fn run(env: &Env, opts: Options, ui: &mut dyn Ui, now_unix: u64) -> Result<R
         scopes: scopes.clone(),
         access_token: tokens.access_token.clone(),
         refresh_token: tokens.refresh_token.clone(),
-        expires_at: tokens.expires_in.map(|d| now_unix.saturating_add(d.as_secs())),
+        expires_at: tokens
+            .expires_in
+            .map(|d| now_unix.saturating_add(d.as_secs())),
         created_at: now_unix,
     };
     let store = Store::open(env).map_err(|e| Error::Runtime(anyhow::anyhow!("{e}")))?;
@@ -182,7 +192,10 @@ fn normalize(mut scopes: Vec<String>) -> Vec<String> {
 /// order. A missing or broken client is a usage error saying where to put one.
 fn plan(env: &Env, opts: &Options, config: &config::Config, now_unix: u64) -> Result<Plan, Error> {
     let d = &config.defaults;
-    let where_config = config.path.as_deref().unwrap_or("~/.config/gauth/config.toml");
+    let where_config = config
+        .path
+        .as_deref()
+        .unwrap_or("~/.config/gauth/config.toml");
     let client = if let Some(path) = opts.credentials.as_ref().or(
         // The file's credentials count only when nothing closer names a client.
         if opts.client_id.is_none() && env.var("GAUTH_CLIENT_ID").is_none() {
@@ -406,8 +419,13 @@ impl Run<'_> {
             // harmless (it has no verifier).
             None => format!("http://127.0.0.1:{}/", self.opts.port.unwrap_or(1410)),
         };
-        let auth = oauth::authorize(&self.plan.provider, self.creds(), &redirect, &self.plan.scopes)
-            .map_err(Error::Runtime)?;
+        let auth = oauth::authorize(
+            &self.plan.provider,
+            self.creds(),
+            &redirect,
+            &self.plan.scopes,
+        )
+        .map_err(Error::Runtime)?;
         ui.show_url(&auth.url, &Opened::No("paste flow".into()), Flow::Paste);
         let (tx, rx) = channel();
         spawn_paste_reader(input, tx, &self.expect(&auth));
@@ -421,7 +439,8 @@ impl Run<'_> {
                 esc(&e)
             )),
         })?;
-        oauth::exchange_code(&self.plan.provider, self.creds(), &code, &auth).map_err(Error::Runtime)
+        oauth::exchange_code(&self.plan.provider, self.creds(), &code, &auth)
+            .map_err(Error::Runtime)
     }
 
     /// RFC 8628 device flow, or paste when the provider has no device
@@ -443,7 +462,8 @@ impl Run<'_> {
                 "{why}, and there is no terminal to paste a code into: run `gauth login --oob` in a terminal (or an R console), or use a client and provider with the device flow"
             )));
         }
-        let start = oauth::device_start(p, self.creds(), &self.plan.scopes).map_err(Error::Runtime)?;
+        let start =
+            oauth::device_start(p, self.creds(), &self.plan.scopes).map_err(Error::Runtime)?;
         ui.device(&start);
         let deadline = self.deadline.min(Instant::now() + start.expires_in);
         let timeout = deadline.saturating_duration_since(Instant::now());
@@ -454,7 +474,10 @@ impl Run<'_> {
                 ui_cell
                     .borrow_mut()
                     .tick(deadline.saturating_duration_since(Instant::now()));
-                std::thread::sleep(Duration::from_millis(100).min(end - Instant::now().min(end)));
+                std::thread::sleep(
+                    end.saturating_duration_since(Instant::now())
+                        .min(Duration::from_millis(100)),
+                );
             }
         };
         let tokens =
@@ -480,7 +503,7 @@ fn spawn_paste_reader(input: Box<dyn BufRead + Send>, tx: Sender<Event>, expect:
         loop {
             line.clear();
             // A line longer than any answer is cut, then refused.
-            match (&mut input).take(64 * 1024).read_line(&mut line) {
+            match std::io::Read::take(&mut input, 64 * 1024).read_line(&mut line) {
                 Ok(0) | Err(_) => break,
                 Ok(_) if line.trim().is_empty() => continue,
                 Ok(_) => {}
@@ -490,7 +513,9 @@ fn spawn_paste_reader(input: Box<dyn BufRead + Send>, tx: Sender<Event>, expect:
                 Err(paste::PasteError::Rejected(crate::auth::callback::Rejected::Provider(e))) => {
                     Event::Failed(e.to_string())
                 }
-                Err(e) => Event::Rejected(format!("not accepted: {e}; paste the whole redirected URL or the code")),
+                Err(e) => Event::Rejected(format!(
+                    "not accepted: {e}; paste the whole redirected URL or the code"
+                )),
             };
             let done = matches!(ev, Event::Code(_) | Event::Failed(_));
             if tx.send(ev).is_err() || done {
@@ -506,7 +531,11 @@ enum PasteEnd {
     Refused(String),
 }
 
-fn wait_for_paste(rx: &Receiver<Event>, deadline: Instant, ui: &mut dyn Ui) -> Result<Secret, PasteEnd> {
+fn wait_for_paste(
+    rx: &Receiver<Event>,
+    deadline: Instant,
+    ui: &mut dyn Ui,
+) -> Result<Secret, PasteEnd> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {

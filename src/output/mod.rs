@@ -8,7 +8,9 @@ use serde::Serialize;
 pub mod doctor;
 pub mod escape;
 pub mod free_port;
+pub mod login;
 pub mod printer;
+pub mod tokens;
 
 /// Decide colour once: `--color`, then `NO_COLOR`, then `CLICOLOR_FORCE`,
 /// then `TERM=dumb`, then whether stdout is a terminal. JSON is never coloured.

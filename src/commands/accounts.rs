@@ -1,0 +1,60 @@
+//! `gauth accounts`: the cached logins, with the state of each access
+//! token. No secrets, no network.
+use crate::cache::{Freshness, Problem, Store};
+use serde::Serialize;
+
+/// `gauth accounts --json` (schema_version 1).
+#[derive(Debug, Serialize)]
+pub struct AccountsReport {
+    pub schema_version: u32,
+    pub cache_dir: String,
+    pub logins: Vec<Login>,
+    /// Cache files that could not be read (skipped).
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Login {
+    pub account: Option<String>,
+    pub issuer: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    /// `valid`, `refreshable` (expired, `gauth token` renews it) or
+    /// `expired` (a new login is needed).
+    pub state: Freshness,
+    pub expires_at: Option<u64>,
+    pub expires_in: Option<u64>,
+    pub has_refresh_token: bool,
+    pub revocable: bool,
+    pub created_at: u64,
+    pub file: String,
+}
+
+pub fn run(store: &Store, now: u64) -> anyhow::Result<AccountsReport> {
+    let listing = store.list()?;
+    Ok(AccountsReport {
+        schema_version: 1,
+        cache_dir: store.dir().display().to_string(),
+        logins: listing
+            .entries
+            .iter()
+            .map(|s| {
+                let e = &s.entry;
+                Login {
+                    account: e.account.clone(),
+                    issuer: e.issuer.clone(),
+                    client_id: e.client_id.clone(),
+                    scopes: e.scopes.clone(),
+                    state: e.freshness(now),
+                    expires_at: e.expires_at,
+                    expires_in: e.expires_in(now),
+                    has_refresh_token: e.refresh_token.as_ref().is_some_and(|t| !t.is_empty()),
+                    revocable: e.revocation_endpoint.is_some(),
+                    created_at: e.created_at,
+                    file: s.path.display().to_string(),
+                }
+            })
+            .collect(),
+        problems: listing.problems,
+    })
+}

@@ -1,0 +1,102 @@
+//! `gauth logout`: revoke a cached login at the provider (where it has a
+//! revocation endpoint), then delete it here, whatever the provider said.
+use crate::auth::tokens::{self, Revoked};
+use crate::cache::{Problem, Query, Store, Stored};
+use crate::commands::token::{NoPick, ambiguous, flags, select};
+use crate::error::Error;
+use serde::Serialize;
+
+/// `gauth logout --json` (schema_version 1).
+#[derive(Debug, Serialize)]
+pub struct LogoutReport {
+    pub schema_version: u32,
+    pub logouts: Vec<Logout>,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Logout {
+    pub account: Option<String>,
+    pub issuer: String,
+    pub client_id: String,
+    /// `revoked`, `failed` or `unsupported` (no revocation endpoint).
+    pub revocation: Revocation,
+    /// Which token was revoked (the refresh token ends the whole grant at
+    /// most providers).
+    pub revoked: Option<Revoked>,
+    /// Why revocation failed (one line).
+    pub error: Option<String>,
+    /// Always true in a report: a login that cannot be deleted is an error.
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revocation {
+    Revoked,
+    Failed,
+    Unsupported,
+}
+
+/// Log out of the one login `q` picks, or of every login with `all`.
+pub fn run(
+    store: &Store,
+    q: &Query,
+    all: bool,
+    http: &dyn Fn() -> anyhow::Result<reqwest::blocking::Client>,
+) -> Result<LogoutReport, Error> {
+    let listing = store.list().map_err(|e| Error::Runtime(e.into()))?;
+    let problems = listing.problems;
+    let chosen: Vec<Stored> = if all {
+        listing.entries
+    } else {
+        match select(listing.entries, q) {
+            Ok(s) => vec![s],
+            Err(NoPick::Many(found)) => {
+                return Err(Error::Usage(format!("{} (or --all)", ambiguous(&found))));
+            }
+            Err(NoPick::None { .. }) if q.is_empty() => Vec::new(),
+            Err(NoPick::None { total }) => {
+                return Err(Error::Usage(format!(
+                    "no cached login matches {}; `gauth accounts` lists the {total} cached",
+                    flags(q)
+                )));
+            }
+        }
+    };
+    let mut client = None;
+    let mut logouts = Vec::new();
+    for s in chosen {
+        let e = &s.entry;
+        let (revocation, revoked, error) = if e.revocation_endpoint.is_none() {
+            (Revocation::Unsupported, None, None)
+        } else {
+            if client.is_none() {
+                client =
+                    Some(http().map_err(|e| Error::Runtime(e.context("cannot set up HTTPS")))?);
+            }
+            match client.as_ref().map(|c| tokens::revoke(c, e)) {
+                Some(Ok(Some(which))) => (Revocation::Revoked, Some(which), None),
+                Some(Ok(None)) | None => (Revocation::Unsupported, None, None),
+                Some(Err(why)) => (Revocation::Failed, None, Some(why)),
+            }
+        };
+        store.remove(&s.name).map_err(|err| {
+            Error::Runtime(anyhow::Error::new(err).context("cannot delete the login"))
+        })?;
+        logouts.push(Logout {
+            account: e.account.clone(),
+            issuer: e.issuer.clone(),
+            client_id: e.client_id.clone(),
+            revocation,
+            revoked,
+            error,
+            deleted: true,
+        });
+    }
+    Ok(LogoutReport {
+        schema_version: 1,
+        logouts,
+        problems,
+    })
+}

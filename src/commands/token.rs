@@ -1,0 +1,431 @@
+//! `gauth token`: a valid access token for one cached login. A token still
+//! valid is handed out with no network request; an expired one is refreshed
+//! under the login's lock. Never interactive: without a way to a token it
+//! fails with exit 4 and the `gauth login` to run.
+use crate::auth::provider::GOOGLE_ISSUER;
+use crate::auth::secret::Secret;
+use crate::auth::tokens::{self, RefreshError};
+use crate::cache::{Entry, Freshness, Query, Store, Stored};
+use crate::cli::ClientArgs;
+use crate::env::Env;
+use crate::error::Error;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// How the token was had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Still valid in the cache: no request made.
+    Cache,
+    /// Refreshed by this run.
+    Refreshed,
+    /// Another gauth refreshed it while this one waited for the lock.
+    RefreshedMeanwhile,
+}
+
+/// `gauth token --json` (schema_version 1). The one report that carries a
+/// token: `Debug` still redacts it, only the JSON shows it.
+#[derive(Debug, Serialize)]
+pub struct TokenReport {
+    pub schema_version: u32,
+    #[serde(serialize_with = "expose")]
+    pub access_token: Secret,
+    pub expires_at: Option<u64>,
+    pub expires_in: Option<u64>,
+    pub scopes: Vec<String>,
+    pub account: Option<String>,
+    pub issuer: String,
+    pub client_id: String,
+    #[serde(skip)]
+    pub source: Source,
+    #[serde(skip)]
+    pub path: PathBuf,
+    #[serde(skip)]
+    pub token_endpoint: String,
+}
+
+fn expose<S: serde::Serializer>(s: &Secret, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s.expose())
+}
+
+impl TokenReport {
+    fn new(stored: &Stored, entry: &Entry, source: Source, now: u64) -> TokenReport {
+        TokenReport {
+            schema_version: 1,
+            access_token: entry.access_token.clone(),
+            expires_at: entry.expires_at,
+            expires_in: entry.expires_in(now),
+            scopes: entry.scopes.clone(),
+            account: entry.account.clone(),
+            issuer: entry.issuer.clone(),
+            client_id: entry.client_id.clone(),
+            source,
+            path: stored.path.clone(),
+            token_endpoint: entry.token_endpoint.clone(),
+        }
+    }
+}
+
+/// The selection flags as a query; `GAUTH_CLIENT_ID` stands in for
+/// `--client-id`, as for `gauth login`.
+pub fn query(client: &ClientArgs, account: Option<&str>, env: &Env) -> Query {
+    Query {
+        issuer: client.issuer.clone(),
+        client_id: client.client_id.clone().or_else(|| {
+            env.var("GAUTH_CLIENT_ID")
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        }),
+        scopes: client.scopes.clone(),
+        account: account.map(str::to_owned),
+    }
+}
+
+/// Why no single login was picked.
+#[derive(Debug)]
+pub enum NoPick {
+    /// Nothing matches; `total` logins are cached.
+    None { total: usize },
+    /// Several match.
+    Many(Vec<Stored>),
+}
+
+/// The one login `q` means among the cached `entries`. When several
+/// match and the query names scopes, the login with exactly those scopes
+/// wins (so a login with fewer scopes can be picked beside one with more).
+pub fn select(entries: Vec<Stored>, q: &Query) -> Result<Stored, NoPick> {
+    let total = entries.len();
+    let mut found: Vec<Stored> = entries.into_iter().filter(|s| s.entry.matches(q)).collect();
+    if found.len() > 1 && !q.scopes.is_empty() {
+        let wanted: BTreeSet<&String> = q.scopes.iter().collect();
+        let exact: Vec<usize> = (0..found.len())
+            .filter(|&i| found[i].entry.scopes.iter().collect::<BTreeSet<_>>() == wanted)
+            .collect();
+        if let [i] = exact[..] {
+            return Ok(found.swap_remove(i));
+        }
+    }
+    match found.len() {
+        0 => Err(NoPick::None { total }),
+        1 => Ok(found.remove(0)),
+        _ => Err(NoPick::Many(found)),
+    }
+}
+
+/// `gauth token`: see the module doc. `http` builds the client only when
+/// a refresh is needed; `clock` gives seconds since the epoch.
+pub fn run(
+    store: &Store,
+    q: &Query,
+    env: &Env,
+    clock: &dyn Fn() -> u64,
+    http: &dyn Fn() -> anyhow::Result<reqwest::blocking::Client>,
+    warnings: &mut Vec<String>,
+) -> Result<TokenReport, Error> {
+    let listing = store.list().map_err(|e| Error::Runtime(e.into()))?;
+    warnings.extend(listing.problems.iter().map(|p| p.line()));
+    let stored = match select(listing.entries, q) {
+        Ok(s) => s,
+        Err(NoPick::Many(found)) => return Err(Error::Usage(ambiguous(&found))),
+        Err(NoPick::None { total }) => return Err(Error::LoginRequired(no_login(q, total, env))),
+    };
+    let now = clock();
+    match stored.entry.freshness(now) {
+        Freshness::Valid => {
+            return Ok(TokenReport::new(&stored, &stored.entry, Source::Cache, now));
+        }
+        Freshness::Expired => return Err(Error::LoginRequired(expired(&stored.entry, env))),
+        Freshness::Refreshable => {}
+    }
+    // Refresh tokens rotate: two refreshes with the same one revoke the
+    // family. Under the lock, read again: another gauth may have done it.
+    let lock = store
+        .lock(&stored.name)
+        .map_err(|e| Error::Runtime(e.into()))?;
+    let current = match store.read(&stored.name) {
+        Ok(Some(e)) => e,
+        Ok(None) => {
+            return Err(Error::LoginRequired(format!(
+                "the login was removed meanwhile (a logout?); log in again: `{}`",
+                login_command(&stored.entry, env)
+            )));
+        }
+        Err(p) => return Err(Error::Runtime(anyhow::anyhow!(p.line()))),
+    };
+    let now = clock();
+    let changed = current.access_token != stored.entry.access_token;
+    match current.freshness(now) {
+        Freshness::Valid => {
+            return Ok(TokenReport::new(
+                &stored,
+                &current,
+                Source::RefreshedMeanwhile,
+                now,
+            ));
+        }
+        // Renewed meanwhile, but shorter-lived than the margin: still
+        // good, and refreshing again would only churn the family.
+        _ if changed && current.expires_at.is_some_and(|at| at > now) => {
+            return Ok(TokenReport::new(
+                &stored,
+                &current,
+                Source::RefreshedMeanwhile,
+                now,
+            ));
+        }
+        Freshness::Expired => return Err(Error::LoginRequired(expired(&current, env))),
+        Freshness::Refreshable => {}
+    }
+    let client = http().map_err(|e| Error::Runtime(e.context("cannot set up HTTPS")))?;
+    match tokens::refresh(&client, &current) {
+        Ok(fresh) => {
+            let mut entry = current;
+            entry.apply(&fresh, now);
+            store.write(&lock, &entry).map_err(|e| {
+                Error::Runtime(anyhow::Error::new(e).context("the new token could not be cached"))
+            })?;
+            drop(lock);
+            Ok(TokenReport::new(
+                &stored,
+                &entry,
+                Source::Refreshed,
+                clock(),
+            ))
+        }
+        Err(RefreshError::Refused(detail)) => Err(Error::LoginRequired(format!(
+            "the provider refused the refresh token ({detail}): revoked, expired or reused; log in again: `{}`",
+            login_command(&current, env)
+        ))),
+        Err(e) => Err(Error::Runtime(
+            anyhow::Error::new(e).context(format!("cannot refresh the token of {}", who(&current))),
+        )),
+    }
+}
+
+fn who(e: &Entry) -> String {
+    match &e.account {
+        Some(a) => format!("{a} at {}", e.issuer),
+        None => format!("client {} at {}", e.client_id, e.issuer),
+    }
+}
+
+fn expired(e: &Entry, env: &Env) -> String {
+    format!(
+        "the access token of {} expired and there is no refresh token; log in again: `{}`",
+        who(e),
+        login_command(e, env)
+    )
+}
+
+fn no_login(q: &Query, total: usize, env: &Env) -> String {
+    let cmd = command_line(q.issuer.as_deref(), q.client_id.as_deref(), &q.scopes, env);
+    if q.is_empty() {
+        return format!("no cached login; run `{cmd}`");
+    }
+    let others = match total {
+        0 => String::new(),
+        1 => " (`gauth accounts` lists the 1 cached login)".to_owned(),
+        n => format!(" (`gauth accounts` lists the {n} cached logins)"),
+    };
+    format!("no cached login matches {}{others}; run `{cmd}`", flags(q))
+}
+
+/// The query as the flags that gave it.
+pub fn flags(q: &Query) -> String {
+    let mut flags = Vec::new();
+    if let Some(i) = &q.issuer {
+        flags.push(format!("--issuer {}", shell_quote(i)));
+    }
+    if let Some(c) = &q.client_id {
+        flags.push(format!("--client-id {}", shell_quote(c)));
+    }
+    for s in &q.scopes {
+        flags.push(format!("--scope {}", shell_quote(s)));
+    }
+    if let Some(a) = &q.account {
+        flags.push(format!("--account {}", shell_quote(a)));
+    }
+    flags.join(" ")
+}
+
+/// The `gauth login` that makes this login again.
+pub fn login_command(e: &Entry, env: &Env) -> String {
+    command_line(Some(&e.issuer), Some(&e.client_id), &e.scopes, env)
+}
+
+/// `gauth login` with the flags that differ from its defaults: the issuer
+/// unless Google, the client unless `GAUTH_CLIENT_ID` names it, the scopes
+/// unless `openid email`.
+pub fn command_line(
+    issuer: Option<&str>,
+    client_id: Option<&str>,
+    scopes: &[String],
+    env: &Env,
+) -> String {
+    let mut cmd = String::from("gauth login");
+    if let Some(i) = issuer.filter(|i| i.trim_end_matches('/') != GOOGLE_ISSUER) {
+        cmd.push_str(&format!(" --issuer {}", shell_quote(i)));
+    }
+    if let Some(c) = client_id.filter(|c| env.var("GAUTH_CLIENT_ID") != Some(*c)) {
+        cmd.push_str(&format!(" --client-id {}", shell_quote(c)));
+    }
+    let set: BTreeSet<&str> = scopes.iter().map(String::as_str).collect();
+    if !set.is_empty() && set != BTreeSet::from(["email", "openid"]) {
+        for s in set {
+            cmd.push_str(&format!(" --scope {}", shell_quote(s)));
+        }
+    }
+    cmd
+}
+
+/// Several logins match: one line naming, for each, the flags that tell
+/// it apart from the others.
+pub fn ambiguous(found: &[Stored]) -> String {
+    let differs = |f: &dyn Fn(&Entry) -> String| {
+        found
+            .iter()
+            .map(|s| f(&s.entry))
+            .collect::<BTreeSet<_>>()
+            .len()
+            > 1
+    };
+    let by_issuer = differs(&|e| e.issuer.trim_end_matches('/').to_owned());
+    let by_client = differs(&|e| e.client_id.clone());
+    let by_account = differs(&|e| e.account.clone().unwrap_or_default().to_ascii_lowercase());
+    let by_scopes = differs(&|e| {
+        let mut s = e.scopes.clone();
+        s.sort();
+        s.join(" ")
+    });
+    let picks: Vec<String> = found
+        .iter()
+        .map(|s| {
+            let e = &s.entry;
+            let mut flags = Vec::new();
+            if by_issuer {
+                flags.push(format!("--issuer {}", shell_quote(&e.issuer)));
+            }
+            if by_client {
+                flags.push(format!("--client-id {}", shell_quote(&e.client_id)));
+            }
+            if by_account {
+                flags.push(match &e.account {
+                    Some(a) => format!("--account {}", shell_quote(a)),
+                    None => "(no account)".to_owned(),
+                });
+            }
+            if by_scopes {
+                let mut scopes = e.scopes.clone();
+                scopes.sort();
+                flags.extend(
+                    scopes
+                        .iter()
+                        .map(|sc| format!("--scope {}", shell_quote(sc))),
+                );
+            }
+            flags.join(" ")
+        })
+        .collect();
+    format!(
+        "{} cached logins match; pick one by adding {}",
+        found.len(),
+        picks.join(" | ")
+    )
+}
+
+/// A word as a POSIX shell reads it back: bare when it is safe, else in
+/// single quotes.
+pub fn shell_quote(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
+    if safe {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(issuer: &str, client: &str, account: &str, scopes: &[&str]) -> Entry {
+        Entry {
+            issuer: issuer.into(),
+            client_id: client.into(),
+            client_secret: None,
+            token_endpoint: format!("{issuer}/token"),
+            revocation_endpoint: None,
+            account: Some(account.into()),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            access_token: Secret::new("at"),
+            refresh_token: None,
+            expires_at: Some(100),
+            created_at: 1,
+        }
+    }
+
+    fn stored(e: Entry) -> Stored {
+        Stored {
+            name: e.file_name(),
+            path: PathBuf::from("/c/tokens").join(e.file_name()),
+            entry: e,
+        }
+    }
+
+    #[test]
+    fn login_command_names_what_differs_from_the_defaults() {
+        let env = Env::from_pairs([("GAUTH_CLIENT_ID", "from-env")]);
+        let g = entry(GOOGLE_ISSUER, "from-env", "a@x", &["openid", "email"]);
+        assert_eq!(login_command(&g, &env), "gauth login");
+        let o = entry(
+            "http://127.0.0.1:5/",
+            "cli ent",
+            "a@x",
+            &["openid", "offline_access"],
+        );
+        assert_eq!(
+            login_command(&o, &env),
+            "gauth login --issuer http://127.0.0.1:5/ --client-id 'cli ent' --scope offline_access --scope openid"
+        );
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn ambiguity_names_the_telling_flags() {
+        let a = stored(entry("https://i", "c", "a@x", &["openid"]));
+        let b = stored(entry("https://i", "c", "b@x", &["openid"]));
+        assert_eq!(
+            ambiguous(&[a.clone(), b]),
+            "2 cached logins match; pick one by adding --account a@x | --account b@x"
+        );
+        let c = stored(entry("https://i", "d", "a@x", &["openid", "drive"]));
+        assert_eq!(
+            ambiguous(&[a, c]),
+            "2 cached logins match; pick one by adding --client-id c --scope openid | --client-id d --scope drive --scope openid"
+        );
+    }
+
+    #[test]
+    fn freshness_uses_the_margin() {
+        let mut e = entry("https://i", "c", "a", &[]);
+        e.expires_at = Some(1000);
+        assert_eq!(e.freshness(939), Freshness::Valid);
+        assert_eq!(e.freshness(940), Freshness::Expired);
+        e.refresh_token = Some(Secret::new("rt"));
+        assert_eq!(e.freshness(940), Freshness::Refreshable);
+        e.expires_at = None;
+        assert_eq!(e.freshness(u64::MAX), Freshness::Valid);
+    }
+
+    #[test]
+    fn report_debug_redacts_the_token() {
+        let e = entry("https://i", "c", "a", &[]);
+        let r = TokenReport::new(&stored(e.clone()), &e, Source::Cache, 0);
+        assert!(!format!("{r:?}").contains("\"at\""));
+        assert!(crate::output::to_json(&r).contains("\"access_token\": \"at\""));
+    }
+}
