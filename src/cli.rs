@@ -90,10 +90,18 @@ pub enum Command {
     Token(TokenArgs),
 
     /// List the cached logins.
+    ///
+    /// For each: the account, issuer, client, scopes and whether its access
+    /// token is valid, renewed on use (expired, with a refresh token) or
+    /// needs a new login. Never shows a token; no network.
     #[command(after_help = after_help("accounts"))]
     Accounts,
 
     /// Revoke (where the provider supports it) and delete cached logins.
+    ///
+    /// Revokes the refresh token (else the access token) at the provider's
+    /// revocation endpoint, then deletes the login here whatever the
+    /// provider answered, and says which happened.
     #[command(after_help = after_help("logout"))]
     Logout(LogoutArgs),
 
@@ -364,9 +372,10 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     (
         "token",
         &[
+            ("gauth token", "the access token of the only cached login"),
             (
-                "gauth token",
-                "the access token of the only (or default) login",
+                "gauth token --account me@example.com",
+                "of one login among several",
             ),
             ("gauth token --json", "with its expiry, scopes and account"),
             (
@@ -375,11 +384,24 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
             ),
         ],
     ),
-    ("accounts", &[("gauth accounts", "list the cached logins")]),
+    (
+        "accounts",
+        &[
+            (
+                "gauth accounts",
+                "list the cached logins and their token state",
+            ),
+            ("gauth accounts --json", "the same as JSON (no secrets)"),
+        ],
+    ),
     (
         "logout",
         &[
             ("gauth logout", "revoke and forget the only login"),
+            (
+                "gauth logout --account me@example.com",
+                "revoke and forget one login among several",
+            ),
             ("gauth logout --all", "revoke and forget every login"),
         ],
     ),

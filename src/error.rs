@@ -53,23 +53,44 @@ pub const EXIT_CODES: &[ExitDoc] = &[
                 "free-port",
                 "the port is free (or only TIME_WAIT connections remain, which listeners that set SO_REUSEADDR bind through)",
             ),
+            ("token", "a valid access token was printed"),
+            (
+                "logout",
+                "the logins were deleted here (whether the provider revoked them is in the output)",
+            ),
         ],
     },
     ExitDoc {
         exit: Exit::Failure,
         meaning: "runtime error",
-        per_command: &[(
-            "",
-            "a kernel interface or file could not be read, output could not be written, a signal could not be sent for an unexpected reason",
-        )],
+        per_command: &[
+            (
+                "",
+                "a kernel interface or file could not be read, output could not be written, a signal could not be sent for an unexpected reason",
+            ),
+            (
+                "token",
+                "a refresh failed for a reason a new login would not fix (the token endpoint unreachable, invalid_client, a cache that cannot be written)",
+            ),
+        ],
     },
     ExitDoc {
         exit: Exit::Usage,
         meaning: "usage error (bad arguments)",
-        per_command: &[(
-            "",
-            "for example a port that is not a number from 1 to 65535, or an --endpoint that is not a URL",
-        )],
+        per_command: &[
+            (
+                "",
+                "for example a port that is not a number from 1 to 65535, or an --endpoint that is not a URL",
+            ),
+            (
+                "token",
+                "several cached logins match (the message names the flags that pick one)",
+            ),
+            (
+                "logout",
+                "several cached logins match, or none matches the flags given",
+            ),
+        ],
     },
     ExitDoc {
         exit: Exit::ActionNeeded,

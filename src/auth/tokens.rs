@@ -3,10 +3,7 @@
 use crate::auth::secret::Secret;
 use crate::cache::Entry;
 use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicRequestTokenError};
-use oauth2::{
-    ClientId, ClientSecret, RefreshToken, RequestTokenError, RevocationErrorResponseType,
-    RevocationUrl, StandardRevocableToken, TokenResponse, TokenUrl,
-};
+use oauth2::{ClientId, ClientSecret, RefreshToken, RequestTokenError, TokenResponse, TokenUrl};
 
 /// What a refresh brought back.
 #[derive(Debug, Clone)]
@@ -38,12 +35,12 @@ pub enum RefreshError {
     Config(String),
 }
 
-fn client_for(entry: &Entry) -> Result<BasicClient, String> {
+fn client_for(entry: &Entry) -> BasicClient {
     let mut client = BasicClient::new(ClientId::new(entry.client_id.clone()));
     if let Some(secret) = &entry.client_secret {
         client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
     }
-    Ok(client)
+    client
 }
 
 /// `error` and `error_description` of an OAuth error, in one line.
@@ -71,11 +68,10 @@ pub fn refresh(http: &reqwest::blocking::Client, entry: &Entry) -> Result<Refres
     let Some(refresh_token) = &entry.refresh_token else {
         return Err(RefreshError::Config("no refresh token".into()));
     };
-    let token_url = TokenUrl::new(endpoint.clone())
-        .map_err(|e| RefreshError::Config(format!("token endpoint {endpoint:?}: {e}")))?;
-    let client = client_for(entry)
-        .map_err(RefreshError::Config)?
-        .set_token_uri(token_url);
+    let token_url = super::http::endpoint(&endpoint)
+        .map(TokenUrl::from_url)
+        .map_err(RefreshError::Config)?;
+    let client = client_for(entry).set_token_uri(token_url);
     let rt = RefreshToken::new(refresh_token.expose().to_owned());
     let answer = client.exchange_refresh_token(&rt).request(http);
     match answer {
@@ -132,45 +128,63 @@ pub enum Revoked {
 /// Revoke the refresh token (which ends the whole grant at most
 /// providers), else the access token. `Ok(None)`: the login has no
 /// revocation endpoint. The error is one line, without secrets.
+///
+/// This is the RFC 7009 POST written out: the oauth2 crate's
+/// `revoke_token` refuses any `http:` endpoint, loopback included, and a
+/// loopback provider is both allowed (RFC 8252) and what the tests run.
 pub fn revoke(http: &reqwest::blocking::Client, entry: &Entry) -> Result<Option<Revoked>, String> {
     let Some(endpoint) = &entry.revocation_endpoint else {
         return Ok(None);
     };
-    let url = RevocationUrl::new(endpoint.clone())
-        .map_err(|e| format!("revocation endpoint {endpoint:?}: {e}"))?;
-    let client = client_for(entry)?.set_revocation_url(url);
+    let url = super::http::endpoint(endpoint)?;
     let (token, which) = match &entry.refresh_token {
-        Some(rt) if !rt.is_empty() => (
-            StandardRevocableToken::RefreshToken(RefreshToken::new(rt.expose().to_owned())),
-            Revoked::RefreshToken,
-        ),
-        _ => (
-            StandardRevocableToken::AccessToken(oauth2::AccessToken::new(
-                entry.access_token.expose().to_owned(),
-            )),
-            Revoked::AccessToken,
-        ),
+        Some(rt) if !rt.is_empty() => (rt, Revoked::RefreshToken),
+        _ => (&entry.access_token, Revoked::AccessToken),
     };
-    let request = client.revoke_token(token).map_err(|e| e.to_string())?;
-    match request.request(http) {
-        Ok(()) => Ok(Some(which)),
-        Err(RequestTokenError::ServerResponse(r)) => {
-            let code: &RevocationErrorResponseType = r.error();
-            Err(format!(
-                "{endpoint} answered {}",
-                describe(code.as_ref(), r.error_description())
-            ))
+    let hint = match which {
+        Revoked::RefreshToken => "refresh_token",
+        Revoked::AccessToken => "access_token",
+    };
+    let mut form = vec![("token", token.expose()), ("token_type_hint", hint)];
+    let mut request = http.post(url);
+    // RFC 6749 §2.3.1: HTTP Basic with the form-encoded id and secret, as
+    // the oauth2 crate does for the token endpoint; a public client sends
+    // its id in the body.
+    match &entry.client_secret {
+        Some(secret) => {
+            let enc =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            request = request.basic_auth(enc(&entry.client_id), Some(enc(secret.expose())));
         }
-        Err(RequestTokenError::Request(e)) => {
-            let e: anyhow::Error = e.into();
-            Err(format!("{endpoint} could not be reached ({})", chain(&e)))
-        }
-        Err(RequestTokenError::Parse(e, _)) => Err(format!(
-            "{endpoint} answered something unexpected (at {})",
-            e.path()
-        )),
-        Err(RequestTokenError::Other(d)) => Err(format!("{endpoint}: {}", one_line(&d))),
+        None => form.push(("client_id", &entry.client_id)),
     }
+    let response = request.form(&form).send().map_err(|e| {
+        format!(
+            "{endpoint} could not be reached ({})",
+            chain(&anyhow::Error::new(e.without_url()))
+        )
+    })?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(Some(which));
+    }
+    // RFC 7009 §2.2.1: an error is an RFC 6749 error object. Only its
+    // code and description are shown, never the body as such.
+    let mut body = Vec::new();
+    use std::io::Read;
+    let _ = response.take(64 * 1024).read_to_end(&mut body);
+    let detail = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| {
+            let code = v.get("error")?.as_str()?.to_owned();
+            let desc = v
+                .get("error_description")
+                .and_then(|d| d.as_str())
+                .map(str::to_owned);
+            Some(describe(&code, desc.as_ref()))
+        })
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    Err(format!("{endpoint} answered {detail}"))
 }
 
 /// An error and its causes in one line.

@@ -283,7 +283,7 @@ impl Store {
                 }
             }
         }
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
         std::fs::File::from(fd)
             .take(MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)

@@ -279,54 +279,43 @@ pub fn command_line(
     cmd
 }
 
-/// Several logins match: one line naming, for each, the flags that tell
-/// it apart from the others.
+/// Several logins match: one line naming, for each, the fewest flags that
+/// tell them apart (account first, then client, issuer, scopes).
 pub fn ambiguous(found: &[Stored]) -> String {
-    let differs = |f: &dyn Fn(&Entry) -> String| {
-        found
-            .iter()
-            .map(|s| f(&s.entry))
-            .collect::<BTreeSet<_>>()
-            .len()
-            > 1
+    type Flag = fn(&Entry) -> String;
+    let account: Flag = |e| match &e.account {
+        Some(a) => format!("--account {}", shell_quote(a)),
+        None => "(no account)".to_owned(),
     };
-    let by_issuer = differs(&|e| e.issuer.trim_end_matches('/').to_owned());
-    let by_client = differs(&|e| e.client_id.clone());
-    let by_account = differs(&|e| e.account.clone().unwrap_or_default().to_ascii_lowercase());
-    let by_scopes = differs(&|e| {
-        let mut s = e.scopes.clone();
-        s.sort();
-        s.join(" ")
-    });
-    let picks: Vec<String> = found
-        .iter()
-        .map(|s| {
-            let e = &s.entry;
-            let mut flags = Vec::new();
-            if by_issuer {
-                flags.push(format!("--issuer {}", shell_quote(&e.issuer)));
-            }
-            if by_client {
-                flags.push(format!("--client-id {}", shell_quote(&e.client_id)));
-            }
-            if by_account {
-                flags.push(match &e.account {
-                    Some(a) => format!("--account {}", shell_quote(a)),
-                    None => "(no account)".to_owned(),
-                });
-            }
-            if by_scopes {
-                let mut scopes = e.scopes.clone();
-                scopes.sort();
-                flags.extend(
-                    scopes
-                        .iter()
-                        .map(|sc| format!("--scope {}", shell_quote(sc))),
-                );
-            }
-            flags.join(" ")
-        })
-        .collect();
+    let client: Flag = |e| format!("--client-id {}", shell_quote(&e.client_id));
+    let issuer: Flag = |e| format!("--issuer {}", shell_quote(e.issuer.trim_end_matches('/')));
+    let scopes: Flag = |e| {
+        let set: BTreeSet<&String> = e.scopes.iter().collect();
+        set.iter()
+            .map(|s| format!("--scope {}", shell_quote(s)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut chosen: Vec<Flag> = Vec::new();
+    let flags_of =
+        |chosen: &[Flag], e: &Entry| chosen.iter().map(|f| f(e)).collect::<Vec<_>>().join(" ");
+    for flag in [account, client, issuer, scopes] {
+        let distinct = |chosen: &[Flag]| {
+            found
+                .iter()
+                .map(|s| flags_of(chosen, &s.entry))
+                .collect::<BTreeSet<_>>()
+                .len()
+        };
+        if distinct(&chosen) == found.len() {
+            break;
+        }
+        let values: BTreeSet<String> = found.iter().map(|s| flag(&s.entry)).collect();
+        if values.len() > 1 {
+            chosen.push(flag);
+        }
+    }
+    let picks: Vec<String> = found.iter().map(|s| flags_of(&chosen, &s.entry)).collect();
     format!(
         "{} cached logins match; pick one by adding {}",
         found.len(),
@@ -404,8 +393,13 @@ mod tests {
         );
         let c = stored(entry("https://i", "d", "a@x", &["openid", "drive"]));
         assert_eq!(
-            ambiguous(&[a, c]),
-            "2 cached logins match; pick one by adding --client-id c --scope openid | --client-id d --scope drive --scope openid"
+            ambiguous(&[a.clone(), c]),
+            "2 cached logins match; pick one by adding --client-id c | --client-id d"
+        );
+        let d = stored(entry("https://i", "c", "a@x", &["openid", "drive"]));
+        assert_eq!(
+            ambiguous(&[a.clone(), d]),
+            "2 cached logins match; pick one by adding --scope openid | --scope drive --scope openid"
         );
     }
 

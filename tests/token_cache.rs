@@ -1,0 +1,663 @@
+//! `gauth token`, `accounts` and `logout` against a real OpenID provider
+//! (node's oidc-provider): tokens are obtained the way a login does (the
+//! scripted browser + a token-endpoint POST with PKCE), saved through the
+//! library as `gauth login` saves them, then the real binary is run.
+mod common;
+use base64::Engine;
+use common::gauth;
+use common::oidc::Oidc;
+use gauth::auth::secret::Secret;
+use gauth::cache::{Entry, Store};
+use sha2::{Digest, Sha256};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const SCOPES: &str = "openid offline_access email";
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn random(n: usize) -> Vec<u8> {
+    use std::io::Read;
+    let mut buf = vec![0; n];
+    std::fs::File::open("/dev/urandom")
+        .unwrap()
+        .read_exact(&mut buf)
+        .unwrap();
+    buf
+}
+
+#[derive(Clone, Copy)]
+enum Client {
+    /// Public, PKCE, refresh tokens rotate on every use.
+    Native,
+    /// Confidential (`web-secret`).
+    Web,
+}
+
+struct Disco {
+    token: String,
+    revocation: String,
+    userinfo: String,
+}
+
+fn discover(p: &Oidc) -> Disco {
+    let d: serde_json::Value = http()
+        .get(format!("{}/.well-known/openid-configuration", p.issuer))
+        .send()
+        .unwrap()
+        .text()
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    Disco {
+        token: d["token_endpoint"].as_str().unwrap().to_owned(),
+        revocation: d["revocation_endpoint"].as_str().unwrap().to_owned(),
+        userinfo: d["userinfo_endpoint"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Log `user` in as a browser would and exchange the code: the cache entry
+/// `gauth login` will write, with the real expiry.
+fn login(p: &Oidc, user: &str, client: Client) -> Entry {
+    let d = discover(p);
+    let verifier = b64(&random(32));
+    let challenge = b64(&Sha256::digest(verifier.as_bytes()));
+    let state = b64(&random(16));
+    let (client_id, redirect_uri, secret) = match client {
+        Client::Native => ("gauth-native", "http://127.0.0.1:5555/callback", None),
+        Client::Web => ("gauth-web", "http://127.0.0.1:1410/", Some("web-secret")),
+    };
+    let mut auth = url::Url::parse(&format!("{}/auth", p.issuer)).unwrap();
+    auth.query_pairs_mut()
+        .append_pair("client_id", client_id)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("scope", SCOPES)
+        .append_pair("prompt", "consent")
+        .append_pair("state", &state)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let redirect = p.agent(auth.as_str(), &["--print-redirect", "--login", user]);
+    let redirect = url::Url::parse(&redirect).unwrap();
+    let param = |k: &str| {
+        redirect
+            .query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("no {k} in {redirect}"))
+    };
+    assert_eq!(param("state"), state);
+    let mut form = vec![
+        ("grant_type", "authorization_code".to_owned()),
+        ("code", param("code")),
+        ("redirect_uri", redirect_uri.to_owned()),
+        ("code_verifier", verifier),
+    ];
+    let mut req = http().post(&d.token);
+    match secret {
+        Some(s) => req = req.basic_auth(client_id, Some(s)),
+        None => form.push(("client_id", client_id.to_owned())),
+    }
+    let t: serde_json::Value =
+        serde_json::from_str(&req.form(&form).send().unwrap().text().unwrap()).unwrap();
+    let access = t["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{t}"))
+        .to_owned();
+    let refresh = t["refresh_token"].as_str().expect("a refresh token");
+    let me = userinfo(&d.userinfo, &access);
+    assert_eq!(me.0, 200);
+    let mut scopes: Vec<String> = SCOPES.split(' ').map(str::to_owned).collect();
+    scopes.sort();
+    Entry {
+        issuer: p.issuer.clone(),
+        client_id: client_id.to_owned(),
+        client_secret: secret.map(Secret::new),
+        token_endpoint: d.token,
+        revocation_endpoint: Some(d.revocation),
+        account: me.1["email"].as_str().map(str::to_owned),
+        scopes,
+        access_token: Secret::new(access),
+        refresh_token: Some(Secret::new(refresh)),
+        expires_at: Some(now() + t["expires_in"].as_u64().unwrap()),
+        created_at: now(),
+    }
+}
+
+/// GET the provider's userinfo with the token: (status, body).
+fn userinfo(url: &str, token: &str) -> (u16, serde_json::Value) {
+    let res = http().get(url).bearer_auth(token).send().unwrap();
+    let status = res.status().as_u16();
+    let body = res.text().unwrap_or_default();
+    (status, serde_json::from_str(&body).unwrap_or_default())
+}
+
+fn token_cmd(cache: &Path, args: &[&str]) -> Output {
+    gauth()
+        .env("GAUTH_CACHE", cache)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The only entry in the cache, read back through the library.
+fn cached(cache: &Path) -> Entry {
+    let listing = Store::open_at(cache).unwrap().list().unwrap();
+    assert!(listing.problems.is_empty(), "{:?}", listing.problems);
+    assert_eq!(listing.entries.len(), 1);
+    listing.entries[0].entry.clone()
+}
+
+/// A temporary cache directory, 0700 as gauth would make it (tempfile's
+/// follow the umask, and gauth would say it repaired them).
+fn tempcache() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    t
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn a_cached_token_is_printed_with_no_request() {
+    let p = Oidc::start(&[]);
+    let entry = login(&p, "jenny", Client::Native);
+    let cache = tempcache();
+    Store::open_at(cache.path()).unwrap().save(&entry).unwrap();
+    let access = entry.access_token.expose().to_owned();
+    // No provider any more: a request, a discovery, anything on the
+    // network would fail.
+    drop(p);
+
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{access}\n"));
+    assert_eq!(stderr(&out), "");
+
+    let out = token_cmd(cache.path(), &["token", "-v"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("no request made"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains(&access));
+
+    let out = token_cmd(cache.path(), &["--json", "token"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    let mut expected = [
+        "schema_version",
+        "access_token",
+        "expires_at",
+        "expires_in",
+        "scopes",
+        "account",
+        "issuer",
+        "client_id",
+    ];
+    expected.sort();
+    assert_eq!(keys, expected);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["access_token"], access.as_str());
+    assert_eq!(v["expires_at"], entry.expires_at.unwrap());
+    assert!(v["expires_in"].as_u64().unwrap() > 3500);
+    assert_eq!(
+        v["scopes"],
+        serde_json::json!(["email", "offline_access", "openid"])
+    );
+    assert_eq!(v["account"], "jenny@example.test");
+    assert_eq!(v["issuer"], entry.issuer.as_str());
+    assert_eq!(v["client_id"], "gauth-native");
+
+    // The selection flags pick it; others find nothing (exit 4).
+    let ok = token_cmd(
+        cache.path(),
+        &["token", "--client-id", "gauth-native", "--scope", "email"],
+    );
+    assert_eq!(stdout(&ok), format!("{access}\n"));
+    let none = token_cmd(cache.path(), &["token", "--account", "bob@example.test"]);
+    assert_eq!(none.status.code(), Some(4));
+    assert!(stderr(&none).contains("no cached login matches --account bob@example.test"));
+}
+
+#[test]
+fn an_expired_token_is_refreshed_and_the_provider_accepts_it() {
+    let p = Oidc::start(&["--access-ttl", "2"]);
+    let d = discover(&p);
+    let entry = login(&p, "jenny", Client::Native);
+    let cache = tempcache();
+    let saved = Store::open_at(cache.path()).unwrap().save(&entry).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    // (The provider still takes the old one for its 15 s clock tolerance:
+    // that gauth refreshed shows in the new token and in -v.)
+    let old = entry.access_token.expose();
+
+    let out = token_cmd(cache.path(), &["token", "-v"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let fresh = stdout(&out).trim_end().to_owned();
+    assert_ne!(fresh, old);
+    assert!(stderr(&out).contains("refreshed at"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains(&fresh));
+    assert_eq!(userinfo(&d.userinfo, &fresh).0, 200);
+
+    // The rotated refresh token replaced the old one, in a 0600 file.
+    let now_cached = cached(cache.path());
+    assert_eq!(now_cached.access_token.expose(), fresh);
+    assert_ne!(
+        now_cached.refresh_token.as_ref().unwrap(),
+        entry.refresh_token.as_ref().unwrap()
+    );
+    assert_eq!(mode(&saved.path), 0o600);
+    assert_eq!(mode(&cache.path().join("tokens")), 0o700);
+    assert_eq!(mode(cache.path()), 0o700);
+}
+
+#[test]
+fn a_confidential_client_refreshes_with_its_secret() {
+    let p = Oidc::start(&[]);
+    let d = discover(&p);
+    let mut entry = login(&p, "jenny", Client::Web);
+    entry.expires_at = Some(now() - 10);
+    let cache = tempcache();
+    Store::open_at(cache.path()).unwrap().save(&entry).unwrap();
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let fresh = stdout(&out).trim_end().to_owned();
+    assert_ne!(fresh, entry.access_token.expose());
+    assert_eq!(userinfo(&d.userinfo, &fresh).0, 200);
+    assert!(!stderr(&out).contains("web-secret"));
+}
+
+/// Twenty `gauth token` at once on an expired login: refresh tokens rotate,
+/// and a second use of one revokes the family (invalid_grant for everyone),
+/// so this passes only when the refreshes are serialized by the lock.
+#[test]
+fn twenty_concurrent_refreshes_share_one_rotation() {
+    let p = Oidc::start(&[]);
+    let d = discover(&p);
+    let mut entry = login(&p, "jenny", Client::Native);
+    entry.expires_at = Some(now() - 10);
+    let cache = tempcache();
+    Store::open_at(cache.path()).unwrap().save(&entry).unwrap();
+
+    let children: Vec<_> = (0..20)
+        .map(|_| {
+            gauth()
+                .env("GAUTH_CACHE", cache.path())
+                .arg("token")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let mut tokens = std::collections::BTreeSet::new();
+    for out in &outputs {
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+        assert!(!stderr(out).contains("invalid_grant"), "{}", stderr(out));
+        tokens.insert(stdout(out).trim_end().to_owned());
+    }
+    for t in &tokens {
+        assert_eq!(userinfo(&d.userinfo, t).0, 200, "a token was revoked");
+    }
+    assert!(!tokens.contains(entry.access_token.expose()));
+
+    // The cache is intact: one readable login, no temporary files, and its
+    // refresh token still works.
+    let left: Vec<String> = std::fs::read_dir(cache.path().join("tokens"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".lock"))
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    let mut after = cached(cache.path());
+    assert!(tokens.contains(after.access_token.expose()));
+    after.expires_at = Some(now() - 10);
+    Store::open_at(cache.path()).unwrap().save(&after).unwrap();
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(userinfo(&d.userinfo, stdout(&out).trim_end()).0, 200);
+}
+
+#[test]
+fn a_revoked_refresh_token_asks_for_a_login() {
+    let p = Oidc::start(&[]);
+    let d = discover(&p);
+    let mut entry = login(&p, "jenny", Client::Native);
+    let rt = entry.refresh_token.clone().unwrap();
+    let res = http()
+        .post(&d.revocation)
+        .form(&[
+            ("token", rt.expose()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", "gauth-native"),
+        ])
+        .send()
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    entry.expires_at = Some(now() - 10);
+    let cache = tempcache();
+    Store::open_at(cache.path()).unwrap().save(&entry).unwrap();
+
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("invalid_grant"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "`gauth login --issuer {} --client-id gauth-native --scope email --scope offline_access --scope openid`",
+            p.issuer
+        )),
+        "{err}"
+    );
+    assert!(!err.contains(rt.expose()) && !err.contains(entry.access_token.expose()));
+    // The login is kept (refusals are not silent deletions).
+    assert_eq!(cached(cache.path()).refresh_token, Some(rt));
+}
+
+fn offline_entry(account: &str, expires_at: u64, refresh: bool) -> Entry {
+    Entry {
+        issuer: "https://accounts.google.com".into(),
+        client_id: "desktop-client".into(),
+        client_secret: Some(Secret::new("client-secret-1")),
+        token_endpoint: "http://127.0.0.1:1/token".into(),
+        revocation_endpoint: None,
+        account: Some(account.into()),
+        scopes: vec!["email".into(), "openid".into()],
+        access_token: Secret::new(format!("ya29.token-of-{account}")),
+        refresh_token: refresh.then(|| Secret::new("1//refresh")),
+        expires_at: Some(expires_at),
+        created_at: now(),
+    }
+}
+
+#[test]
+fn no_login_or_no_refresh_token_exits_4_with_the_login_to_run() {
+    let cache = tempcache();
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(
+        stderr(&out),
+        "gauth: error: no cached login; run `gauth login`\n"
+    );
+
+    let e = offline_entry("a@example.test", now() - 1, false);
+    Store::open_at(cache.path()).unwrap().save(&e).unwrap();
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(
+        stderr(&out),
+        "gauth: error: the access token of a@example.test at https://accounts.google.com expired and there is no refresh token; log in again: `gauth login --client-id desktop-client`\n"
+    );
+    // About to expire (inside the 60 s margin) counts as expired.
+    let e = offline_entry("a@example.test", now() + 30, false);
+    Store::open_at(cache.path()).unwrap().save(&e).unwrap();
+    assert_eq!(token_cmd(cache.path(), &["token"]).status.code(), Some(4));
+}
+
+#[test]
+fn several_logins_need_a_choice_and_accounts_lists_them_without_secrets() {
+    let cache = tempcache();
+    let store = Store::open_at(cache.path()).unwrap();
+    let a = offline_entry("a@example.test", now() + 3600, true);
+    let b = offline_entry("b@example.test", now() - 10, true);
+    let c = offline_entry("c@example.test", now() - 10, false);
+    for e in [&a, &b, &c] {
+        store.save(e).unwrap();
+    }
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "gauth: error: 3 cached logins match; pick one by adding --account a@example.test | --account b@example.test | --account c@example.test\n"
+    );
+    let out = token_cmd(cache.path(), &["token", "--account", "A@example.test"]);
+    assert_eq!(stdout(&out), "ya29.token-of-a@example.test\n");
+
+    let out = token_cmd(cache.path(), &["accounts"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[0].starts_with("ACCOUNT") && lines[0].ends_with("TOKEN"));
+    assert!(lines[1].starts_with("a@example.test") && lines[1].contains(" min left"));
+    assert!(lines[2].contains("expired, renewed on use"), "{text}");
+    assert!(lines[3].contains("expired: log in again"), "{text}");
+    assert!(lines[1].contains("desktop-client") && lines[1].contains("email openid"));
+
+    let out = token_cmd(cache.path(), &["--json", "accounts"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    let logins = v["logins"].as_array().unwrap();
+    assert_eq!(logins.len(), 3);
+    let states: Vec<&str> = logins
+        .iter()
+        .map(|l| l["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["valid", "refreshable", "expired"]);
+    assert_eq!(logins[0]["has_refresh_token"], true);
+    assert_eq!(logins[2]["has_refresh_token"], false);
+    for o in [&out, &token_cmd(cache.path(), &["accounts", "-v"])] {
+        let all = format!("{}{}", stdout(o), stderr(o));
+        assert!(
+            !all.contains("ya29.")
+                && !all.contains("1//refresh")
+                && !all.contains("client-secret-1")
+        );
+    }
+}
+
+#[test]
+fn logout_revokes_at_the_provider_then_deletes() {
+    let p = Oidc::start(&[]);
+    let d = discover(&p);
+    let jenny = login(&p, "jenny", Client::Native);
+    let bob = login(&p, "bob", Client::Native);
+    let cache = tempcache();
+    let store = Store::open_at(cache.path()).unwrap();
+    store.save(&jenny).unwrap();
+    store.save(&bob).unwrap();
+    // A third login whose provider has no revocation endpoint, and a
+    // fourth whose revocation endpoint is down.
+    store
+        .save(&offline_entry("c@example.test", now() + 3600, true))
+        .unwrap();
+    let mut down = offline_entry("d@example.test", now() + 3600, true);
+    down.revocation_endpoint = Some("http://127.0.0.1:1/revoke".into());
+    store.save(&down).unwrap();
+
+    let out = token_cmd(cache.path(), &["logout", "--account", "jenny@example.test"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "Logged out of jenny@example.test at {}: revoked and deleted\n",
+            p.issuer
+        )
+    );
+    assert_eq!(userinfo(&d.userinfo, jenny.access_token.expose()).0, 401);
+    assert_eq!(userinfo(&d.userinfo, bob.access_token.expose()).0, 200);
+    let out = token_cmd(cache.path(), &["token", "--account", "jenny@example.test"]);
+    assert_eq!(out.status.code(), Some(4));
+
+    let out = token_cmd(cache.path(), &["--json", "logout", "--all"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let by_account = |a: &str| {
+        v["logouts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["account"] == a)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_account("bob@example.test")["revocation"], "revoked");
+    assert_eq!(by_account("bob@example.test")["revoked"], "refresh_token");
+    assert_eq!(by_account("c@example.test")["revocation"], "unsupported");
+    let failed = by_account("d@example.test");
+    assert_eq!(failed["revocation"], "failed");
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached")
+    );
+    assert!(
+        v["logouts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["deleted"] == true)
+    );
+    assert_eq!(userinfo(&d.userinfo, bob.access_token.expose()).0, 401);
+    assert!(
+        Store::open_at(cache.path())
+            .unwrap()
+            .list()
+            .unwrap()
+            .entries
+            .is_empty()
+    );
+
+    // The human wording for the two local-only cases.
+    store
+        .save(&offline_entry("c@example.test", now() + 3600, true))
+        .unwrap();
+    store.save(&down).unwrap();
+    let out = token_cmd(cache.path(), &["logout", "--all"]);
+    let text = stdout(&out);
+    assert!(text.contains("c@example.test at https://accounts.google.com: no revocation endpoint (deleted locally)"), "{text}");
+    assert!(text.contains("d@example.test at https://accounts.google.com: revocation failed: http://127.0.0.1:1/revoke could not be reached"), "{text}");
+    assert!(text.contains("(deleted locally)\n"), "{text}");
+    assert_eq!(token_cmd(cache.path(), &["logout"]).status.code(), Some(0));
+}
+
+#[test]
+fn a_corrupt_cache_file_is_a_clear_one_line_warning() {
+    let cache = tempcache();
+    let store = Store::open_at(cache.path()).unwrap();
+    let tokens = cache.path().join("tokens");
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(tokens.join("bad\x1b[31m.json"))
+            .unwrap();
+        f.write_all(b"{\"access_token\": \"ya29.x\", ").unwrap();
+    }
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(out.status.code(), Some(4));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(
+        lines[0],
+        format!(
+            "gauth: warning: {}/bad\\e[31m.json: corrupt login file: cut short at line 1, column 27 (ignored: delete it, or log in again)",
+            tokens.display()
+        )
+    );
+    assert!(!err.contains("ya29"));
+    // Beside a good login, the good one is used and the bad one named.
+    store
+        .save(&offline_entry("a@example.test", now() + 3600, true))
+        .unwrap();
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "ya29.token-of-a@example.test\n");
+    assert!(stderr(&out).contains("corrupt login file"));
+    assert_eq!(token_cmd(cache.path(), &["-q", "token"]).stderr, b"");
+}
+
+#[test]
+fn an_open_cache_directory_is_made_private_and_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("gauth");
+    Store::open_at(&cache)
+        .unwrap()
+        .save(&offline_entry("a@example.test", now() + 3600, true))
+        .unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = token_cmd(&cache, &["token"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "gauth: warning: {}: other users could get into the token cache (mode 755); made it 700\n",
+            cache.display()
+        )
+    );
+    assert_eq!(mode(&cache), 0o700);
+    // XDG_CACHE_HOME, then HOME, when GAUTH_CACHE is not set.
+    let out = gauth()
+        .env("XDG_CACHE_HOME", tmp.path())
+        .arg("token")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "ya29.token-of-a@example.test\n");
+    let out = gauth()
+        .env("HOME", tmp.path())
+        .args(["--json", "accounts"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["cache_dir"],
+        tmp.path().join(".cache/gauth").display().to_string()
+    );
+    assert_eq!(mode(&tmp.path().join(".cache/gauth/tokens")), 0o700);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever bytes a cache file holds, reading the cache never panics and
+    /// reports at most a one-line problem that does not quote the file.
+    #[test]
+    fn any_cache_file_reads_without_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2048)) {
+        let cache = tempfile::tempdir().unwrap();
+        let store = Store::open_at(cache.path()).unwrap();
+        std::fs::write(cache.path().join("tokens/x.json"), &bytes).unwrap();
+        let listing = store.list().unwrap();
+        proptest::prop_assert_eq!(listing.entries.len() + listing.problems.len(), 1);
+        for p in &listing.problems {
+            proptest::prop_assert!(!p.line().contains('\n'));
+        }
+    }
+}
