@@ -21,7 +21,7 @@ pub enum Opened {
 
 /// How long an opener may take to say it failed (a browser that keeps
 /// running counts as opened).
-const SETTLE: Duration = Duration::from_secs(3);
+const SETTLE: Duration = Duration::from_secs(1);
 
 pub fn open(url: &str, env: &Env, session: &Session) -> Opened {
     let mut failures = Vec::new();

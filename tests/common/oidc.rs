@@ -76,7 +76,7 @@ impl Oidc {
     /// The scripted user agent as a `BROWSER` program: a shell script that
     /// runs agent.mjs on the URL it is given (with `extra` options).
     pub fn browser_script(&self, dir: &std::path::Path, extra: &str) -> PathBuf {
-        let path = dir.join("browser.sh");
+        let path = dir.join("open-url");
         let node = which("node");
         std::fs::write(
             &path,

@@ -36,7 +36,7 @@ const provider = new Provider(issuer, {
       client_id: 'gauth-native',
       application_type: 'native',
       token_endpoint_auth_method: 'none',
-      redirect_uris: ['http://127.0.0.1/callback'],
+      redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/'],
       grant_types: ['authorization_code', 'refresh_token',
         ...(device ? ['urn:ietf:params:oauth:grant-type:device_code'] : [])],
       response_types: ['code'],
