@@ -86,15 +86,10 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
         }
         Command::Doctor(args) => {
             let facts = env::facts::Facts::gather(env, std::io::stdin().is_terminal());
-            // The ancestry was just read for detection: no second walk.
-            let caller = process::verdict::Caller {
-                uid: process::current_uid(),
-                privileged: process::privileged(&env.proc_root),
-                self_and_ancestors: std::iter::once(std::process::id() as i32)
-                    .chain(facts.ancestors.iter().map(|a| a.pid))
-                    .collect(),
-                port: args.port.unwrap_or(1410),
-            };
+            // Its own walk, not the detection's: it must know when the
+            // chain could not be followed to its end.
+            let caller =
+                process::verdict::Caller::current(&env.proc_root, args.port.unwrap_or(1410));
             let online = args.online.then(|| {
                 if args.endpoint.is_empty() {
                     commands::doctor::DEFAULT_ENDPOINTS
@@ -178,7 +173,7 @@ struct TerminalUi {
 }
 
 impl commands::free_port::Ui for TerminalUi {
-    fn found(&mut self, state: &commands::free_port::PortState) {
+    fn found(&mut self, state: &port::state::PortState) {
         if self.json || self.quiet {
             return;
         }
@@ -188,7 +183,7 @@ impl commands::free_port::Ui for TerminalUi {
         }
     }
 
-    fn confirm(&mut self, holder: &commands::free_port::Holder) -> bool {
+    fn confirm(&mut self, holder: &port::state::Holder) -> bool {
         let p = &holder.process;
         eprint!(
             "\nKill {} (pid {})? [y/N] ",

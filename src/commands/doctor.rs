@@ -1,12 +1,12 @@
 //! `gauth doctor`: can a browser-based OAuth login work here, what exactly
 //! blocks it, and which flow to use instead. Computes a report; never prints.
-use super::free_port::{self, PortState};
 use crate::config::{self, Config, Flow};
 use crate::env::Env;
 use crate::env::detect::{self, Kind, Lands, Reach, Session};
 use crate::env::facts::Facts;
 use crate::port::bind::{self, BindCheck, BindResult};
 use crate::port::selftest::{self, ProbeResult, SelfTest};
+use crate::port::state::{Holder, PortState};
 use crate::process::verdict::{Caller, Class};
 use serde::Serialize;
 use std::net::IpAddr;
@@ -170,7 +170,7 @@ pub fn run(
         port,
         port_source,
         session: detect::detect(facts),
-        port_state: free_port::inspect(&env.proc_root, port, &caller, now_unix)?,
+        port_state: crate::port::state::inspect(&env.proc_root, port, &caller, now_unix)?,
         bind: bind::check_loopback(port),
         listener: selftest::run(port),
         config: config::load(env),
@@ -314,7 +314,7 @@ fn session_checks(s: &Session, checks: &mut Vec<Check>) {
     checks.push(check(Area::Browser, "opener", status, summary).evidence(b.evidence.clone()));
 }
 
-fn holder_name(h: &free_port::Holder) -> String {
+fn holder_name(h: &Holder) -> String {
     format!("{} (pid {})", h.process.name, h.process.pid)
 }
 
@@ -333,9 +333,13 @@ fn port_checks(state: &PortState, bind: &[BindCheck], checks: &mut Vec<Check>) {
             "held",
             Status::Fail,
             format!(
-                "port {p} is held by {} on {}: {}",
+                "port {p} is held by {} {}: {}",
                 holder_name(h),
-                h.listening_on.join(", "),
+                if h.listening_on.is_empty() {
+                    h.holds()
+                } else {
+                    format!("on {}", h.listening_on.join(", "))
+                },
                 h.verdict.summary
             ),
         )
@@ -350,7 +354,7 @@ fn port_checks(state: &PortState, bind: &[BindCheck], checks: &mut Vec<Check>) {
         };
         checks.push(c);
     }
-    if !state.listeners.is_empty() {
+    if state.is_held() {
         return;
     }
     let blocked: Vec<String> = bind
@@ -725,7 +729,7 @@ pub fn recommend(
     };
     let mut commands = Vec::new();
     if flow == Flow::Loopback && !port_free {
-        let sudo = if port_state.invisible().next().is_some() && !port_state.privileged {
+        let sudo = if port_state.invisible().next().is_some() && !port_state.sees_all_processes {
             "sudo "
         } else {
             ""
