@@ -231,6 +231,31 @@ fn human_result_escalated_and_free() {
     insta::assert_snapshot!(render_result(&r, Paint::new(false)));
 }
 
+/// A holder that took the port again after SIGTERM (SIGKILLed), and a
+/// replacement that appeared meanwhile (named, judged, not signalled).
+#[test]
+fn human_result_rebound_and_now_held_by() {
+    let mut state = held_state();
+    state.holders.truncate(1);
+    state.listeners.truncate(1);
+    let mut r = report(
+        state,
+        vec![Action::Signalled {
+            outcome: Outcome::Exited {
+                signal: "SIGKILL",
+                escalated: true,
+                rebound: true,
+                waited_ms: 260,
+            },
+        }],
+        Status::Held,
+        "port 1410 is now held by node (pid 2001): not expendable: node is not a known auth helper (R, Python)",
+        vec![],
+    );
+    r.now_held_by = vec![holder(node_process(), "127.0.0.1:1410", 13)];
+    insta::assert_snapshot!(render_result(&r, Paint::new(false)));
+}
+
 #[test]
 fn human_time_wait() {
     let state = PortState {

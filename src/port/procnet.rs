@@ -30,9 +30,11 @@ pub fn read(proc_root: &Path, port: u16) -> anyhow::Result<Vec<Socket>> {
 }
 
 pub fn clock_ticks_per_second() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 { hz as u64 } else { 100 }
+    // From the auxiliary vector (AT_CLKTCK), as sysconf(_SC_CLK_TCK) does.
+    match rustix::param::clock_ticks_per_second() {
+        0 => 100,
+        hz => hz,
+    }
 }
 
 /// Parse one table; malformed lines are skipped (the kernel's format is
