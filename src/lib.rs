@@ -126,15 +126,12 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
         }
         Command::Doctor(args) => {
             let facts = env::facts::Facts::gather(env, std::io::stdin().is_terminal());
-            // The ancestry was just read for detection: no second walk.
-            let caller = process::verdict::Caller {
-                uid: process::current_uid(),
-                privileged: process::privileged(&env.proc_root),
-                self_and_ancestors: std::iter::once(std::process::id() as i32)
-                    .chain(facts.ancestors.iter().map(|a| a.pid))
-                    .collect(),
-                port: args.port.map_or(1410, Port::get),
-            };
+            // Its own walk, not the detection's: it must know when the
+            // chain could not be followed to its end.
+            let caller = process::verdict::Caller::current(
+                &env.proc_root,
+                args.port.map_or(1410, Port::get),
+            );
             let online = args.online.then(|| {
                 if args.endpoint.is_empty() {
                     online::DEFAULT_ENDPOINTS
@@ -331,7 +328,7 @@ struct TerminalUi<'a> {
 }
 
 impl commands::free_port::Ui for TerminalUi<'_> {
-    fn found(&mut self, state: &commands::free_port::PortState) {
+    fn found(&mut self, state: &port::state::PortState) {
         if !self.printer.human() || self.printer.quiet() {
             return;
         }
@@ -342,7 +339,7 @@ impl commands::free_port::Ui for TerminalUi<'_> {
         }
     }
 
-    fn confirm(&mut self, holder: &commands::free_port::Holder) -> bool {
+    fn confirm(&mut self, holder: &port::state::Holder) -> bool {
         let p = &holder.process;
         self.printer
             .diag(&format!("\nKill {} (pid {})? [y/N] ", esc(&p.name), p.pid));

@@ -1,16 +1,16 @@
 //! Snapshots of `gauth doctor`'s human (with and without colour) and JSON
 //! output, from fixed inputs run through the real `assemble`.
 use gauth::commands::doctor::{Inputs, Online, Report, assemble};
-use gauth::commands::free_port::{Holder, Listener, PortState};
 use gauth::config::Config;
 use gauth::env::detect::detect;
 use gauth::env::facts::{Ancestor, Facts};
 use gauth::output::{Paint, doctor::render, to_json};
 use gauth::port::bind::{BindCheck, BindResult};
 use gauth::port::selftest::{Probe, ProbeResult, SelfTest};
+use gauth::port::state::{Holder, Listener, PortState};
 use gauth::port::{Family, Socket, SocketSource, TcpState};
 use gauth::process::ProcessInfo;
-use gauth::process::verdict::{Caller, judge};
+use gauth::process::verdict::{Caller, OnPort, judge};
 use gauth::r::{Rprofile, oob_options};
 
 fn facts(vars: &[(&str, &str)], ancestors: &[(&str, &str)], path: &[&str]) -> Facts {
@@ -79,12 +79,13 @@ fn free_state(port: u16) -> PortState {
     PortState {
         port,
         listeners: vec![],
+        connections: vec![],
         holders: vec![],
         time_wait: None,
         unreadable_processes: 0,
         source: Some(SocketSource::Netlink),
         source_note: None,
-        privileged: false,
+        sees_all_processes: false,
     }
 }
 
@@ -113,11 +114,13 @@ fn held_state() -> PortState {
     };
     let caller = Caller {
         uid: 1000,
-        privileged: false,
+        can_signal_others: false,
+        sees_all_processes: false,
+        ancestry_unverified: None,
         self_and_ancestors: vec![9000],
         port: 1410,
     };
-    let verdict = judge(&p, &caller);
+    let verdict = judge(&p, &loopback(), &caller);
     let socket = Socket {
         family: Family::Ipv4,
         address: "127.0.0.1".parse().unwrap(),
@@ -126,6 +129,7 @@ fn held_state() -> PortState {
         uid: 1000,
         inode: 5,
         expires: None,
+        remote: None,
     };
     PortState {
         listeners: vec![Listener {
@@ -133,9 +137,11 @@ fn held_state() -> PortState {
             user: Some("jenny".into()),
             pids: vec![16664],
         }],
+        connections: vec![],
         holders: vec![Holder {
             process: p,
             listening_on: vec!["127.0.0.1:1410".into()],
+            connections: vec![],
             via_thread: false,
             verdict,
             inodes: vec![5],
@@ -191,6 +197,7 @@ fn desktop_held() -> Report {
         stdin_tty: true,
         ancestors: vec![],
         uid: 1000,
+        can_signal_others: false,
     })
 }
 
@@ -227,6 +234,7 @@ fn ssh_session() -> Report {
         stdin_tty: true,
         ancestors: vec![],
         uid: 1000,
+        can_signal_others: false,
     })
 }
 
@@ -252,6 +260,7 @@ fn ready_desktop() -> Report {
         stdin_tty: true,
         ancestors: vec![],
         uid: 1000,
+        can_signal_others: false,
     })
 }
 
@@ -284,4 +293,12 @@ fn ready_desktop_is_ready() {
 #[test]
 fn ssh_session_json() {
     insta::assert_snapshot!(to_json(&ssh_session()));
+}
+
+/// Listening on 127.0.0.1 only, as the holders here do.
+fn loopback() -> OnPort {
+    OnPort {
+        listening: vec![std::net::Ipv4Addr::LOCALHOST.into()],
+        connections: 0,
+    }
 }

@@ -94,6 +94,44 @@ fn an_unprivileged_user_is_told_to_use_sudo() {
     assert!(alive(l.pid));
 }
 
+#[test]
+#[ignore = "end-to-end: needs root; run by .ci/run"]
+fn root_without_cap_sys_ptrace_does_not_claim_nobody_holds_it() {
+    // Root that may not read other users' fds (a container without
+    // CAP_SYS_PTRACE) cannot tell "nobody has it open" from "invisible".
+    require_root();
+    let dir = world_readable_copies();
+    let l = listen_with(
+        as_nobody(std::path::Path::new("/usr/bin/python3"))
+            .arg(dir.path().join("listen.py"))
+            .arg("run_local_server"),
+    );
+    let out = Command::new("setpriv")
+        .args([
+            "--inh-caps=-sys_ptrace",
+            "--bounding-set=-sys_ptrace",
+            "--",
+            env!("CARGO_BIN_EXE_gauth"),
+            "free-port",
+            "--json",
+            "--dry-run",
+            &l.port.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["privileged"], false, "{v:#}");
+    assert_eq!(v["listeners"][0]["pids"], serde_json::json!([]), "{v:#}");
+    let summary = v["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("held by a process of nobody that gauth cannot see")
+            && !summary.contains("no visible process has"),
+        "{summary}"
+    );
+    assert!(alive(l.pid));
+}
+
 const R_SERVER: &str = r#"
 s <- httpuv::startServer("127.0.0.1", 1410L, list(call = function(req) list(status = 200L, headers = list("Content-Type" = "text/plain"), body = "ok")))
 cat("READY\n"); flush(stdout())

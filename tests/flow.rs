@@ -2,13 +2,13 @@
 //! commands for every kind of port holder, through the real `detect`,
 //! `judge` and `assemble`.
 use gauth::commands::doctor::{Inputs, Report, assemble};
-use gauth::commands::free_port::{Holder, Listener, PortState};
 use gauth::config::{Config, Flow, Forced};
 use gauth::env::detect::detect;
 use gauth::env::facts::{Ancestor, Facts};
 use gauth::flow::{Situation, paste_place, recommend};
 use gauth::port::bind::{BindCheck, BindResult};
 use gauth::port::selftest::{Probe, ProbeResult, SelfTest};
+use gauth::port::state::{Holder, Listener, PortState};
 use gauth::port::{Family, Socket, SocketSource, TcpState};
 use gauth::process::ProcessInfo;
 use gauth::process::verdict::{Caller, judge};
@@ -210,13 +210,19 @@ fn held(p: ProcessInfo, privileged: bool, ancestors: &[i32]) -> PortState {
     // The only place this file builds a Caller.
     let caller = Caller {
         uid: ME,
-        privileged,
+        can_signal_others: privileged,
+        sees_all_processes: privileged,
+        ancestry_unverified: None,
         self_and_ancestors: std::iter::once(9000)
             .chain(ancestors.iter().copied())
             .collect(),
         port: 1410,
     };
-    let verdict = judge(&p, &caller);
+    let on_port = gauth::process::verdict::OnPort {
+        listening: vec![std::net::Ipv4Addr::LOCALHOST.into()],
+        connections: 0,
+    };
+    let verdict = judge(&p, &on_port, &caller);
     let socket = Socket {
         family: Family::Ipv4,
         address: "127.0.0.1".parse().unwrap(),
@@ -225,6 +231,7 @@ fn held(p: ProcessInfo, privileged: bool, ancestors: &[i32]) -> PortState {
         uid: p.uid.unwrap_or(0),
         inode: 5,
         expires: None,
+        remote: None,
     };
     PortState {
         port: 1410,
@@ -233,8 +240,10 @@ fn held(p: ProcessInfo, privileged: bool, ancestors: &[i32]) -> PortState {
             user: p.user.clone(),
             pids: vec![p.pid],
         }],
+        connections: vec![],
         holders: vec![Holder {
             listening_on: vec!["127.0.0.1:1410".into()],
+            connections: vec![],
             via_thread: false,
             verdict,
             inodes: vec![5],
@@ -244,7 +253,7 @@ fn held(p: ProcessInfo, privileged: bool, ancestors: &[i32]) -> PortState {
         unreadable_processes: 0,
         source: Some(SocketSource::Netlink),
         source_note: None,
-        privileged,
+        sees_all_processes: privileged,
     }
 }
 
@@ -256,6 +265,7 @@ fn invisible(uid: u32, user: &str) -> PortState {
 }
 
 fn doctor(state: PortState, ancestors: Vec<Ancestor>) -> Report {
+    let privileged = state.sees_all_processes;
     let binds = vec![BindCheck {
         address: "127.0.0.1:1410".into(),
         result: BindResult::InUse,
@@ -291,6 +301,7 @@ fn doctor(state: PortState, ancestors: Vec<Ancestor>) -> Report {
         stdin_tty: true,
         ancestors,
         uid: ME,
+        can_signal_others: privileged,
     })
 }
 

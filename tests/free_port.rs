@@ -5,7 +5,7 @@ use std::time::Duration;
 
 #[test]
 fn dry_run_reports_and_leaves_the_holder_alive() {
-    let l = listen(&["oauth"]);
+    let l = listen(&["run_local_server"]);
     let (code, v, _) = run_json(&["free-port", "--dry-run", &l.port.to_string()]);
     assert_eq!(code, 3);
     assert_eq!(v["status"], "held");
@@ -19,7 +19,7 @@ fn dry_run_reports_and_leaves_the_holder_alive() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|a| a == "oauth")
+            .any(|a| a == "run_local_server")
     );
     assert_eq!(v["actions"][0]["action"], "none");
     assert!(alive(l.pid));
@@ -28,7 +28,7 @@ fn dry_run_reports_and_leaves_the_holder_alive() {
 
 #[test]
 fn yes_kills_and_the_port_binds_again() {
-    let l = listen(&["oauth"]);
+    let l = listen(&["run_local_server"]);
     let (code, v, stderr) = run_json(&["free-port", "--yes", &l.port.to_string()]);
     assert_eq!(code, 0, "{v:#}\n{stderr}");
     assert_eq!(v["status"], "free");
@@ -49,7 +49,7 @@ fn yes_kills_and_the_port_binds_again() {
 
 #[test]
 fn human_output_names_the_holder_and_proves_the_result() {
-    let l = listen(&["oauth"]);
+    let l = listen(&["run_local_server"]);
     let out = run(&[
         "free-port",
         "--yes",
@@ -68,7 +68,9 @@ fn human_output_names_the_holder_and_proves_the_result() {
         "{text}"
     );
     assert!(
-        text.contains("looks expendable: a leftover Python auth listener (oauth) owned by you"),
+        text.contains(
+            "looks expendable: a leftover Python auth listener (run_local_server) owned by you"
+        ),
         "{text}"
     );
     assert!(
@@ -85,7 +87,7 @@ fn human_output_names_the_holder_and_proves_the_result() {
 #[test]
 fn ipv6_only_and_dual_stack_listeners_are_found() {
     for (addr, shown) in [("::1", "[::1]"), ("::", "[::]")] {
-        let l = listen(&["--addr", addr, "oauth"]);
+        let l = listen(&["--addr", addr, "run_local_server"]);
         let (code, v, _) = run_json(&["free-port", "--dry-run", &l.port.to_string()]);
         assert_eq!(code, 3);
         assert_eq!(v["listeners"][0]["family"], "ipv6");
@@ -94,7 +96,20 @@ fn ipv6_only_and_dual_stack_listeners_are_found() {
             v["holders"][0]["listening_on"][0],
             format!("{shown}:{}", l.port)
         );
-        let (code, v, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
+        // On `::` it is reachable from other machines: not a loopback auth
+        // helper, so it takes --force.
+        let class = if addr == "::" {
+            "not_expendable"
+        } else {
+            "expendable"
+        };
+        assert_eq!(v["holders"][0]["verdict"]["class"], class, "{v:#}");
+        let port = l.port.to_string();
+        let mut args = vec!["free-port", "--yes", &port];
+        if addr == "::" {
+            args.push("--force");
+        }
+        let (code, v, _) = run_json(&args);
         assert_eq!(code, 0, "{v:#}");
         assert!(bind_ok(l.port));
     }
@@ -102,13 +117,13 @@ fn ipv6_only_and_dual_stack_listeners_are_found() {
 
 #[test]
 fn a_forked_child_keeping_the_socket_is_found_and_killed() {
-    let l = listen(&["--fork-orphan"]);
+    let l = listen(&["--fork-orphan", "run_local_server"]);
     let (_, v, _) = run_json(&["free-port", "--dry-run", &l.port.to_string()]);
     assert_eq!(holder_pids(&v), vec![l.pid as i64]);
     assert_eq!(v["holders"][0]["parent_gone"], true);
     assert_eq!(
         v["holders"][0]["verdict"]["class"], "expendable",
-        "an orphaned Python process of yours"
+        "an orphaned Python auth listener of yours"
     );
     let (code, _, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
     assert_eq!(code, 0);
@@ -118,8 +133,13 @@ fn a_forked_child_keeping_the_socket_is_found_and_killed() {
 
 #[test]
 fn two_so_reuseport_owners_are_both_found_and_killed() {
-    let a = listen(&["--reuseport", "oauth"]);
-    let b = listen(&["--reuseport", "--port", &a.port.to_string(), "oauth"]);
+    let a = listen(&["--reuseport", "run_local_server"]);
+    let b = listen(&[
+        "--reuseport",
+        "--port",
+        &a.port.to_string(),
+        "run_local_server",
+    ]);
     let (_, v, _) = run_json(&["free-port", "--dry-run", &a.port.to_string()]);
     assert_eq!(v["listeners"].as_array().unwrap().len(), 2);
     let mut want = vec![a.pid as i64, b.pid as i64];
@@ -132,7 +152,7 @@ fn two_so_reuseport_owners_are_both_found_and_killed() {
 
 #[test]
 fn a_process_ignoring_sigterm_gets_sigkill_after_the_timeout() {
-    let l = listen(&["--ignore-term", "oauth"]);
+    let l = listen(&["--ignore-term", "run_local_server"]);
     let (code, v, _) = run_json(&[
         "free-port",
         "--yes",
@@ -172,7 +192,7 @@ fn a_not_expendable_holder_needs_force() {
 
 #[test]
 fn without_a_terminal_or_yes_it_refuses_and_never_waits() {
-    let l = listen(&["oauth"]);
+    let l = listen(&["run_local_server"]);
     let out = run(&["free-port", &l.port.to_string()]);
     assert_eq!(out.status.code(), Some(3));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -260,7 +280,7 @@ fn a_time_wait_port_of_an_reuseaddr_listener_is_usable() {
 
 #[test]
 fn a_pthread_exit_zombie_holder_is_found_and_killed() {
-    let l = listen(&["--pthread-exit", "oauth"]);
+    let l = listen(&["--pthread-exit", "run_local_server"]);
     let (_, v, _) = run_json(&["free-port", "--dry-run", &l.port.to_string()]);
     assert_eq!(holder_pids(&v), vec![l.pid as i64], "{v:#}");
     let h = &v["holders"][0];
@@ -271,7 +291,7 @@ fn a_pthread_exit_zombie_holder_is_found_and_killed() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|a| a == "oauth"),
+            .any(|a| a == "run_local_server"),
         "command line read from the live thread"
     );
     let (code, v, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
@@ -322,7 +342,7 @@ fn run_on_a_terminal(args: &str, answer: &str) -> (i32, String) {
 
 #[test]
 fn on_a_terminal_it_asks_and_respects_no() {
-    let l = listen(&["oauth"]);
+    let l = listen(&["run_local_server"]);
     let (code, text) = run_on_a_terminal(&format!("free-port {}", l.port), "n\n");
     assert!(
         text.contains(&format!("Kill python3 (pid {})? [y/N]", l.pid)),
@@ -335,7 +355,7 @@ fn on_a_terminal_it_asks_and_respects_no() {
 
 #[test]
 fn on_a_terminal_yes_kills() {
-    let l = listen(&["oauth"]);
+    let l = listen(&["run_local_server"]);
     let (code, text) = run_on_a_terminal(&format!("free-port {}", l.port), "y\n");
     assert!(
         text.contains(&format!("Kill python3 (pid {})? [y/N]", l.pid)),
@@ -348,7 +368,7 @@ fn on_a_terminal_yes_kills() {
 
 #[test]
 fn the_portable_backend_agrees_with_the_fast_path() {
-    let a = listen(&["--reuseport", "oauth"]);
+    let a = listen(&["--reuseport", "run_local_server"]);
     let b = listen(&[
         "--reuseport",
         "--port",
@@ -373,7 +393,7 @@ fn the_portable_backend_agrees_with_the_fast_path() {
 #[test]
 fn the_portable_process_description_agrees_with_proc() {
     // A child of this test: its parent (and so every field) stays put.
-    let l = listen(&["oauth"]);
+    let l = listen(&["run_local_server"]);
     let now = gauth::now_unix();
     let fast = gauth::process::describe(std::path::Path::new("/proc"), l.pid, now).unwrap();
     let portable = gauth::process::portable::describe(l.pid, now).unwrap();
@@ -400,7 +420,7 @@ fn the_portable_process_description_agrees_with_proc() {
 
 #[test]
 fn the_procfs_fallback_agrees_with_netlink() {
-    let a = listen(&["--addr", "::", "oauth"]);
+    let a = listen(&["--addr", "::", "run_local_server"]);
     let b = listen(&["--addr", "127.0.0.1"]);
     for l in [&a, &b] {
         let (fast, source, _) =
@@ -446,7 +466,7 @@ fn a_listener_no_process_has_open_is_named_not_killed() {
 
 #[test]
 fn a_holder_that_lets_go_on_sigterm_is_not_sigkilled() {
-    let l = listen(&["--close-on-term", "oauth"]);
+    let l = listen(&["--close-on-term", "run_local_server"]);
     let (code, v, _) = run_json(&["free-port", "--yes", "--timeout", "2s", &l.port.to_string()]);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["actions"][0]["result"], "released", "{v:#}");
@@ -463,7 +483,7 @@ fn a_holder_that_lets_go_on_sigterm_is_not_sigkilled() {
 fn a_live_interactive_session_is_not_a_leftover() {
     // The listener runs on a real terminal (under `script`) with its parent
     // alive: somebody's session, not a leftover.
-    let cmd = format!("python3 {} oauth", helper().display());
+    let cmd = format!("python3 {} run_local_server", helper().display());
     let l = listen_with(std::process::Command::new("script").args(["-qfec", &cmd, "/dev/null"]));
     let (code, v, _) = run_json(&["free-port", "--yes", &l.port.to_string()]);
     assert_eq!(code, 3, "{v:#}");
@@ -485,7 +505,7 @@ fn a_live_interactive_session_is_not_a_leftover() {
 
 #[test]
 fn signal_kill_is_sent_at_once_and_not_escalated() {
-    let l = listen(&["--ignore-term", "oauth"]);
+    let l = listen(&["--ignore-term", "run_local_server"]);
     let (code, v, _) = run_json(&["free-port", "-y", "--signal", "KILL", &l.port.to_string()]);
     assert_eq!(code, 0, "{v:#}");
     let a = &v["actions"][0];
@@ -566,4 +586,211 @@ fn strip_sgr(s: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The kernel keeps 15 bytes of a name and cuts `起動_スクリプト.sh` inside
+/// a character: /proc/PID/stat is then not UTF-8.
+const CUT_NAME_HEX: &str = "e8b5b7e58b955fe382b9e382afe383";
+
+#[test]
+fn an_ancestor_with_a_non_utf8_name_is_still_an_ancestor() {
+    // python (holds the port) → bash renamed to a cut name → gauth.
+    let script = format!(
+        "printf '{}' > /proc/$$/comm; \"$GAUTH\" --json free-port --yes --force \"$PORT\"; echo EXIT=$?",
+        CUT_NAME_HEX
+            .as_bytes()
+            .chunks(2)
+            .map(|c| format!("\\x{}", std::str::from_utf8(c).unwrap()))
+            .collect::<String>()
+    );
+    let mut child = std::process::Command::new("python3")
+        .arg(helper())
+        .args(["--spawn", &script])
+        .env("GAUTH", env!("CARGO_BIN_EXE_gauth"))
+        .stdout(std::process::Stdio::piped())
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0 {
+        text.push_str(&line);
+        if line.starts_with("EXIT=") {
+            break;
+        }
+        line.clear();
+    }
+    let alive_after = alive(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(alive_after, "gauth killed its own grandparent:\n{text}");
+    assert!(text.contains("EXIT=3"), "{text}");
+    let json = &text[text.find('{').unwrap()..text.rfind('}').unwrap() + 1];
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(holder_pids(&v), vec![pid as i64], "{v:#}");
+    assert_eq!(v["holders"][0]["verdict"]["class"], "protected", "{v:#}");
+    assert!(
+        v["holders"][0]["verdict"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("gauth's own ancestor"),
+        "{v:#}"
+    );
+    assert_eq!(v["actions"][0]["action"], "refused");
+}
+
+#[test]
+fn a_holder_with_a_non_utf8_name_is_named() {
+    let l = listen(&["--comm", "e8b5b7e58b95e383"]);
+    let (code, v, _) = run_json(&["free-port", "--dry-run", &l.port.to_string()]);
+    assert_eq!(code, 3);
+    assert_eq!(holder_pids(&v), vec![l.pid as i64], "{v:#}");
+    assert_eq!(v["listeners"][0]["pids"], serde_json::json!([l.pid]));
+    assert_eq!(v["holders"][0]["name"], "起動\u{fffd}", "{v:#}");
+    let summary = v["summary"].as_str().unwrap();
+    assert!(!summary.contains("no visible process"), "{summary}");
+    let out = run(&[
+        "free-port",
+        "--dry-run",
+        "--color",
+        "never",
+        &l.port.to_string(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("(pid {}, user ", l.pid)), "{text}");
+}
+
+#[test]
+fn an_established_connection_on_the_port_is_named() {
+    let l = listen(&["--connection", "established"]);
+    let port = l.port.to_string();
+    let (code, v, _) = run_json(&["free-port", "--dry-run", &port]);
+    assert_eq!(code, 3);
+    assert_eq!(v["status"], "held", "{v:#}");
+    assert_eq!(holder_pids(&v), vec![l.pid as i64], "{v:#}");
+    let h = &v["holders"][0];
+    assert!(h["listening_on"].as_array().unwrap().is_empty(), "{h:#}");
+    let conn = h["connections"][0].as_str().unwrap();
+    assert!(
+        conn.starts_with(&format!("127.0.0.1:{port} to 127.0.0.1:"))
+            && conn.ends_with("(established)"),
+        "{conn}"
+    );
+    assert_eq!(v["connections"][0]["pids"], serde_json::json!([l.pid]));
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("python3 (pid {})", l.pid)),
+        "{v:#}"
+    );
+    let out = run(&["free-port", "--dry-run", "--color", "never", &port]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("pid {}", l.pid))
+            && text.contains("holding a connection (not a listener): 127.0.0.1:"),
+        "{text}"
+    );
+    // doctor names it too, rather than blaming a sandbox.
+    let out = gauth()
+        .args(["--json", "doctor", "--port", &port])
+        .output()
+        .unwrap();
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let port_checks: Vec<_> = d["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["area"] == "port")
+        .collect();
+    assert!(
+        port_checks.iter().any(|c| c["id"] == "held"
+            && c["summary"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("python3 (pid {})", l.pid))),
+        "{port_checks:#?}"
+    );
+    assert!(
+        !port_checks.iter().any(|c| c["id"] == "blocked"),
+        "{port_checks:#?}"
+    );
+    assert!(alive(l.pid));
+}
+
+#[test]
+fn a_close_wait_connection_on_the_port_is_freed_with_force() {
+    let l = listen(&["--connection", "close_wait"]);
+    let port = l.port.to_string();
+    let (code, v, _) = run_json(&["free-port", "--yes", &port]);
+    assert_eq!(code, 3, "a connection is no auth listener: --force");
+    assert!(
+        v["holders"][0]["connections"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("(close_wait)"),
+        "{v:#}"
+    );
+    assert_eq!(v["actions"][0]["action"], "refused", "{v:#}");
+    assert!(alive(l.pid));
+    let (code, v, _) = run_json(&["free-port", "--yes", "--force", &port]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["actions"][0]["result"], "exited", "{v:#}");
+    assert_eq!(v["status"], "free", "{v:#}");
+    assert!(wait_dead(l.pid, Duration::from_secs(1)));
+    assert!(bind_ok(l.port));
+}
+
+#[test]
+fn a_holder_that_listens_again_on_sigterm_is_sigkilled() {
+    let l = listen(&["--relisten-on-term", "run_local_server"]);
+    let (code, v, _) = run_json(&["free-port", "--yes", "--timeout", "2s", &l.port.to_string()]);
+    assert_eq!(code, 0, "{v:#}");
+    let a = &v["actions"][0];
+    assert_eq!(
+        (
+            a["result"].as_str(),
+            a["signal"].as_str(),
+            a["escalated"].as_bool()
+        ),
+        (Some("exited"), Some("SIGKILL"), Some(true)),
+        "{v:#}"
+    );
+    assert_eq!(a["rebound"], true, "{v:#}");
+    assert!(wait_dead(l.pid, Duration::from_secs(1)));
+    assert!(bind_ok(l.port));
+    assert_eq!(v["status"], "free");
+}
+
+#[test]
+fn a_replacement_forked_on_sigterm_is_named_and_the_port_is_not_free() {
+    let l = listen(&["--fork-on-term", "run_local_server"]);
+    let port = l.port.to_string();
+    let out = gauth()
+        .args(["--json", "free-port", "--yes", "--timeout", "2s", &port])
+        .output()
+        .unwrap();
+    // The replacement is this test's to clean up, whatever gauth said.
+    if let Ok(scan) = gauth::port::scan(l.port, std::path::Path::new("/proc")) {
+        for h in scan.holdings {
+            unsafe { libc::kill(h.pid, libc::SIGKILL) };
+        }
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let now: Vec<i64> = v["now_held_by"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|h| h["pid"].as_i64()).collect())
+        .unwrap_or_default();
+    assert_eq!(out.status.code(), Some(3), "{v:#}");
+    assert_eq!(v["status"], "held", "{v:#}");
+    assert_eq!(now.len(), 1, "{v:#}");
+    assert_ne!(now[0], l.pid as i64);
+    assert!(v["now_held_by"][0]["verdict"]["class"].is_string(), "{v:#}");
+    let summary = v["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!("now held by python3 (pid {})", now[0])),
+        "{summary}"
+    );
 }

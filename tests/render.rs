@@ -1,12 +1,13 @@
 //! Snapshots of the human (with and without colour) and JSON renderings, on
 //! reports built by hand so that pids, ports and times are fixed.
-use gauth::commands::free_port::{Action, Holder, Listener, PortState, Report, Status, TimeWait};
+use gauth::commands::free_port::{Action, Report, Status};
 use gauth::output::{Paint, free_port::render_result, free_port::render_state, to_json};
 use gauth::port::bind::{BindCheck, BindResult};
+use gauth::port::state::{Holder, Listener, PortState, TimeWait};
 use gauth::port::{Family, Socket, SocketSource, TcpState};
 use gauth::process::ProcessInfo;
 use gauth::process::kill::Outcome;
-use gauth::process::verdict::{Caller, judge};
+use gauth::process::verdict::{Caller, OnPort, judge};
 
 fn r_process() -> ProcessInfo {
     ProcessInfo {
@@ -52,7 +53,9 @@ fn node_process() -> ProcessInfo {
 fn caller() -> Caller {
     Caller {
         uid: 1000,
-        privileged: false,
+        can_signal_others: false,
+        sees_all_processes: false,
+        ancestry_unverified: None,
         self_and_ancestors: vec![3000, 2999, 1],
         port: 1410,
     }
@@ -72,14 +75,24 @@ fn socket(addr: &str, inode: u64) -> Socket {
         uid: 1000,
         inode,
         expires: None,
+        remote: None,
     }
 }
 
 fn holder(p: ProcessInfo, on: &str, inode: u64) -> Holder {
-    let verdict = judge(&p, &caller());
+    let listening = vec![on.parse::<std::net::SocketAddr>().unwrap().ip()];
+    let verdict = judge(
+        &p,
+        &OnPort {
+            listening,
+            connections: 0,
+        },
+        &caller(),
+    );
     Holder {
         process: p,
         listening_on: vec![on.into()],
+        connections: vec![],
         via_thread: false,
         verdict,
         inodes: vec![inode],
@@ -101,6 +114,7 @@ fn held_state() -> PortState {
                 pids: vec![2001],
             },
         ],
+        connections: vec![],
         holders: vec![
             holder(r_process(), "127.0.0.1:1410", 11),
             holder(node_process(), "[::1]:1410", 12),
@@ -109,7 +123,7 @@ fn held_state() -> PortState {
         unreadable_processes: 0,
         source: Some(SocketSource::Netlink),
         source_note: None,
-        privileged: false,
+        sees_all_processes: false,
     }
 }
 
@@ -134,6 +148,7 @@ fn report(
         },
         state,
         actions,
+        now_held_by: vec![],
         bind,
     }
 }
@@ -155,7 +170,7 @@ fn partial_report() -> Report {
     report(
         held_state(),
         vec![
-            Action::Signalled { outcome: Outcome::Exited { signal: "SIGTERM", escalated: false, waited_ms: 120 } },
+            Action::Signalled { outcome: Outcome::Exited { signal: "SIGTERM", escalated: false, rebound: false, waited_ms: 120 } },
             Action::Refused {
                 reason: "not expendable: node is not a known auth helper (R, Python); pass --force to kill it anyway".into(),
             },
@@ -205,6 +220,7 @@ fn human_result_escalated_and_free() {
             outcome: Outcome::Exited {
                 signal: "SIGKILL",
                 escalated: true,
+                rebound: false,
                 waited_ms: 3012,
             },
         }],
@@ -215,10 +231,36 @@ fn human_result_escalated_and_free() {
     insta::assert_snapshot!(render_result(&r, Paint::new(false)));
 }
 
+/// A holder that took the port again after SIGTERM (SIGKILLed), and a
+/// replacement that appeared meanwhile (named, judged, not signalled).
+#[test]
+fn human_result_rebound_and_now_held_by() {
+    let mut state = held_state();
+    state.holders.truncate(1);
+    state.listeners.truncate(1);
+    let mut r = report(
+        state,
+        vec![Action::Signalled {
+            outcome: Outcome::Exited {
+                signal: "SIGKILL",
+                escalated: true,
+                rebound: true,
+                waited_ms: 260,
+            },
+        }],
+        Status::Held,
+        "port 1410 is now held by node (pid 2001): not expendable: node is not a known auth helper (R, Python)",
+        vec![],
+    );
+    r.now_held_by = vec![holder(node_process(), "127.0.0.1:1410", 13)];
+    insta::assert_snapshot!(render_result(&r, Paint::new(false)));
+}
+
 #[test]
 fn human_time_wait() {
     let state = PortState {
         listeners: vec![],
+        connections: vec![],
         holders: vec![],
         time_wait: Some(TimeWait {
             count: 2,

@@ -1,163 +1,15 @@
 //! `gauth free-port`: inspect a port, judge each holder, kill the expendable
 //! ones on confirmation, and prove the port is free.
 use crate::port::bind::{self, BindCheck};
-use crate::port::{self, Socket, SocketSource};
+use crate::port::state::{self, Holder, PortState};
 use crate::process::kill::{self, Outcome, Target};
-use crate::process::verdict::{self, Caller, Class, Verdict};
-use crate::process::{self, ProcessInfo};
+use crate::process::verdict::{Caller, Class};
 use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
 
 /// Version of the JSON documents; bumped only on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Listener {
-    #[serde(flatten)]
-    pub socket: Socket,
-    pub user: Option<String>,
-    /// Pids of the visible processes holding it (empty: invisible owner).
-    pub pids: Vec<i32>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Holder {
-    #[serde(flatten)]
-    pub process: ProcessInfo,
-    /// The endpoints it holds, e.g. `127.0.0.1:1410`.
-    pub listening_on: Vec<String>,
-    /// Found only through a surviving thread (`pthread_exit` leader).
-    pub via_thread: bool,
-    pub verdict: Verdict,
-    #[serde(skip)]
-    pub inodes: Vec<u64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TimeWait {
-    pub count: usize,
-    /// The longest remaining TIME_WAIT lifetime.
-    pub expires_in_seconds: u64,
-}
-
-/// What holds a port right now: shared by free-port and doctor.
-#[derive(Debug, Clone, Serialize)]
-pub struct PortState {
-    pub port: u16,
-    pub listeners: Vec<Listener>,
-    pub holders: Vec<Holder>,
-    pub time_wait: Option<TimeWait>,
-    /// Processes whose file descriptors we may not read (other users').
-    pub unreadable_processes: usize,
-    pub source: Option<SocketSource>,
-    /// Why the fast socket source was not used, when it was not.
-    pub source_note: Option<String>,
-    /// Could gauth see every process's fds (root or CAP_SYS_PTRACE-like)?
-    pub privileged: bool,
-}
-
-impl PortState {
-    /// Listeners no visible process holds: their owner is another user's.
-    pub fn invisible(&self) -> impl Iterator<Item = &Listener> {
-        self.listeners.iter().filter(|l| l.pids.is_empty())
-    }
-
-    /// For the first listener without a visible holder: what to say, and the
-    /// fix when there is one. Unprivileged, the holder is another user's
-    /// process (sudo sees it); privileged, no process has the socket open
-    /// where gauth can see it, and there is nothing to kill.
-    pub fn invisible_problem(&self) -> Option<(String, Option<String>)> {
-        let l = self.invisible().next()?;
-        let p = self.port;
-        let who = l
-            .user
-            .clone()
-            .unwrap_or_else(|| format!("uid {}", l.socket.uid));
-        Some(if self.privileged {
-            (
-                format!(
-                    "port {p} is held by a socket of {who} on {} that no visible process has open \
-                     (another PID namespace, a descriptor in flight in a Unix socket, or the kernel); nothing to kill",
-                    l.socket.endpoint()
-                ),
-                None,
-            )
-        } else {
-            (
-                format!("port {p} is held by a process of {who} that gauth cannot see"),
-                Some(format!("sudo gauth free-port {p}")),
-            )
-        })
-    }
-}
-
-/// Inspect `port`: sockets, holders, verdicts.
-pub fn inspect(
-    proc_root: &Path,
-    port: u16,
-    caller: &Caller,
-    now_unix: u64,
-) -> anyhow::Result<PortState> {
-    let scan = port::scan(port, proc_root)?;
-    let mut holders = Vec::new();
-    for h in &scan.holdings {
-        let Some(info) = process::describe(proc_root, h.pid, now_unix) else {
-            continue;
-        };
-        let listening_on = scan
-            .listeners
-            .iter()
-            .filter(|s| h.inodes.contains(&s.inode))
-            .map(Socket::endpoint)
-            .collect();
-        let verdict = verdict::judge(&info, caller);
-        holders.push(Holder {
-            process: info,
-            listening_on,
-            via_thread: h.via_task,
-            verdict,
-            inodes: h.inodes.clone(),
-        });
-    }
-    let listeners = scan
-        .listeners
-        .iter()
-        .map(|s| Listener {
-            socket: s.clone(),
-            // The holders' user names are known already: one NSS lookup less.
-            user: holders
-                .iter()
-                .find(|h| h.process.uid == Some(s.uid))
-                .and_then(|h| h.process.user.clone())
-                .or_else(|| process::user_name(s.uid)),
-            pids: holders
-                .iter()
-                .filter(|h| h.inodes.contains(&s.inode))
-                .map(|h| h.process.pid)
-                .collect(),
-        })
-        .collect();
-    let time_wait = (!scan.time_wait.is_empty()).then(|| TimeWait {
-        count: scan.time_wait.len(),
-        expires_in_seconds: scan
-            .time_wait
-            .iter()
-            .filter_map(|s| s.expires)
-            .max()
-            .map_or(60, |d| d.as_secs_f64().ceil() as u64),
-    });
-    Ok(PortState {
-        port,
-        listeners,
-        holders,
-        time_wait,
-        unreadable_processes: scan.unreadable,
-        source: scan.source,
-        source_note: scan.fallback_reason.clone(),
-        privileged: caller.privileged,
-    })
-}
 
 /// What was done to one holder.
 #[derive(Debug, Clone, Serialize)]
@@ -184,7 +36,7 @@ pub enum Status {
     /// says whether a bind works anyway (it does when both the old and the
     /// new socket set SO_REUSEADDR).
     TimeWait,
-    /// Listeners remain.
+    /// Listeners, or connections some process holds, remain.
     Held,
     /// Nothing listens that we can see, yet a bind fails.
     Blocked,
@@ -204,6 +56,10 @@ pub struct Report {
     pub actions: Vec<Action>,
     /// Endpoints still listening after the actions.
     pub still_listening: Vec<String>,
+    /// Processes holding the port after the actions that were not holding
+    /// it before: a replacement forked on SIGTERM, or another program that
+    /// took the port. Judged, never signalled (nobody confirmed them).
+    pub now_held_by: Vec<Holder>,
     pub bind: Vec<BindCheck>,
 }
 
@@ -234,7 +90,7 @@ pub fn run(
     now_unix: u64,
     ui: &mut dyn Ui,
 ) -> anyhow::Result<Report> {
-    let state = inspect(proc_root, opts.port, caller, now_unix)?;
+    let state = state::inspect(proc_root, opts.port, caller, now_unix)?;
     ui.found(&state);
 
     let mut actions = Vec::with_capacity(state.holders.len());
@@ -257,51 +113,97 @@ pub fn run(
             _ => Action::Declined,
         };
         if !opts.dry_run && matches!(action, Action::None) {
-            targets.push(Target {
-                pid: h.process.pid,
-                port: opts.port,
-                start_ticks: h.process.start_ticks,
-                inodes: h.inodes.clone(),
-            });
+            targets.push(target(opts.port, h));
             target_slots.push(i);
         }
         actions.push(action);
     }
+    let mut after = None;
     if !targets.is_empty() {
+        let started = std::time::Instant::now();
         let outcomes = kill::terminate_all(proc_root, &targets, opts.signal, opts.timeout);
-        for (slot, outcome) in target_slots.into_iter().zip(outcomes) {
+        for (&slot, outcome) in target_slots.iter().zip(outcomes) {
             actions[slot] = Action::Signalled { outcome };
         }
+        // Prove the result: who holds the port now (not only which sockets)?
+        let mut now = state::inspect(proc_root, opts.port, caller, now_unix)?;
+        // One that let go and took the port again (a new socket) still
+        // holds it: SIGKILL, which it cannot turn into another rebind.
+        let rebound: Vec<(usize, Target)> = target_slots
+            .iter()
+            .filter(|&&slot| {
+                matches!(
+                    actions[slot],
+                    Action::Signalled {
+                        outcome: Outcome::Released { .. }
+                    }
+                )
+            })
+            .filter_map(|&slot| {
+                let was = &state.holders[slot].process;
+                now.holders
+                    .iter()
+                    .find(|h| h.process.pid == was.pid && h.process.start_ticks == was.start_ticks)
+                    .map(|h| (slot, target(opts.port, h)))
+            })
+            .collect();
+        if !rebound.is_empty() {
+            let again: Vec<Target> = rebound.iter().map(|(_, t)| t.clone()).collect();
+            let outcomes =
+                kill::terminate_all(proc_root, &again, (kill::SIGKILL, "SIGKILL"), opts.timeout);
+            for ((slot, _), outcome) in rebound.into_iter().zip(outcomes) {
+                if let Some(outcome) = kill::after_rebind(outcome, started) {
+                    actions[slot] = Action::Signalled { outcome };
+                }
+            }
+            now = state::inspect(proc_root, opts.port, caller, now_unix)?;
+        }
+        after = Some(now);
     }
 
-    // Prove the result: look again, then really bind.
-    let still_listening: Vec<String> = if targets.is_empty() {
-        state
-            .listeners
-            .iter()
-            .map(|l| l.socket.endpoint())
-            .collect()
-    } else {
-        port::sockets(opts.port, proc_root)?
-            .0
-            .iter()
-            .filter(|s| s.state == port::TcpState::Listen)
-            .map(Socket::endpoint)
-            .collect()
-    };
+    let final_state = after.as_ref().unwrap_or(&state);
+    let still_listening: Vec<String> = final_state
+        .listeners
+        .iter()
+        .map(|l| l.socket.endpoint())
+        .collect();
+    let now_held_by: Vec<Holder> = after
+        .as_ref()
+        .map(|now| {
+            now.holders
+                .iter()
+                .filter(|h| {
+                    !state.holders.iter().any(|was| {
+                        was.process.pid == h.process.pid
+                            && was.process.start_ticks == h.process.start_ticks
+                    })
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
     let bind = bind::check_loopback(opts.port);
     let binds_ok = !bind.iter().any(BindCheck::blocks);
-    let status = if !still_listening.is_empty() {
+    let held = final_state.is_held();
+    let status = if held {
         Status::Held
-    } else if state.listeners.is_empty() && state.time_wait.is_some() {
+    } else if final_state.time_wait.is_some() {
         Status::TimeWait
     } else if !binds_ok {
         Status::Blocked
     } else {
         Status::Free
     };
-    let free = still_listening.is_empty() && binds_ok;
-    let summary = summarize(opts, &state, &actions, status, &bind);
+    let free = !held && binds_ok;
+    let summary = summarize(
+        opts,
+        &state,
+        final_state.time_wait.as_ref(),
+        &actions,
+        &now_held_by,
+        status,
+        &bind,
+    );
     Ok(Report {
         schema_version: SCHEMA_VERSION,
         dry_run: opts.dry_run,
@@ -311,26 +213,35 @@ pub fn run(
         state,
         actions,
         still_listening,
+        now_held_by,
         bind,
     })
+}
+
+fn target(port: u16, h: &Holder) -> Target {
+    Target {
+        pid: h.process.pid,
+        port,
+        start_ticks: h.process.start_ticks,
+        inodes: h.inodes.clone(),
+    }
 }
 
 fn summarize(
     opts: &Options,
     state: &PortState,
+    time_wait: Option<&state::TimeWait>,
     actions: &[Action],
+    now_held_by: &[Holder],
     status: Status,
     bind: &[BindCheck],
 ) -> String {
     let p = opts.port;
     match status {
-        Status::Free if state.listeners.is_empty() => format!("port {p} is free"),
+        Status::Free if !state.is_held() => format!("port {p} is free"),
         Status::Free => format!("port {p} is free now"),
         Status::TimeWait => {
-            let (n, secs) = state
-                .time_wait
-                .as_ref()
-                .map_or((0, 60), |t| (t.count, t.expires_in_seconds));
+            let (n, secs) = time_wait.map_or((0, 60), |t| (t.count, t.expires_in_seconds));
             let conns = if n == 1 {
                 "1 connection".to_owned()
             } else {
@@ -378,10 +289,14 @@ fn summarize(
                 };
             }
             if opts.dry_run {
-                let n = state.holders.len();
+                let names: Vec<String> = state
+                    .holders
+                    .iter()
+                    .map(|h| format!("{} (pid {})", h.process.name, h.process.pid))
+                    .collect();
                 return format!(
-                    "port {p} is held by {n} process{} (dry run: nothing was killed)",
-                    if n == 1 { "" } else { "es" }
+                    "port {p} is held by {} (dry run: nothing was killed)",
+                    names.join(", ")
                 );
             }
             let mut why = Vec::new();
@@ -399,10 +314,24 @@ fn summarize(
                     _ => {}
                 }
             }
-            if why.is_empty() {
-                format!("port {p} is still held")
-            } else {
-                format!("port {p} is still held by {}", why.join("; "))
+            let now: Vec<String> = now_held_by
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{} (pid {}): {}",
+                        h.process.name, h.process.pid, h.verdict.summary
+                    )
+                })
+                .collect();
+            match (why.is_empty(), now.is_empty()) {
+                (true, true) => format!("port {p} is still held"),
+                (false, true) => format!("port {p} is still held by {}", why.join("; ")),
+                (true, false) => format!("port {p} is now held by {}", now.join("; ")),
+                (false, false) => format!(
+                    "port {p} is still held by {}, and now held by {}",
+                    why.join("; "),
+                    now.join("; ")
+                ),
             }
         }
     }

@@ -197,7 +197,8 @@ fn wayland_answers(env: &Env, display: &str) -> bool {
 fn ancestors(env: &Env) -> Vec<Ancestor> {
     let root = &env.proc_root;
     let mut out = Vec::new();
-    let mut pid = match std::fs::read_to_string(root.join("self/stat"))
+    // Bytes, not text: a name cut inside a character must not end the walk.
+    let mut pid = match std::fs::read(root.join("self/stat"))
         .ok()
         .and_then(|s| crate::process::parse_stat(&s))
     {
@@ -206,7 +207,7 @@ fn ancestors(env: &Env) -> Vec<Ancestor> {
     };
     while pid > 0 && out.len() < 64 {
         let dir = root.join(pid.to_string());
-        let Some(stat) = std::fs::read_to_string(dir.join("stat"))
+        let Some(stat) = std::fs::read(dir.join("stat"))
             .ok()
             .and_then(|s| crate::process::parse_stat(&s))
         else {

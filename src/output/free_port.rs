@@ -1,8 +1,9 @@
 //! Human rendering of `gauth free-port` (JSON is the report serialized).
 use super::escape::{MAX_COMMAND_LINE, esc, esc_capped};
 use super::{Paint, ago};
-use crate::commands::free_port::{Action, Holder, PortState, Report, Status};
+use crate::commands::free_port::{Action, Report, Status};
 use crate::port::bind::BindResult;
+use crate::port::state::{Holder, PortState};
 use crate::process::kill::Outcome;
 use crate::process::verdict::Class;
 use std::fmt::Write;
@@ -29,11 +30,35 @@ pub fn holder_title(h: &Holder, paint: Paint) -> String {
     format!("{} ({})", paint.bold(&esc(&p.name)), facts.join(", "))
 }
 
+/// One holder: who, what it holds, its command line, the verdict.
+fn render_holder(out: &mut String, h: &Holder, paint: Paint, verbose: bool) {
+    let _ = writeln!(out, "\n{} {}", holder_title(h, paint), esc(&h.holds()));
+    let _ = writeln!(
+        out,
+        "    {}",
+        paint.dim(&esc_capped(&h.process.command_line(), MAX_COMMAND_LINE))
+    );
+    let mark = match h.verdict.class {
+        Class::Expendable => paint.mark_ok(),
+        Class::NotExpendable => paint.mark_warn(),
+        Class::Protected => paint.mark_bad(),
+    };
+    let _ = writeln!(out, "    {mark} {}", esc(&h.verdict.summary));
+    if verbose {
+        for r in &h.verdict.reasons {
+            let _ = writeln!(out, "      - {}", esc(r));
+        }
+        if let Some(exe) = &h.process.exe {
+            let _ = writeln!(out, "      - executable: {}", esc(exe));
+        }
+    }
+}
+
 /// The section printed before any question: who holds the port.
 pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
     let mut out = String::new();
     let port = state.port;
-    if state.listeners.is_empty() {
+    if !state.is_held() {
         return out;
     }
     let procs = match state.holders.len() {
@@ -42,53 +67,43 @@ pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
         n => format!("{n} processes"),
     };
     let sockets = state.listeners.len();
-    let _ = writeln!(
-        out,
-        "Port {port}: {sockets} listening socket{}, {procs}",
-        if sockets == 1 { "" } else { "s" }
-    );
+    if sockets > 0 {
+        let _ = writeln!(
+            out,
+            "Port {port}: {sockets} listening socket{}, {procs}",
+            if sockets == 1 { "" } else { "s" }
+        );
+    } else {
+        let conns = state.connections.len();
+        let _ = writeln!(
+            out,
+            "Port {port}: no listener, but {conns} connection{} on it, {procs}",
+            if conns == 1 { "" } else { "s" }
+        );
+    }
     for h in &state.holders {
-        let _ = writeln!(
-            out,
-            "\n{} listening on {}",
-            holder_title(h, paint),
-            h.listening_on.join(", ")
-        );
-        let _ = writeln!(
-            out,
-            "    {}",
-            paint.dim(&esc_capped(&h.process.command_line(), MAX_COMMAND_LINE))
-        );
-        let mark = match h.verdict.class {
-            Class::Expendable => paint.mark_ok(),
-            Class::NotExpendable => paint.mark_warn(),
-            Class::Protected => paint.mark_bad(),
-        };
-        let _ = writeln!(out, "    {mark} {}", esc(&h.verdict.summary));
-        if verbose {
-            for r in &h.verdict.reasons {
-                let _ = writeln!(out, "      - {}", esc(r));
-            }
-            if let Some(exe) = &h.process.exe {
-                let _ = writeln!(out, "      - executable: {}", esc(exe));
-            }
-        }
+        render_holder(&mut out, h, paint, verbose);
     }
     for l in state.invisible() {
         let who = l
             .user
             .clone()
             .unwrap_or_else(|| format!("uid {}", l.socket.uid));
-        let why = if state.privileged {
+        let why = if state.sees_all_processes {
             "no visible process has it open"
         } else {
             "its process is invisible to you"
         };
+        let what = if l.socket.remote.is_some() {
+            "a connection"
+        } else {
+            "a listener"
+        };
         let _ = writeln!(
             out,
-            "\n{} a listener on {} belongs to {}; {why}",
+            "\n{} {what} on {} belongs to {}; {why}",
             paint.mark_bad(),
-            l.socket.endpoint(),
+            l.socket.describe(),
             esc(&who)
         );
     }
@@ -116,6 +131,7 @@ fn action_line(h: &Holder, a: &Action, paint: Paint) -> Option<String> {
             signal,
             escalated: false,
             waited_ms,
+            ..
         } => {
             format!(
                 "{} {name} exited after {signal} ({})",
@@ -123,6 +139,15 @@ fn action_line(h: &Holder, a: &Action, paint: Paint) -> Option<String> {
                 secs(*waited_ms)
             )
         }
+        Outcome::Exited {
+            rebound: true,
+            waited_ms,
+            ..
+        } => format!(
+            "{} {name} let go of the port after the first signal, took it again, and was killed with SIGKILL ({})",
+            paint.mark_ok(),
+            secs(*waited_ms)
+        ),
         Outcome::Exited { waited_ms, .. } => format!(
             "{} {name} ignored the first signal and was killed with SIGKILL ({})",
             paint.mark_ok(),
@@ -188,7 +213,13 @@ pub fn render_result(report: &Report, paint: Paint) -> String {
         }
         let _ = writeln!(out, "{line}");
     }
-    if !report.state.listeners.is_empty() || any_action {
+    if !report.now_held_by.is_empty() {
+        let _ = writeln!(out, "\nThe port was taken again:");
+        for h in &report.now_held_by {
+            render_holder(&mut out, h, paint, false);
+        }
+    }
+    if report.state.is_held() || any_action {
         out.push('\n');
     }
     let mark = match report.status {

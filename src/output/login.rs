@@ -170,7 +170,7 @@ struct StderrFreePortUi<'a> {
 }
 
 impl crate::commands::free_port::Ui for StderrFreePortUi<'_> {
-    fn found(&mut self, state: &crate::commands::free_port::PortState) {
+    fn found(&mut self, state: &crate::port::state::PortState) {
         self.printer.diag(&super::free_port::render_state(
             state,
             self.printer.paint,
@@ -178,7 +178,7 @@ impl crate::commands::free_port::Ui for StderrFreePortUi<'_> {
         ));
     }
 
-    fn confirm(&mut self, holder: &crate::commands::free_port::Holder) -> bool {
+    fn confirm(&mut self, holder: &crate::port::state::Holder) -> bool {
         let p = &holder.process;
         self.printer
             .diag(&format!("\nKill {} (pid {})? [y/N] ", esc(&p.name), p.pid));

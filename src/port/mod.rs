@@ -1,5 +1,6 @@
 //! Who listens on a TCP port: the sockets (kernel view) and the processes that
-//! hold them. `doctor` and `login` reuse this; `free-port` acts on it.
+//! hold them. `state` judges them; `doctor` and `login` reuse it, `free-port`
+//! acts on it.
 use serde::Serialize;
 use std::net::IpAddr;
 use std::path::Path;
@@ -13,6 +14,7 @@ pub mod owners;
 pub mod portable;
 pub mod procnet;
 pub mod selftest;
+pub mod state;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -26,6 +28,67 @@ pub enum Family {
 pub enum TcpState {
     Listen,
     TimeWait,
+    Established,
+    SynSent,
+    SynRecv,
+    FinWait1,
+    FinWait2,
+    /// Bound, neither listening nor connected.
+    Close,
+    CloseWait,
+    LastAck,
+    Closing,
+}
+
+impl TcpState {
+    /// The kernel's number (`TCP_ESTABLISHED` = 1 … `TCP_CLOSING` = 11).
+    pub fn from_kernel(n: u8) -> Option<TcpState> {
+        Some(match n {
+            1 => TcpState::Established,
+            2 => TcpState::SynSent,
+            3 => TcpState::SynRecv,
+            4 => TcpState::FinWait1,
+            5 => TcpState::FinWait2,
+            6 => TcpState::TimeWait,
+            7 => TcpState::Close,
+            8 => TcpState::CloseWait,
+            9 => TcpState::LastAck,
+            10 => TcpState::Listen,
+            11 => TcpState::Closing,
+            _ => return None,
+        })
+    }
+
+    /// Every state but LISTEN and TIME_WAIT: a socket some process holds
+    /// that is not a listener.
+    pub const CONNECTION: &[TcpState] = &[
+        TcpState::Established,
+        TcpState::SynSent,
+        TcpState::SynRecv,
+        TcpState::FinWait1,
+        TcpState::FinWait2,
+        TcpState::Close,
+        TcpState::CloseWait,
+        TcpState::LastAck,
+        TcpState::Closing,
+    ];
+
+    /// As `ss` prints it, lower case: `established`, `close_wait`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TcpState::Listen => "listen",
+            TcpState::TimeWait => "time_wait",
+            TcpState::Established => "established",
+            TcpState::SynSent => "syn_sent",
+            TcpState::SynRecv => "syn_recv",
+            TcpState::FinWait1 => "fin_wait1",
+            TcpState::FinWait2 => "fin_wait2",
+            TcpState::Close => "close",
+            TcpState::CloseWait => "close_wait",
+            TcpState::LastAck => "last_ack",
+            TcpState::Closing => "closing",
+        }
+    }
 }
 
 /// One kernel socket bound to the port.
@@ -43,12 +106,33 @@ pub struct Socket {
     /// For TIME_WAIT: how long until the kernel drops it.
     #[serde(skip)]
     pub expires: Option<Duration>,
+    /// The peer of a connection (none for a listener).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<std::net::SocketAddr>,
 }
 
 impl Socket {
     /// `127.0.0.1:1410` or `[::1]:1410`.
     pub fn endpoint(&self) -> String {
         std::net::SocketAddr::new(self.address, self.port).to_string()
+    }
+
+    /// `127.0.0.1:1410 to 127.0.0.1:50412 (established)` for a connection,
+    /// the endpoint for a listener.
+    pub fn describe(&self) -> String {
+        match self.remote {
+            Some(peer) => format!("{} to {peer} ({})", self.endpoint(), self.state.name()),
+            None => self.endpoint(),
+        }
+    }
+
+    /// Does this (non-listening) socket stop a listener from binding the
+    /// port on 127.0.0.1 or ::1? Only on the same address or a wildcard.
+    pub fn blocks_loopback(&self) -> bool {
+        let a = self.address.to_canonical();
+        a.is_unspecified()
+            || a == IpAddr::from([127, 0, 0, 1])
+            || a == IpAddr::from([0, 0, 0, 0, 0, 0, 0, 1u16])
     }
 }
 
@@ -79,6 +163,9 @@ pub struct Holding {
 pub struct Scan {
     pub listeners: Vec<Socket>,
     pub time_wait: Vec<Socket>,
+    /// When nothing listens: connections some process holds whose local
+    /// end blocks a loopback bind (ESTABLISHED, CLOSE_WAIT, …).
+    pub connections: Vec<Socket>,
     pub holdings: Vec<Holding>,
     /// Processes whose fds we were not allowed to read.
     pub unreadable: usize,
@@ -87,16 +174,19 @@ pub struct Scan {
     pub fallback_reason: Option<String>,
 }
 
-/// List the listening (and, when there are none, TIME_WAIT) sockets on `port`.
+/// List the listening sockets on `port`; when there are none, the TIME_WAIT
+/// and other (connection) sockets bound to it.
 pub fn sockets(
     port: u16,
     proc_root: &Path,
 ) -> anyhow::Result<(Vec<Socket>, SocketSource, Option<String>)> {
     #[cfg(target_os = "linux")]
     {
-        let socks = netlink::sockets(port, TcpState::Listen).and_then(|socks| {
+        let socks = netlink::sockets(port, &[TcpState::Listen]).and_then(|socks| {
             if socks.is_empty() {
-                netlink::sockets(port, TcpState::TimeWait)
+                let mut rest = vec![TcpState::TimeWait];
+                rest.extend_from_slice(TcpState::CONNECTION);
+                netlink::sockets(port, &rest)
             } else {
                 Ok(socks)
             }
@@ -104,7 +194,10 @@ pub fn sockets(
         match socks {
             Ok(socks) => Ok((socks, SocketSource::Netlink, None)),
             Err(err) => {
-                let socks = procnet::read(proc_root, port)?;
+                let mut socks = procnet::read(proc_root, port)?;
+                if socks.iter().any(|s| s.state == TcpState::Listen) {
+                    socks.retain(|s| s.state == TcpState::Listen);
+                }
                 Ok((
                     socks,
                     SocketSource::Procfs,
@@ -127,17 +220,28 @@ pub fn scan(port: u16, proc_root: &Path) -> anyhow::Result<Scan> {
         return portable::scan(port);
     }
     let (socks, source, fallback_reason) = sockets(port, proc_root)?;
-    let (listeners, time_wait): (Vec<_>, Vec<_>) =
-        socks.into_iter().partition(|s| s.state == TcpState::Listen);
     let mut scan = Scan {
-        listeners,
-        time_wait,
         source: Some(source),
         fallback_reason,
         ..Scan::default()
     };
-    if !scan.listeners.is_empty() {
-        let inodes: Vec<u64> = scan.listeners.iter().map(|s| s.inode).collect();
+    for s in socks {
+        match s.state {
+            TcpState::Listen => scan.listeners.push(s),
+            TcpState::TimeWait => scan.time_wait.push(s),
+            // Inode 0: closed by its process, owned by the kernel alone
+            // until it times out, like TIME_WAIT; nobody to name.
+            _ if s.inode != 0 && s.blocks_loopback() => scan.connections.push(s),
+            _ => {}
+        }
+    }
+    let inodes: Vec<u64> = scan
+        .listeners
+        .iter()
+        .chain(&scan.connections)
+        .map(|s| s.inode)
+        .collect();
+    if !inodes.is_empty() {
         let found = owners::find(proc_root, &inodes);
         scan.holdings = found.holdings;
         scan.unreadable = found.unreadable;

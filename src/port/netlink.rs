@@ -1,7 +1,7 @@
 //! Listening TCP sockets from the kernel through NETLINK_SOCK_DIAG. The dump
 //! is filtered to LISTEN in the kernel, so it costs about the same with 20
 //! sockets or 20,000 (reading /proc/net/tcp walks every hash bucket).
-//! TIME_WAIT sockets are asked for only when nothing listens.
+//! TIME_WAIT sockets and connections are asked for only when nothing listens.
 use super::{Family, Socket, TcpState};
 use anyhow::{Context, bail};
 use netlink_packet_core::{
@@ -15,9 +15,8 @@ use netlink_packet_sock_diag::{
 use netlink_sys::{Socket as NlSocket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
 use std::time::Duration;
 
-/// Every socket bound to `port` in `state` (LISTEN or TIME_WAIT), IPv4 and
-/// IPv6.
-pub fn sockets(port: u16, state: TcpState) -> anyhow::Result<Vec<Socket>> {
+/// Every socket bound to `port` in one of `states`, IPv4 and IPv6.
+pub fn sockets(port: u16, states: &[TcpState]) -> anyhow::Result<Vec<Socket>> {
     let mut sock =
         NlSocket::new(NETLINK_SOCK_DIAG).context("cannot open a NETLINK_SOCK_DIAG socket")?;
     sock.bind_auto().context("cannot bind the netlink socket")?;
@@ -25,7 +24,7 @@ pub fn sockets(port: u16, state: TcpState) -> anyhow::Result<Vec<Socket>> {
         .context("cannot connect the netlink socket")?;
     let mut out = Vec::new();
     for family in [AF_INET, AF_INET6] {
-        dump(&sock, family, port, state, &mut out)?;
+        dump(&sock, family, port, states, &mut out)?;
     }
     Ok(out)
 }
@@ -34,7 +33,7 @@ fn dump(
     sock: &NlSocket,
     family: u8,
     port: u16,
-    state: TcpState,
+    states: &[TcpState],
     out: &mut Vec<Socket>,
 ) -> anyhow::Result<()> {
     let mut header = NetlinkHeader::default();
@@ -50,10 +49,7 @@ fn dump(
             family,
             protocol: IPPROTO_TCP,
             extensions: ExtensionFlags::empty(),
-            states: match state {
-                TcpState::Listen => StateFlags::LISTEN,
-                TcpState::TimeWait => StateFlags::TIME_WAIT,
-            },
+            states: states.iter().fold(StateFlags::empty(), |f, s| f | flag(*s)),
             socket_id,
         })
         .into(),
@@ -77,7 +73,8 @@ fn dump(
             match msg.payload {
                 NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(resp)) => {
                     let h = &resp.header;
-                    if h.socket_id.source_port == port {
+                    let state = TcpState::from_kernel(h.state);
+                    if let (true, Some(state)) = (h.socket_id.source_port == port, state) {
                         // The crate drops the TIME_WAIT expiry (`Timer::TimeWait`
                         // has no duration); read it from the raw message.
                         let expires = (state == TcpState::TimeWait)
@@ -100,6 +97,12 @@ fn dump(
                             uid: h.uid,
                             inode: u64::from(h.inode),
                             expires,
+                            remote: (state != TcpState::Listen).then(|| {
+                                std::net::SocketAddr::new(
+                                    h.socket_id.destination_address,
+                                    h.socket_id.destination_port,
+                                )
+                            }),
                         });
                     }
                 }
@@ -112,5 +115,21 @@ fn dump(
             }
             offset += len;
         }
+    }
+}
+
+fn flag(state: TcpState) -> StateFlags {
+    match state {
+        TcpState::Listen => StateFlags::LISTEN,
+        TcpState::TimeWait => StateFlags::TIME_WAIT,
+        TcpState::Established => StateFlags::ESTABLISHED,
+        TcpState::SynSent => StateFlags::SYN_SENT,
+        TcpState::SynRecv => StateFlags::SYN_RECV,
+        TcpState::FinWait1 => StateFlags::FIN_WAIT1,
+        TcpState::FinWait2 => StateFlags::FIN_WAIT2,
+        TcpState::Close => StateFlags::CLOSE,
+        TcpState::CloseWait => StateFlags::CLOSE_WAIT,
+        TcpState::LastAck => StateFlags::LAST_ACK,
+        TcpState::Closing => StateFlags::CLOSING,
     }
 }

@@ -208,8 +208,7 @@ fn is_zombie(proc_fd: BorrowedFd<'_>, pid: &str) -> bool {
     let Ok(n) = rustix::io::read(&fd, &mut buf[..]) else {
         return false;
     };
-    crate::process::parse_stat(&String::from_utf8_lossy(&buf[..n]))
-        .is_some_and(|st| st.state == 'Z')
+    crate::process::parse_stat(&buf[..n]).is_some_and(|st| st.state == 'Z')
 }
 
 fn scan_tasks(proc_fd: BorrowedFd<'_>, pid: &str, wanted: &HashSet<u64>) -> Vec<u64> {

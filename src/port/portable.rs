@@ -41,6 +41,7 @@ pub fn scan(port: u16) -> anyhow::Result<Scan> {
             uid,
             inode,
             expires: None,
+            remote: None,
         });
         for &pid in &info.associated_pids {
             by_pid.entry(pid as i32).or_default().push(inode);

@@ -5,19 +5,16 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::time::Duration;
 
-const LISTEN: u8 = 0x0A;
-const TIME_WAIT: u8 = 0x06;
-
-/// Read both tables and keep the LISTEN and TIME_WAIT sockets on `port`. A
-/// missing table (IPv6 disabled) is not an error.
+/// Read both tables and keep every socket bound to `port`. A missing table
+/// (IPv6 disabled) is not an error.
 pub fn read(proc_root: &Path, port: u16) -> anyhow::Result<Vec<Socket>> {
     let hz = clock_ticks_per_second();
     let mut out = Vec::new();
     for (file, family) in [("net/tcp", Family::Ipv4), ("net/tcp6", Family::Ipv6)] {
         let path = proc_root.join(file);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => out.extend(
-                parse(&text, family, hz)
+        match std::fs::read(&path) {
+            Ok(bytes) => out.extend(
+                parse(&String::from_utf8_lossy(&bytes), family, hz)
                     .into_iter()
                     .filter(|s| s.port == port),
             ),
@@ -33,13 +30,15 @@ pub fn read(proc_root: &Path, port: u16) -> anyhow::Result<Vec<Socket>> {
 }
 
 pub fn clock_ticks_per_second() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 { hz as u64 } else { 100 }
+    // From the auxiliary vector (AT_CLKTCK), as sysconf(_SC_CLK_TCK) does.
+    match rustix::param::clock_ticks_per_second() {
+        0 => 100,
+        hz => hz,
+    }
 }
 
-/// Parse one table; lines that are not LISTEN or TIME_WAIT, or are malformed,
-/// are skipped (the kernel's format is fixed, but never trust it to panic).
+/// Parse one table; malformed lines are skipped (the kernel's format is
+/// fixed, but never trust it to panic).
 pub fn parse(text: &str, family: Family, hz: u64) -> Vec<Socket> {
     text.lines()
         .skip(1)
@@ -53,14 +52,15 @@ fn parse_line(line: &str, family: Family, hz: u64) -> Option<Socket> {
     if fields.len() < 10 {
         return None;
     }
-    let state = match u8::from_str_radix(fields[3], 16).ok()? {
-        LISTEN => TcpState::Listen,
-        TIME_WAIT => TcpState::TimeWait,
-        _ => return None,
-    };
+    let state = TcpState::from_kernel(u8::from_str_radix(fields[3], 16).ok()?)?;
     let (addr_hex, port_hex) = fields[1].split_once(':')?;
     let port = u16::from_str_radix(port_hex, 16).ok()?;
     let address = parse_addr(addr_hex, family)?;
+    let (peer_hex, peer_port_hex) = fields[2].split_once(':')?;
+    let remote = std::net::SocketAddr::new(
+        parse_addr(peer_hex, family)?,
+        u16::from_str_radix(peer_port_hex, 16).ok()?,
+    );
     let (_timer, when) = fields[5].split_once(':')?;
     let when = u64::from_str_radix(when, 16).ok()?;
     let uid = fields[7].parse().ok()?;
@@ -75,6 +75,7 @@ fn parse_line(line: &str, family: Family, hz: u64) -> Option<Socket> {
         uid,
         inode,
         expires,
+        remote: (state != TcpState::Listen).then_some(remote),
     })
 }
 
@@ -119,9 +120,13 @@ garbage line
 ";
 
     #[test]
-    fn parses_listen_and_time_wait_ipv4() {
+    fn parses_listen_time_wait_and_connections_ipv4() {
         let socks = parse(TCP, Family::Ipv4, 100);
-        assert_eq!(socks.len(), 3, "{socks:?}");
+        assert_eq!(socks.len(), 4, "{socks:?}");
+        assert_eq!(socks[3].state, TcpState::Established);
+        assert_eq!(socks[3].remote, Some("127.0.0.1:41395".parse().unwrap()));
+        assert_eq!(socks[3].inode, 555);
+        assert_eq!(socks[0].remote, None);
         assert_eq!(socks[0].address, "127.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!(
             (socks[0].port, socks[0].uid, socks[0].inode),

@@ -3,10 +3,16 @@
 //! socket), signals sent through a pidfd so a reused pid can never be hit,
 //! SIGTERM first and SIGKILL only after a timeout, and exits observed rather
 //! than assumed.
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::io::Errno;
+use rustix::process::{Pid, Signal};
 use serde::Serialize;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+/// SIGKILL's number, for callers that pass signals as (number, name).
+pub const SIGKILL: i32 = Signal::KILL.as_raw();
 
 /// A process to terminate, as it was when the port was inspected.
 #[derive(Debug, Clone)]
@@ -21,10 +27,12 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
-    /// It exited after `signal` (`escalated`: SIGKILL had to follow).
+    /// It exited after `signal` (`escalated`: SIGKILL had to follow;
+    /// `rebound`: because it let go of the port and took it again).
     Exited {
         signal: &'static str,
         escalated: bool,
+        rebound: bool,
         waited_ms: u64,
     },
     /// It closed the socket after `signal` and is still running (a graceful
@@ -94,10 +102,10 @@ pub fn terminate_all(
         }
     }
     pending = wait(proc_root, pending, timeout, &mut outcomes, started);
-    if first.0 != libc::SIGKILL {
+    if first.0 != SIGKILL {
         let mut escalated = Vec::new();
         for mut p in pending {
-            match send(proc_root, &p.target, &p.handle, libc::SIGKILL) {
+            match send(proc_root, &p.target, &p.handle, SIGKILL) {
                 Ok(()) => {
                     p.signal = "SIGKILL";
                     p.escalated = true;
@@ -124,66 +132,64 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// The outcome of the SIGKILL sent to a process that released the port
+/// after the first signal and then took it again; `None` when that SIGKILL
+/// found nothing to do (it let go once more), so the first outcome stands.
+pub fn after_rebind(outcome: Outcome, started: Instant) -> Option<Outcome> {
+    match outcome {
+        Outcome::AlreadyGone => None,
+        Outcome::Exited { .. } => Some(Outcome::Exited {
+            signal: "SIGKILL",
+            escalated: true,
+            rebound: true,
+            waited_ms: ms(started.elapsed()),
+        }),
+        Outcome::Survived { .. } => Some(Outcome::Survived {
+            waited_ms: ms(started.elapsed()),
+        }),
+        other => Some(other),
+    }
+}
+
 /// Check the target is still the process we inspected, then pin it with a
 /// pidfd and check again (the pidfd cannot be recycled, the pid can).
 fn open_verified(proc_root: &Path, t: &Target) -> Result<Handle, Outcome> {
     verify(proc_root, t)?;
-    let fd = pidfd_open(t.pid);
-    let fd = match fd {
-        Ok(fd) => fd,
-        Err(err) => {
-            return match err.raw_os_error() {
-                Some(libc::ESRCH) => Err(Outcome::AlreadyGone),
-                Some(libc::ENOSYS) => Ok(Handle::Pid),
-                _ => Err(Outcome::Failed {
-                    error: format!("pidfd_open({}): {err}", t.pid),
-                }),
-            };
+    let Some(pid) = Pid::from_raw(t.pid) else {
+        return Err(Outcome::AlreadyGone);
+    };
+    match pidfd_open(pid) {
+        Ok(fd) => {
+            verify(proc_root, t)?;
+            Ok(Handle::Pidfd(fd))
         }
-    };
-    verify(proc_root, t)?;
-    Ok(Handle::Pidfd(fd))
+        Err(Errno::SRCH) => Err(Outcome::AlreadyGone),
+        Err(Errno::NOSYS) => Ok(Handle::Pid),
+        Err(err) => Err(Outcome::Failed {
+            error: format!("pidfd_open({}): {err}", t.pid),
+        }),
+    }
 }
 
 #[cfg(target_os = "linux")]
-fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: the syscall returned a fresh fd that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+fn pidfd_open(pid: Pid) -> rustix::io::Result<OwnedFd> {
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
 }
 
 #[cfg(target_os = "linux")]
-fn pidfd_send_signal(fd: &OwnedFd, signal: i32) -> std::io::Result<()> {
-    // SAFETY: a valid pidfd, a signal number, no siginfo, no flags.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            fd.as_raw_fd(),
-            signal,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+fn pidfd_send_signal(fd: &OwnedFd, signal: Signal) -> rustix::io::Result<()> {
+    rustix::process::pidfd_send_signal(fd, signal)
 }
 
 /// No pidfds outside Linux: kill(2) right after re-verifying instead.
 #[cfg(not(target_os = "linux"))]
-fn pidfd_open(_pid: i32) -> std::io::Result<OwnedFd> {
-    Err(std::io::Error::from_raw_os_error(libc::ENOSYS))
+fn pidfd_open(_pid: Pid) -> rustix::io::Result<OwnedFd> {
+    Err(Errno::NOSYS)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn pidfd_send_signal(_fd: &OwnedFd, _signal: i32) -> std::io::Result<()> {
-    Err(std::io::Error::from_raw_os_error(libc::ENOSYS))
+fn pidfd_send_signal(_fd: &OwnedFd, _signal: Signal) -> rustix::io::Result<()> {
+    Err(Errno::NOSYS)
 }
 
 /// Does the target still hold one of its sockets?
@@ -205,6 +211,11 @@ fn verify(proc_root: &Path, t: &Target) -> Result<(), Outcome> {
 }
 
 fn send(proc_root: &Path, t: &Target, handle: &Handle, signal: i32) -> Result<(), Outcome> {
+    let Some(signal) = Signal::from_named_raw(signal) else {
+        return Err(Outcome::Failed {
+            error: format!("unknown signal {signal}"),
+        });
+    };
     let rc = match handle {
         Handle::Pidfd(fd) => pidfd_send_signal(fd, signal),
         Handle::Pid => {
@@ -212,44 +223,36 @@ fn send(proc_root: &Path, t: &Target, handle: &Handle, signal: i32) -> Result<()
             if super::start_ticks(proc_root, t.pid) != Some(t.start_ticks) {
                 return Err(Outcome::IdentityChanged);
             }
-            // SAFETY: kill has no memory-safety preconditions.
-            if unsafe { libc::kill(t.pid, signal) } == 0 {
-                Ok(())
-            } else {
-                Err(std::io::Error::last_os_error())
+            match Pid::from_raw(t.pid) {
+                Some(pid) => rustix::process::kill_process(pid, signal),
+                None => Err(Errno::SRCH),
             }
         }
     };
-    let Err(err) = rc else { return Ok(()) };
-    Err(match err.raw_os_error() {
-        Some(libc::ESRCH) => Outcome::AlreadyGone,
-        Some(libc::EPERM) => Outcome::Failed {
+    match rc {
+        Ok(()) => Ok(()),
+        Err(Errno::SRCH) => Err(Outcome::AlreadyGone),
+        Err(Errno::PERM) => Err(Outcome::Failed {
             error: "permission denied; run gauth with sudo".into(),
-        },
-        _ => Outcome::Failed {
+        }),
+        Err(err) => Err(Outcome::Failed {
             error: err.to_string(),
-        },
-    })
+        }),
+    }
 }
 
 fn exited(proc_root: &Path, p: &Pending) -> bool {
     match &p.handle {
         Handle::Pidfd(fd) => {
-            let mut pfd = libc::pollfd {
-                fd: fd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd, zero timeout.
-            unsafe { libc::poll(&mut pfd, 1, 0) == 1 }
+            // A pidfd polls readable once the process has exited.
+            let mut fds = [PollFd::new(fd, PollFlags::IN)];
+            poll(&mut fds, Some(&Timespec::default())).is_ok_and(|n| n == 1)
         }
         Handle::Pid => {
             let dir = proc_root.join(p.target.pid.to_string());
             let gone_or_reused =
                 super::start_ticks(proc_root, p.target.pid) != Some(p.target.start_ticks);
-            let zombie_alone = std::fs::read_to_string(dir.join("stat"))
-                .ok()
-                .and_then(|s| super::parse_stat(&s))
+            let zombie_alone = super::read_stat(proc_root, p.target.pid)
                 .is_some_and(|s| s.state == 'Z')
                 && std::fs::read_dir(dir.join("task")).map_or(0, |d| d.count()) <= 1;
             gone_or_reused || zombie_alone
@@ -273,6 +276,7 @@ fn wait(
                 outcomes[p.index] = Some(Outcome::Exited {
                     signal: p.signal,
                     escalated: p.escalated,
+                    rebound: false,
                     waited_ms: ms(started.elapsed()),
                 });
                 return false;
@@ -297,25 +301,18 @@ fn wait(
         }
         // Sleep in poll(2) on every pidfd at once, waking at least every
         // 20 ms for the pid-only fallback.
-        let mut fds: Vec<libc::pollfd> = pending
+        let mut fds: Vec<PollFd<'_>> = pending
             .iter()
             .filter_map(|p| match &p.handle {
-                Handle::Pidfd(fd) => Some(libc::pollfd {
-                    fd: fd.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                }),
+                Handle::Pidfd(fd) => Some(PollFd::new(fd, PollFlags::IN)),
                 Handle::Pid => None,
             })
             .collect();
-        let slice = (deadline - now).min(Duration::from_millis(20));
-        // SAFETY: `fds` is a valid array of `fds.len()` pollfds.
-        unsafe {
-            libc::poll(
-                fds.as_mut_ptr(),
-                fds.len() as libc::nfds_t,
-                slice.as_millis() as i32,
-            )
-        };
+        let slice =
+            Timespec::try_from((deadline - now).min(Duration::from_millis(20))).unwrap_or_default();
+        // EINTR or an error: the loop looks again after at most one slice.
+        if poll(&mut fds, Some(&slice)).is_err() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }

@@ -36,15 +36,18 @@ pub fn tty_name(tty_nr: u64) -> Option<String> {
 }
 
 /// Parse `/proc/PID/stat`. The command name is in parentheses and may itself
-/// contain spaces and `)`, so split at the last `)`.
-pub fn parse_stat(text: &str) -> Option<Stat> {
-    let open = text.find('(')?;
-    let close = text.rfind(')')?;
+/// contain spaces and `)`, so split at the last `)`. It is whatever bytes the
+/// process chose, cut by the kernel at 15 bytes (often inside a UTF-8
+/// character): shown lossily, never a reason to fail.
+pub fn parse_stat(bytes: &[u8]) -> Option<Stat> {
+    let open = bytes.iter().position(|&b| b == b'(')?;
+    let close = bytes.iter().rposition(|&b| b == b')')?;
     if close < open {
         return None;
     }
-    let comm = text[open + 1..close].to_owned();
-    let rest: Vec<&str> = text[close + 1..].split_whitespace().collect();
+    let comm = String::from_utf8_lossy(&bytes[open + 1..close]).into_owned();
+    let rest = String::from_utf8_lossy(&bytes[close + 1..]);
+    let rest: Vec<&str> = rest.split_whitespace().collect();
     // rest[0] is field 3 (state); field 22 is rest[19].
     let state = rest.first()?.chars().next()?;
     let ppid = rest.get(1)?.parse().ok()?;
@@ -57,6 +60,19 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
         tty_nr,
         start_ticks,
     })
+}
+
+/// Read and parse `/proc/PID/stat`; `None` when it is gone or unreadable.
+pub fn read_stat(proc_root: &Path, pid: i32) -> Option<Stat> {
+    parse_stat(&std::fs::read(proc_root.join(pid.to_string()).join("stat")).ok()?)
+}
+
+/// A `/proc` file as text: its bytes, invalid UTF-8 shown lossily (a path
+/// or a name in it must not make the whole file unreadable).
+fn read_lossy(path: &Path) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// The real uid from `/proc/PID/status`.
@@ -177,8 +193,8 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
         return portable::describe(pid, now_unix);
     }
     let dir = proc_root.join(pid.to_string());
-    let stat = parse_stat(&std::fs::read_to_string(dir.join("stat")).ok()?)?;
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+    let stat = read_stat(proc_root, pid)?;
+    let read = |name: &str| read_lossy(&dir.join(name));
     let uid = read("status").as_deref().and_then(parse_status_uid);
     // A zombie leader (pthread_exit) shows no command line or executable;
     // its surviving threads still do.
@@ -204,17 +220,14 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
         .find_map(|d| std::fs::read_link(d.join("exe")).ok())
         .map(|p| p.to_string_lossy().into_owned());
     let is_r = looks_like_r(&stat.comm, exe.as_deref());
-    let parent = std::fs::read_to_string(proc_root.join(stat.ppid.to_string()).join("stat"))
-        .ok()
-        .and_then(|s| parse_stat(&s));
+    let parent = read_stat(proc_root, stat.ppid);
     let parent_name = parent.as_ref().map(|p| p.comm.clone());
     let parent_gone = stat.ppid <= 1
         || parent_name
             .as_deref()
             .is_some_and(|n| INIT_LIKE.contains(&n));
     let hz = crate::port::procnet::clock_ticks_per_second();
-    let started_at = std::fs::read_to_string(proc_root.join("uptime"))
-        .ok()
+    let started_at = read_lossy(&proc_root.join("uptime"))
         .as_deref()
         .and_then(parse_uptime)
         .map(|uptime| {
@@ -245,7 +258,7 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
         loaded: if is_r {
             sources
                 .iter()
-                .filter_map(|d| std::fs::read_to_string(d.join("maps")).ok())
+                .filter_map(|d| read_lossy(&d.join("maps")))
                 .map(|m| parse_maps_traces(&m))
                 .find(|t| !t.is_empty())
                 .unwrap_or_default()
@@ -267,8 +280,7 @@ pub fn start_ticks(proc_root: &Path, pid: i32) -> Option<u64> {
     if cfg!(not(target_os = "linux")) {
         return portable::start_time(pid);
     }
-    let text = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")).ok()?;
-    parse_stat(&text).map(|s| s.start_ticks)
+    read_stat(proc_root, pid).map(|s| s.start_ticks)
 }
 
 /// The user name for a uid, from the system's user database.
@@ -291,54 +303,107 @@ pub fn user_name(uid: u32) -> Option<String> {
     }
 }
 
+/// gauth's own pid and its ancestors, nearest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ancestry {
+    pub pids: Vec<i32>,
+    /// Set when the walk stopped at a process that exists but whose parent
+    /// could not be read: anything might be further up, so nothing may be
+    /// assumed not to be an ancestor.
+    pub unverified: Option<String>,
+}
+
 /// gauth's own pid and those of all its ancestors (never to be killed).
-pub fn self_and_ancestors(proc_root: &Path) -> Vec<i32> {
-    let mut chain = vec![std::process::id() as i32];
+pub fn self_and_ancestors(proc_root: &Path) -> Ancestry {
+    ancestry_of(proc_root, std::process::id() as i32)
+}
+
+/// `pid` and its ancestors. A link that cannot be read while its process
+/// still exists makes the chain `unverified` rather than short.
+pub fn ancestry_of(proc_root: &Path, pid: i32) -> Ancestry {
+    let mut chain = Ancestry {
+        pids: vec![pid],
+        unverified: None,
+    };
     if cfg!(not(target_os = "linux")) {
-        while let Some(ppid) =
-            portable::parent(chain[chain.len() - 1]).filter(|p| *p > 0 && !chain.contains(p))
+        while let Some(ppid) = portable::parent(chain.pids[chain.pids.len() - 1])
+            .filter(|p| *p > 0 && !chain.pids.contains(p))
         {
-            chain.push(ppid);
+            chain.pids.push(ppid);
         }
         return chain;
     }
-    let mut pid = chain[0];
-    while let Some(stat) = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat"))
-        .ok()
-        .and_then(|s| parse_stat(&s))
-    {
-        if stat.ppid <= 0 || chain.contains(&stat.ppid) {
+    let mut pid = pid;
+    loop {
+        let Some(stat) = read_stat(proc_root, pid) else {
+            if exists(proc_root, pid) {
+                chain.unverified = Some(format!(
+                    "the parent of pid {pid} cannot be read from {}",
+                    proc_root.join(pid.to_string()).join("stat").display()
+                ));
+            }
+            break;
+        };
+        if stat.ppid <= 0 || chain.pids.contains(&stat.ppid) {
             break;
         }
-        chain.push(stat.ppid);
+        chain.pids.push(stat.ppid);
         pid = stat.ppid;
     }
     chain
 }
 
-/// May we signal processes of other users (root or CAP_KILL)?
-pub fn privileged(proc_root: &Path) -> bool {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+/// Does `pid` exist (its /proc directory is there, or the kernel says so)?
+fn exists(proc_root: &Path, pid: i32) -> bool {
+    if proc_root.join(pid.to_string()).exists() {
         return true;
     }
+    // A fake proc root in tests must not consult the real kernel.
+    if proc_root != Path::new("/proc") {
+        return false;
+    }
+    rustix::process::Pid::from_raw(pid).is_some_and(|p| {
+        !matches!(
+            rustix::process::test_kill_process(p),
+            Err(rustix::io::Errno::SRCH)
+        )
+    })
+}
+
+/// The effective capability set from `/proc/self/status`.
+fn effective_caps(proc_root: &Path) -> Option<u64> {
+    let status = read_lossy(&proc_root.join("self/status"))?;
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))?
+        .trim();
+    u64::from_str_radix(hex, 16).ok()
+}
+
+/// Decide from the capability set when it can be read, else from being root.
+fn has_cap(proc_root: &Path, cap: u32) -> bool {
+    effective_caps(proc_root).map_or_else(
+        || rustix::process::geteuid().is_root(),
+        |caps| caps & (1 << cap) != 0,
+    )
+}
+
+/// May we signal processes of other users (CAP_KILL, which root has)?
+pub fn can_signal_others(proc_root: &Path) -> bool {
     const CAP_KILL: u32 = 5;
-    std::fs::read_to_string(proc_root.join("self/status"))
-        .ok()
-        .and_then(|s| {
-            let hex = s
-                .lines()
-                .find_map(|l| l.strip_prefix("CapEff:"))?
-                .trim()
-                .to_owned();
-            u64::from_str_radix(&hex, 16).ok()
-        })
-        .is_some_and(|caps| caps & (1 << CAP_KILL) != 0)
+    has_cap(proc_root, CAP_KILL)
+}
+
+/// May we read every process's fds (CAP_SYS_PTRACE, which root normally
+/// has; a container may drop it)? Without it another user's holder is
+/// invisible, and "no process has it open" cannot be claimed.
+pub fn sees_all_processes(proc_root: &Path) -> bool {
+    const CAP_SYS_PTRACE: u32 = 19;
+    has_cap(proc_root, CAP_SYS_PTRACE)
 }
 
 pub fn current_uid() -> u32 {
-    // SAFETY: getuid has no preconditions.
-    unsafe { libc::getuid() }
+    rustix::process::getuid().as_raw()
 }
 
 #[cfg(test)]
@@ -348,12 +413,12 @@ mod tests {
     #[test]
     fn stat_with_parens_in_name() {
         let s = "42 (my (weird) name) S 7 42 42 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 2 0 123456 0 0";
-        let st = parse_stat(s).unwrap();
+        let st = parse_stat(s.as_bytes()).unwrap();
         assert_eq!(st.comm, "my (weird) name");
         assert_eq!((st.state, st.ppid, st.start_ticks), ('S', 7, 123456));
-        assert_eq!(parse_stat("42 (x) S"), None);
-        assert_eq!(parse_stat(""), None);
-        assert_eq!(parse_stat(") (x"), None);
+        assert_eq!(parse_stat(b"42 (x) S"), None);
+        assert_eq!(parse_stat(b""), None);
+        assert_eq!(parse_stat(b") (x"), None);
     }
 
     #[test]
@@ -428,7 +493,7 @@ mod tests {
 
     #[test]
     fn describe_and_judge_from_a_fake_proc_tree() {
-        use super::verdict::{Caller, Class, judge};
+        use super::verdict::{Caller, Class, OnPort, judge};
         let root = fake_proc();
         let r = describe(root.path(), 500, 1_700_000_000 + 3600 + 90).unwrap();
         assert_eq!((r.name.as_str(), r.ppid, r.uid), ("R", 1, Some(1000)));
@@ -444,14 +509,20 @@ mod tests {
         assert_eq!(r.exe, None, "unreadable exe link is normal");
         let caller = Caller {
             uid: 1000,
-            privileged: false,
+            can_signal_others: false,
+            sees_all_processes: false,
             self_and_ancestors: vec![900],
+            ancestry_unverified: None,
             port: 1410,
         };
-        assert_eq!(judge(&r, &caller).class, Class::Expendable);
+        let lo = OnPort {
+            listening: vec![std::net::Ipv4Addr::LOCALHOST.into()],
+            connections: 0,
+        };
+        assert_eq!(judge(&r, &lo, &caller).class, Class::Expendable);
         let svc = describe(root.path(), 600, 1_700_000_000).unwrap();
         assert_eq!(svc.service.as_deref(), Some("nginx.service"));
-        assert_eq!(judge(&svc, &caller).class, Class::NotExpendable);
+        assert_eq!(judge(&svc, &lo, &caller).class, Class::NotExpendable);
         assert!(
             describe(root.path(), 700, 0).is_none(),
             "a vanished process is None, not a panic"
@@ -459,10 +530,73 @@ mod tests {
         assert_eq!(start_ticks(root.path(), 600), Some(50));
     }
 
+    #[test]
+    fn a_name_cut_inside_a_character_still_parses() {
+        // `起動_スクリプト.sh`, cut by the kernel at 15 bytes.
+        let mut line = b"42 (".to_vec();
+        line.extend_from_slice(&[
+            0xe8, 0xb5, 0xb7, 0xe5, 0x8b, 0x95, b'_', 0xe3, 0x82, 0xb9, 0xe3, 0x82, 0xaf, 0xe3,
+            0x83,
+        ]);
+        line.extend_from_slice(b") S 7 42 42 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 99 0 0");
+        let st = parse_stat(&line).unwrap();
+        assert_eq!(st.comm, "起動_スク\u{fffd}");
+        assert_eq!((st.state, st.ppid, st.start_ticks), ('S', 7, 99));
+    }
+
+    #[test]
+    fn an_unreadable_link_makes_the_ancestry_unverified_not_short() {
+        let root = tempfile::tempdir().unwrap();
+        let write = |rel: &str, bytes: &[u8]| {
+            let path = root.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        };
+        write(
+            "30/stat",
+            b"30 (gauth) S 20 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0",
+        );
+        write(
+            "20/stat",
+            b"20 (\xe8\xb5) S 10 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 4 0 0",
+        );
+        write(
+            "10/stat",
+            b"10 (python3) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 3 0 0",
+        );
+        let a = ancestry_of(root.path(), 30);
+        assert_eq!(a.pids, vec![30, 20, 10, 1]);
+        assert_eq!(a.unverified, None);
+        // A link that exists but cannot be parsed: the chain is unverified.
+        write("20/stat", b"garbage");
+        let a = ancestry_of(root.path(), 30);
+        assert_eq!(a.pids, vec![30, 20]);
+        assert!(a.unverified.unwrap().contains("pid 20"));
+        // A vanished parent ends the chain; nothing is unknown about it.
+        std::fs::remove_dir_all(root.path().join("20")).unwrap();
+        let a = ancestry_of(root.path(), 30);
+        assert_eq!((a.pids, a.unverified), (vec![30, 20], None));
+    }
+
     proptest::proptest! {
         #[test]
+        fn stat_parser_never_panics_on_bytes(b in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = parse_stat(&b);
+        }
+
+        #[test]
+        fn any_comm_bytes_round_trip(comm in proptest::collection::vec(1u8.., 0..16), ppid in 0i32..) {
+            let mut line = b"7 (".to_vec();
+            line.extend_from_slice(&comm);
+            line.extend_from_slice(format!(") S {ppid} 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0").as_bytes());
+            let st = parse_stat(&line).unwrap();
+            proptest::prop_assert_eq!(st.comm, String::from_utf8_lossy(&comm).into_owned());
+            proptest::prop_assert_eq!((st.ppid, st.start_ticks), (ppid, 9));
+        }
+
+        #[test]
         fn stat_parser_never_panics(s in "\\PC*") {
-            let _ = parse_stat(&s);
+            let _ = parse_stat(s.as_bytes());
             let _ = parse_status_uid(&s);
             let _ = parse_cgroup_service(&s);
             let _ = parse_maps_traces(&s);
@@ -472,7 +606,7 @@ mod tests {
         #[test]
         fn stat_round_trips(pid in 1i32.., comm in "[^\\x00]{0,15}", ppid in 0i32.., start: u64) {
             let line = format!("{pid} ({comm}) S {ppid} 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 {start} 0 0");
-            let st = parse_stat(&line).unwrap();
+            let st = parse_stat(line.as_bytes()).unwrap();
             proptest::prop_assert_eq!(st.comm, comm);
             proptest::prop_assert_eq!((st.ppid, st.start_ticks), (ppid, start));
         }

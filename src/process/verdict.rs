@@ -2,6 +2,7 @@
 //! person needs to agree or disagree. Pure: tested on hand-made processes.
 use super::ProcessInfo;
 use serde::Serialize;
+use std::net::IpAddr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -28,66 +29,130 @@ pub struct Verdict {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub uid: u32,
-    pub privileged: bool,
+    /// May signal other users' processes (CAP_KILL; root has it).
+    pub can_signal_others: bool,
+    /// May read every process's fds (CAP_SYS_PTRACE; root normally has
+    /// it): only then is a socket nobody visible holds really nobody's.
+    pub sees_all_processes: bool,
     /// gauth's pid first, then its ancestors.
     pub self_and_ancestors: Vec<i32>,
+    /// Why the ancestry could not be followed to its end, when it could not:
+    /// then any holder might be an ancestor.
+    pub ancestry_unverified: Option<String>,
     pub port: u16,
 }
 
 impl Caller {
     /// The caller as this process sees itself.
     pub fn current(proc_root: &std::path::Path, port: u16) -> Caller {
+        let ancestry = super::self_and_ancestors(proc_root);
         Caller {
             uid: super::current_uid(),
-            privileged: super::privileged(proc_root),
-            self_and_ancestors: super::self_and_ancestors(proc_root),
+            can_signal_others: super::can_signal_others(proc_root),
+            sees_all_processes: super::sees_all_processes(proc_root),
+            self_and_ancestors: ancestry.pids,
+            ancestry_unverified: ancestry.unverified,
             port,
         }
     }
 }
 
-/// Marks on a command line of an OAuth or throw-away HTTP listener.
-const CMDLINE_TRACES: &[&str] = &[
-    "httpuv",
-    "startServer",
-    "http.server",
-    "SimpleHTTPServer",
-    "oauth",
-    "gargle",
-    "httr",
-    "InstalledAppFlow",
+/// What a process holds on the port: an auth helper listens on loopback.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OnPort {
+    /// The addresses it listens on.
+    pub listening: Vec<IpAddr>,
+    /// How many connections (not listeners) on the port it holds.
+    pub connections: usize,
+}
+
+/// Words on a command line that name an OAuth listener, by helper kind:
+/// R's httpuv (what httr and gargle listen with) and Python's
+/// google_auth_oauthlib (`InstalledAppFlow.run_local_server`).
+const R_MARKS: &[&str] = &["httpuv", "gargle", "httr"];
+const PYTHON_MARKS: &[&str] = &[
     "run_local_server",
-    "google_auth",
+    "InstalledAppFlow",
+    "google_auth_oauthlib",
 ];
 
-fn helper_kind(p: &ProcessInfo) -> Option<&'static str> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    R,
+    Python,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::R => "R",
+            Kind::Python => "Python",
+        }
+    }
+
+    fn marks(self) -> &'static [&'static str] {
+        match self {
+            Kind::R => R_MARKS,
+            Kind::Python => PYTHON_MARKS,
+        }
+    }
+}
+
+fn helper_kind(p: &ProcessInfo) -> Option<Kind> {
     let exe_file = p
         .exe
         .as_deref()
         .map(|e| e.rsplit('/').next().unwrap_or(e))
         .unwrap_or("");
     if super::looks_like_r(&p.name, p.exe.as_deref()) {
-        Some("R")
+        Some(Kind::R)
     } else if p.name.starts_with("python") || exe_file.starts_with("python") {
-        Some("Python")
+        Some(Kind::Python)
     } else {
         None
     }
 }
 
-fn traces(p: &ProcessInfo) -> Vec<String> {
-    let mut t = p.loaded.clone();
-    let cmd = p.cmdline.join(" ");
-    let lower = cmd.to_lowercase();
-    for mark in CMDLINE_TRACES {
-        if lower.contains(&mark.to_lowercase()) && !t.iter().any(|x| x.eq_ignore_ascii_case(mark)) {
-            t.push((*mark).to_owned());
-        }
-    }
-    t
+/// `mark` as a whole identifier in `text` (`httr::` yes, `httrack` no).
+fn names(text: &str, mark: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(mark).any(|(i, _)| {
+        !text[..i].chars().next_back().is_some_and(ident)
+            && !text[i + mark.len()..].chars().next().is_some_and(ident)
+    })
 }
 
-pub fn judge(p: &ProcessInfo, caller: &Caller) -> Verdict {
+/// The evidence of an OAuth listener: (short name, reason line). A mapped
+/// library first: it cannot be faked by a word in an argument.
+fn evidence(p: &ProcessInfo, kind: Kind) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = p
+        .loaded
+        .iter()
+        .map(|lib| {
+            (
+                lib.clone(),
+                format!("{lib} is loaded (mapped into the process)"),
+            )
+        })
+        .collect();
+    let cmd = p.cmdline.join(" ");
+    for mark in kind.marks() {
+        if names(&cmd, mark) && !found.iter().any(|(n, _)| n == mark) {
+            found.push(((*mark).to_owned(), format!("its command line names {mark}")));
+        }
+    }
+    found
+}
+
+fn endpoints(addrs: &[IpAddr], port: u16) -> String {
+    addrs
+        .iter()
+        .map(|a| std::net::SocketAddr::new(*a, port).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
     let mut reasons = Vec::new();
     let user = p
         .user
@@ -119,7 +184,13 @@ pub fn judge(p: &ProcessInfo, caller: &Caller) -> Verdict {
             reasons,
         );
     }
-    if !mine && !caller.privileged {
+    if let Some(why) = &caller.ancestry_unverified {
+        return protected(
+            format!("gauth could not verify its own ancestry ({why}); it may be gauth's ancestor"),
+            reasons,
+        );
+    }
+    if !mine && !caller.can_signal_others {
         return protected(
             format!(
                 "another user's process ({user}); run `sudo gauth free-port {}` if it must go",
@@ -143,11 +214,44 @@ pub fn judge(p: &ProcessInfo, caller: &Caller) -> Verdict {
         ));
     }
     let kind = helper_kind(p);
-    let traces = traces(p);
-    if !traces.is_empty() {
+    let evidence = kind.map(|k| evidence(p, k)).unwrap_or_default();
+    for (_, why) in &evidence {
+        reasons.push(format!("evidence of an OAuth listener: {why}"));
+    }
+    if let (Some(k), true) = (kind, evidence.is_empty()) {
         reasons.push(format!(
-            "signs of an auth/HTTP listener: {}",
-            traces.join(", ")
+            "no evidence of an OAuth listener: no auth library loaded, and the command line names none of {}",
+            k.marks().join(", ")
+        ));
+    }
+    let wide: Vec<IpAddr> = on
+        .listening
+        .iter()
+        .copied()
+        .filter(|a| !a.to_canonical().is_loopback())
+        .collect();
+    if !on.listening.is_empty() {
+        if wide.is_empty() {
+            reasons.push(format!(
+                "listens on loopback only ({})",
+                endpoints(&on.listening, caller.port)
+            ));
+        } else {
+            reasons.push(format!(
+                "listens on {}, reachable beyond this machine: not a loopback auth helper",
+                endpoints(&wide, caller.port)
+            ));
+        }
+    }
+    if on.connections > 0 {
+        reasons.push(format!(
+            "holds {} on port {} (not a listener)",
+            if on.connections == 1 {
+                "a connection".to_owned()
+            } else {
+                format!("{} connections", on.connections)
+            },
+            caller.port
         ));
     }
     if let Some(unit) = &p.service {
@@ -170,46 +274,65 @@ pub fn judge(p: &ProcessInfo, caller: &Caller) -> Verdict {
             "attached to the terminal {tty}: someone may be using it"
         ));
     }
-    match kind {
-        // Killing a live rsession ends the user's RStudio session and its
-        // workspace; RStudio can restart R without that loss.
-        Some(_) if p.name == "rsession" && !p.parent_gone => not(
-            "an RStudio R session still attached to RStudio; restart R there (Session > Restart R) instead".into(),
-            reasons,
-        ),
-        // A live interactive session is somebody's work, not a leftover.
-        Some(kind) if !p.parent_gone && p.tty.is_some() => not(
-            format!(
-                "an interactive {kind} session on {}; quit or restart it there instead",
-                p.tty.as_deref().unwrap_or("a terminal")
-            ),
-            reasons,
-        ),
-        Some(kind) if !traces.is_empty() || p.parent_gone => {
-            let what = if traces.is_empty() {
-                format!("a leftover {kind} process")
-            } else {
-                // The most telling trace (a loaded library beats a word on
-                // the command line); the reasons list them all.
-                format!("a leftover {kind} auth listener ({})", traces[0])
-            };
-            let orphan = if p.parent_gone { ", orphaned" } else { "" };
-            Verdict {
-                class: Class::Expendable,
-                summary: format!("looks expendable: {what} owned by you{orphan}"),
-                reasons,
-            }
-        }
-        Some(kind) => not(
-            format!(
-                "a {kind} process with no sign of an auth listener, still attached to its parent"
-            ),
-            reasons,
-        ),
-        None => not(
+    let Some(kind) = kind else {
+        return not(
             format!("{} is not a known auth helper (R, Python)", p.name),
             reasons,
+        );
+    };
+    let k = kind.name();
+    // Killing a live rsession ends the user's RStudio session and its
+    // workspace; RStudio can restart R without that loss.
+    if p.name == "rsession" && !p.parent_gone {
+        return not(
+            "an RStudio R session still attached to RStudio; restart R there (Session > Restart R) instead".into(),
+            reasons,
+        );
+    }
+    // A live interactive session is somebody's work, not a leftover.
+    if let (Some(tty), false) = (&p.tty, p.parent_gone) {
+        return not(
+            format!("an interactive {k} session on {tty}; quit or restart it there instead"),
+            reasons,
+        );
+    }
+    let Some((first, _)) = evidence.first() else {
+        // Being orphaned is what any daemon looks like: not evidence.
+        let how = if p.parent_gone {
+            "orphaned, but that alone is what any daemon looks like"
+        } else {
+            "still attached to its parent"
+        };
+        return not(
+            format!("a {k} process with no sign of an auth listener, {how}"),
+            reasons,
+        );
+    };
+    if on.listening.is_empty() {
+        return not(
+            format!(
+                "a {k} process holding a connection on port {}, not an auth listener",
+                caller.port
+            ),
+            reasons,
+        );
+    }
+    if !wide.is_empty() {
+        return not(
+            format!(
+                "a {k} process listening on {}: an auth helper listens on loopback only",
+                endpoints(&wide, caller.port)
+            ),
+            reasons,
+        );
+    }
+    let orphan = if p.parent_gone { ", orphaned" } else { "" };
+    Verdict {
+        class: Class::Expendable,
+        summary: format!(
+            "looks expendable: a leftover {k} auth listener ({first}) owned by you{orphan}"
         ),
+        reasons,
     }
 }
 
@@ -241,17 +364,282 @@ mod tests {
     fn caller(privileged: bool) -> Caller {
         Caller {
             uid: 1000,
-            privileged,
+            can_signal_others: privileged,
+            sees_all_processes: privileged,
             self_and_ancestors: vec![900, 800, 1],
+            ancestry_unverified: None,
             port: 1410,
         }
+    }
+
+    /// Listening on 127.0.0.1 only.
+    fn lo() -> OnPort {
+        OnPort {
+            listening: vec![IpAddr::from([127, 0, 0, 1])],
+            connections: 0,
+        }
+    }
+
+    fn judge_(p: &ProcessInfo, c: &Caller) -> Verdict {
+        judge(p, &lo(), c)
+    }
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    /// What decides "a leftover auth listener": evidence in the code (a
+    /// mapped library) or on the command line of a known helper, and a
+    /// listener on loopback only. Being orphaned, a name, or the word
+    /// "oauth" are not evidence.
+    #[test]
+    fn evidence_table() {
+        let any4 = IpAddr::from([0, 0, 0, 0]);
+        let any6 = IpAddr::from([0u16; 8]);
+        let lo6 = IpAddr::from([0, 0, 0, 0, 0, 0, 0, 1u16]);
+        let mapped_lo: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        #[allow(clippy::type_complexity)]
+        let cases: &[(
+            &str,
+            &str,
+            Option<&str>,
+            &[&str],
+            &[&str],
+            &[IpAddr],
+            usize,
+            bool,
+            Class,
+            &str,
+        )] = &[
+            // (case, name, exe, argv, loaded, listening, connections, orphaned, class, summary contains)
+            (
+                "R with httpuv mapped, loopback",
+                "R",
+                None,
+                &[],
+                &["httpuv"],
+                &[IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)],
+                0,
+                true,
+                Class::Expendable,
+                "auth listener (httpuv)",
+            ),
+            (
+                "R with httpuv mapped on 0.0.0.0 (a Shiny app)",
+                "R",
+                None,
+                &[],
+                &["httpuv"],
+                &[any4],
+                0,
+                true,
+                Class::NotExpendable,
+                "listening on 0.0.0.0:1410",
+            ),
+            (
+                "Rscript naming gargle",
+                "Rscript",
+                None,
+                &["Rscript", "-e", "gargle::token_fetch()"],
+                &[],
+                &[lo6],
+                0,
+                false,
+                Class::Expendable,
+                "auth listener (gargle)",
+            ),
+            (
+                "R naming httrack is not httr",
+                "R",
+                None,
+                &["R", "-e", "httrack()"],
+                &[],
+                &[lo6],
+                0,
+                true,
+                Class::NotExpendable,
+                "no sign of an auth listener",
+            ),
+            (
+                "python run_local_server on loopback",
+                "python3",
+                None,
+                &["python3", "-c", "flow.run_local_server(port=1410)"],
+                &[],
+                &[IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)],
+                0,
+                false,
+                Class::Expendable,
+                "auth listener (run_local_server)",
+            ),
+            (
+                "python InstalledAppFlow on v4-mapped loopback",
+                "python3",
+                None,
+                &["python3", "auth.py", "InstalledAppFlow"],
+                &[],
+                &[mapped_lo],
+                0,
+                true,
+                Class::Expendable,
+                "(InstalledAppFlow)",
+            ),
+            (
+                "python run_local_server on ::",
+                "python3",
+                None,
+                &["python3", "-c", "run_local_server"],
+                &[],
+                &[any6],
+                0,
+                true,
+                Class::NotExpendable,
+                "listening on [::]:1410",
+            ),
+            (
+                "daemonised python web app on 0.0.0.0",
+                "python3",
+                None,
+                &["python3", "-m", "myapp.server"],
+                &[],
+                &[any4],
+                0,
+                true,
+                Class::NotExpendable,
+                "no sign of an auth listener, orphaned",
+            ),
+            (
+                "any argv with oauth",
+                "python3",
+                None,
+                &["python3", "oauth"],
+                &[],
+                &[IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)],
+                0,
+                true,
+                Class::NotExpendable,
+                "no sign of an auth listener",
+            ),
+            (
+                "oauth inside a word",
+                "python3",
+                None,
+                &["python3", "serve_oauth_proxy.py"],
+                &[],
+                &[IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)],
+                0,
+                true,
+                Class::NotExpendable,
+                "no sign",
+            ),
+            (
+                "python renamed gunicorn, orphaned",
+                "gunicorn",
+                Some("/usr/bin/python3.11"),
+                &["gunicorn: master [app]"],
+                &[],
+                &[IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)],
+                0,
+                true,
+                Class::NotExpendable,
+                "Python process with no sign",
+            ),
+            (
+                "http.server is not an OAuth listener",
+                "python3",
+                None,
+                &["python3", "-m", "http.server", "1410"],
+                &[],
+                &[IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)],
+                0,
+                false,
+                Class::NotExpendable,
+                "still attached to its parent",
+            ),
+            (
+                "Python marks do not count for R",
+                "R",
+                None,
+                &["R", "-e", "run_local_server"],
+                &[],
+                &[IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)],
+                0,
+                true,
+                Class::NotExpendable,
+                "no sign",
+            ),
+            (
+                "a connection, not a listener",
+                "python3",
+                None,
+                &["python3", "run_local_server"],
+                &[],
+                &[],
+                1,
+                true,
+                Class::NotExpendable,
+                "holding a connection on port 1410",
+            ),
+            (
+                "node is not a known helper",
+                "node",
+                None,
+                &["node", "oauth.js"],
+                &[],
+                &[IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)],
+                0,
+                true,
+                Class::NotExpendable,
+                "not a known auth helper",
+            ),
+        ];
+        for &(case, name, exe, args, loaded, listening, connections, orphaned, class, want) in cases
+        {
+            let mut p = proc_(name, 1000);
+            p.exe = exe.map(str::to_owned);
+            p.cmdline = argv(args);
+            p.loaded = argv(loaded);
+            p.parent_gone = orphaned;
+            if !orphaned {
+                p.ppid = 77;
+                p.parent_name = Some("bash".into());
+            }
+            let on = OnPort {
+                listening: listening.to_vec(),
+                connections,
+            };
+            let v = judge(&p, &on, &caller(false));
+            assert_eq!(v.class, class, "{case}: {v:#?}");
+            assert!(v.summary.contains(want), "{case}: {}", v.summary);
+            // The reasons say what decided it.
+            let said_evidence = v
+                .reasons
+                .iter()
+                .any(|r| r.contains("evidence of an OAuth listener"));
+            assert!(said_evidence || name == "node", "{case}: {:?}", v.reasons);
+        }
+    }
+
+    #[test]
+    fn unverified_ancestry_protects_every_holder() {
+        let mut c = caller(true);
+        c.ancestry_unverified = Some("the parent of pid 800 cannot be read".into());
+        let mut p = proc_("R", 1000);
+        p.loaded = vec!["httpuv".into()];
+        let v = judge_(&p, &c);
+        assert_eq!(v.class, Class::Protected);
+        assert!(
+            v.summary.contains("could not verify its own ancestry"),
+            "{}",
+            v.summary
+        );
     }
 
     #[test]
     fn orphaned_r_with_httpuv_is_expendable() {
         let mut p = proc_("R", 1000);
         p.loaded = vec!["httpuv".into()];
-        let v = judge(&p, &caller(false));
+        let v = judge_(&p, &caller(false));
         assert_eq!(v.class, Class::Expendable);
         assert_eq!(
             v.summary,
@@ -264,15 +652,18 @@ mod tests {
         let c = caller(true);
         let mut p = proc_("process_api", 0);
         p.pid = 1;
-        assert_eq!(judge(&p, &c).class, Class::Protected);
+        assert_eq!(judge_(&p, &c).class, Class::Protected);
         let mut me = proc_("gauth", 1000);
         me.pid = 900;
-        assert_eq!(judge(&me, &c).summary, "not expendable: it is gauth itself");
+        assert_eq!(
+            judge_(&me, &c).summary,
+            "not expendable: it is gauth itself"
+        );
         let mut shell = proc_("bash", 1000);
         shell.pid = 800;
-        assert!(judge(&shell, &c).summary.contains("gauth's own ancestor"));
+        assert!(judge_(&shell, &c).summary.contains("gauth's own ancestor"));
         let other = proc_("R", 0);
-        let v = judge(&other, &caller(false));
+        let v = judge_(&other, &caller(false));
         assert_eq!(v.class, Class::Protected);
         assert!(
             v.summary.contains("sudo gauth free-port 1410"),
@@ -289,7 +680,7 @@ mod tests {
         r.parent_gone = false;
         r.parent_name = Some("bash".into());
         r.tty = Some("pts/3".into());
-        let v = judge(&r, &c);
+        let v = judge_(&r, &c);
         assert_eq!(v.class, Class::NotExpendable);
         assert_eq!(
             v.summary,
@@ -297,12 +688,12 @@ mod tests {
         );
         // The same R, orphaned (its terminal is gone): a leftover.
         r.parent_gone = true;
-        assert_eq!(judge(&r, &c).class, Class::Expendable);
+        assert_eq!(judge_(&r, &c).class, Class::Expendable);
         let mut rs = proc_("rsession", 1000);
         rs.loaded = vec!["httpuv".into()];
         rs.parent_gone = false;
         rs.parent_name = Some("rserver".into());
-        assert!(judge(&rs, &c).summary.contains("restart R there"));
+        assert!(judge_(&rs, &c).summary.contains("restart R there"));
         // Non-interactive, parent alive, auth trace: a leftover helper.
         let mut bg = proc_("Rscript", 1000);
         bg.cmdline = vec![
@@ -312,7 +703,7 @@ mod tests {
         ];
         bg.parent_gone = false;
         bg.parent_name = Some("make".into());
-        assert_eq!(judge(&bg, &c).class, Class::Expendable);
+        assert_eq!(judge_(&bg, &c).class, Class::Expendable);
     }
 
     #[test]
@@ -331,29 +722,33 @@ mod tests {
         let mut other = proc_("R", 0);
         other.loaded = vec!["httpuv".into()];
         assert_eq!(
-            judge(&other, &caller(true)).summary,
+            judge_(&other, &caller(true)).summary,
             "not expendable: another user's process (root)"
         );
         let mut svc = proc_("nginx", 1000);
         svc.service = Some("nginx.service".into());
         assert_eq!(
-            judge(&svc, &caller(false)).summary,
+            judge_(&svc, &caller(false)).summary,
             "not expendable: a system service (nginx.service)"
         );
         let node = proc_("node", 1000);
-        assert_eq!(judge(&node, &caller(false)).class, Class::NotExpendable);
+        assert_eq!(judge_(&node, &caller(false)).class, Class::NotExpendable);
         let mut py = proc_("python3", 1000);
         py.parent_gone = false;
         py.parent_name = Some("bash".into());
-        assert_eq!(judge(&py, &caller(false)).class, Class::NotExpendable);
+        assert_eq!(judge_(&py, &caller(false)).class, Class::NotExpendable);
         py.cmdline = vec![
             "python3".into(),
             "-m".into(),
             "http.server".into(),
             "1410".into(),
         ];
-        let v = judge(&py, &caller(false));
-        assert_eq!(v.class, Class::Expendable);
+        let v = judge_(&py, &caller(false));
+        assert_eq!(
+            v.class,
+            Class::NotExpendable,
+            "a file server, not an OAuth listener"
+        );
         assert!(
             v.reasons.iter().any(|r| r.contains("still running")),
             "{:?}",

@@ -17,11 +17,23 @@ listening, then sleeps until killed. Options:
                   close it: it keeps listening, but no process has it open
   --time-wait     accept one connection, close it first (TIME_WAIT on the
                   server side), close the listener, print READY and wait
+  --relisten-on-term  on SIGTERM close the listener and bind the port again
+                  at once (same process, new socket)
+  --fork-on-term  on SIGTERM fork a child that binds the port again (with
+                  SO_REUSEADDR), then exit once the child listens: a
+                  replacement under a new pid
+  --connection S  accept one connection from itself, then close the
+                  listener: only the accepted socket keeps the port, in
+                  state S: established (the client stays open) or
+                  close_wait (the client closes first)
+  --spawn CMD     after READY, run CMD with bash (PORT set in its
+                  environment; stdout shared) and wait for it: a chain
+                  listener -> bash -> CMD
   --comm HEX      set the process name (/proc/PID/comm) to these bytes, given
                   in hex (the kernel keeps the first 15): names that are not
                   UTF-8 or carry escape sequences
 """
-import argparse, ctypes, os, signal, socket, sys, threading, time
+import argparse, ctypes, os, signal, socket, subprocess, sys, threading, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--addr", default="127.0.0.1")
@@ -34,6 +46,10 @@ ap.add_argument("--close-on-term", action="store_true")
 ap.add_argument("--pthread-exit", action="store_true")
 ap.add_argument("--time-wait", action="store_true")
 ap.add_argument("--in-flight", action="store_true")
+ap.add_argument("--relisten-on-term", action="store_true")
+ap.add_argument("--fork-on-term", action="store_true")
+ap.add_argument("--connection", choices=["established", "close_wait"])
+ap.add_argument("--spawn")
 ap.add_argument("--comm")
 ap.add_argument("tags", nargs="*", help="extra words for the command line")
 a = ap.parse_args()
@@ -73,6 +89,53 @@ if a.in_flight:
     time.sleep(3600)
     sys.exit(0)
 
+if a.connection:
+    c = socket.create_connection(("127.0.0.1" if fam == socket.AF_INET else "::1", port))
+    conn, _ = s.accept()
+    s.close()             # only the accepted (server-side) socket is on PORT now
+    if a.connection == "close_wait":
+        c.close()         # the peer's FIN: the accepted socket is in CLOSE_WAIT
+        while not any(
+            l.split()[1].endswith(f":{port:04X}") and l.split()[3] == "08"
+            for f in ("/proc/net/tcp", "/proc/net/tcp6") if os.path.exists(f)
+            for l in open(f).readlines()[1:]
+        ):
+            time.sleep(0.005)
+    print(f"READY port={port} pid={os.getpid()}", flush=True)
+    time.sleep(3600)
+    sys.exit(0)
+
+def rebind():
+    n = socket.socket(fam, socket.SOCK_STREAM)
+    n.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    n.bind((a.addr, port))
+    n.listen(16)
+    return n
+
+if a.relisten_on_term:
+    def relisten(*_):
+        global s
+        s.close()
+        s = rebind()
+    signal.signal(signal.SIGTERM, relisten)
+
+if a.fork_on_term:
+    def replace(*_):
+        s.close()
+        r, w = os.pipe()
+        if os.fork() == 0:
+            n = rebind()
+            os.write(w, b"x")
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            time.sleep(3600)
+            os._exit(0)
+        os.read(r, 1)     # the replacement listens: now leave
+        os._exit(0)
+    signal.signal(signal.SIGTERM, replace)
+
 if a.ignore_term:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 if a.close_on_term:
@@ -104,5 +167,8 @@ if a.pthread_exit:
     ctypes.CDLL(None).pthread_exit(None)
 
 print(f"READY port={port} pid={os.getpid()}", flush=True)
+
+if a.spawn is not None:
+    subprocess.run(["bash", "-c", a.spawn], env=dict(os.environ, PORT=str(port)))
 
 time.sleep(3600)

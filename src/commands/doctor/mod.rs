@@ -1,13 +1,13 @@
 //! `gauth doctor`: can a browser-based OAuth login work here, what exactly
 //! blocks it, and which flow to use instead. Computes a report; never prints.
 //! One module per group of checks; the flow decision is `crate::flow`.
-use super::free_port::{self, PortState};
 use crate::config::{self, Config, Flow};
 use crate::env::Env;
 use crate::env::detect::{self, Session};
 use crate::env::facts::{Ancestor, Facts};
 use crate::port::bind::{self, BindCheck};
 use crate::port::selftest::{self, SelfTest};
+use crate::port::state::PortState;
 use crate::process::verdict::Caller;
 use serde::Serialize;
 
@@ -136,7 +136,7 @@ pub fn run(
         port,
         port_source,
         session: detect::detect(facts),
-        port_state: free_port::inspect(&env.proc_root, port, &caller, now_unix)?,
+        port_state: crate::port::state::inspect(&env.proc_root, port, &caller, now_unix)?,
         bind: bind::check_loopback(port),
         listener: selftest::run(port),
         config: config::load(env),
@@ -149,6 +149,7 @@ pub fn run(
         stdin_tty: facts.stdin_tty,
         ancestors: facts.ancestors.clone(),
         uid: caller.uid,
+        can_signal_others: caller.can_signal_others,
     };
     Ok(assemble(inputs))
 }
@@ -171,6 +172,8 @@ pub struct Inputs {
     pub ancestors: Vec<Ancestor>,
     /// The caller's uid (whose processes it may stop).
     pub uid: u32,
+    /// May the caller signal other users' processes (root, CAP_KILL)?
+    pub can_signal_others: bool,
 }
 
 pub fn assemble(i: Inputs) -> Report {
@@ -179,13 +182,14 @@ pub fn assemble(i: Inputs) -> Report {
     let ancestors: Vec<i32> = i.ancestors.iter().map(|a| a.pid).collect();
     let who = port::Who {
         uid: i.uid,
+        can_signal_others: i.can_signal_others,
         ancestors: &ancestors,
     };
     let port_actions = port::checks(&i.port_state, &i.bind, &who, &mut checks);
     listener::checks(&i.listener, &i.httr, &mut checks);
     config_checks::checks(&i.config, &i.httr, &i.rprofile, &mut checks);
     let online_failed = online_checks::checks(i.online.as_deref(), &mut checks);
-    let port_free = i.port_state.listeners.is_empty() && !i.bind.iter().any(BindCheck::blocks);
+    let port_free = !i.port_state.is_held() && !i.bind.iter().any(BindCheck::blocks);
     let listener_works = i.listener.ip_literal_works();
     let mut recommendation = crate::flow::recommend(&crate::flow::Situation {
         session: &i.session,

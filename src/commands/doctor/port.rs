@@ -1,30 +1,28 @@
 //! Port checks: who holds the port (with the command that frees it, the same
 //! one the verdict prints), TIME_WAIT, and binds refused by a sandbox.
 use super::{Area, Check, Status, check};
-use crate::commands::free_port::{self, PortState};
 use crate::flow::Command;
 use crate::port::bind::{BindCheck, BindResult};
 use crate::port::selftest;
+use crate::port::state::{Holder, PortState};
 use crate::process::verdict::Class;
 
 /// Who runs doctor: whose processes it may stop, and which it must not.
 pub struct Who<'a> {
     pub uid: u32,
+    /// Root or CAP_KILL: no sudo needed to stop another user's process.
+    pub can_signal_others: bool,
     /// gauth's ancestors' pids, nearest first.
     pub ancestors: &'a [i32],
 }
 
-fn holder_name(h: &free_port::Holder) -> String {
+fn holder_name(h: &Holder) -> String {
     format!("{} (pid {})", h.process.name, h.process.pid)
 }
 
 /// What frees the port from one holder: the fix for its check and, when
 /// something can be run, the verdict's command — one decision for both.
-pub fn holder_action(
-    h: &free_port::Holder,
-    state: &PortState,
-    who: &Who,
-) -> (String, Option<Command>) {
+pub fn holder_action(h: &Holder, state: &PortState, who: &Who) -> (String, Option<Command>) {
     let p = state.port;
     let pr = &h.process;
     let name = holder_name(h);
@@ -59,7 +57,7 @@ pub fn holder_action(
             .clone()
             .or_else(|| pr.uid.map(|u| format!("uid {u}")))
             .unwrap_or_else(|| "another user".into());
-        let sudo = if state.privileged { "" } else { "sudo " };
+        let sudo = if who.can_signal_others { "" } else { "sudo " };
         let run = format!("{sudo}gauth free-port --force {p}");
         return (
             format!("{run} (it is {user}'s: only if it must go), or use another port"),
@@ -127,7 +125,7 @@ pub fn checks(
     if let Some((summary, _)) = state.invisible_problem() {
         let mut c = check(Area::Port, "held", Status::Fail, summary);
         let invisible = state.invisible().next().map(|l| l.socket.uid);
-        if state.privileged || invisible.is_none() {
+        if state.sees_all_processes || invisible.is_none() {
             c = c.fix("use another port, or stop the program that owns the socket");
         } else {
             // Another user's process: with sudo it is visible, and still
@@ -155,9 +153,13 @@ pub fn checks(
             "held",
             Status::Fail,
             format!(
-                "port {p} is held by {} on {}: {}",
+                "port {p} is held by {} {}: {}",
                 holder_name(h),
-                h.listening_on.join(", "),
+                if h.listening_on.is_empty() {
+                    h.holds()
+                } else {
+                    format!("on {}", h.listening_on.join(", "))
+                },
                 h.verdict.summary
             ),
         )
@@ -171,7 +173,7 @@ pub fn checks(
             actions.push(a);
         }
     }
-    if !state.listeners.is_empty() {
+    if state.is_held() {
         return actions;
     }
     let blocked: Vec<String> = bind
