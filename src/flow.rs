@@ -1,5 +1,6 @@
 //! Which login flow fits here — loopback, paste or device — with the reasons
-//! and the commands that act on it. `doctor` uses it; `login --flow auto` will.
+//! and the commands that act on it. `doctor` and `login --flow auto` both
+//! call [`recommend`]: one decision, not two.
 use crate::config::{Flow, Forced};
 use crate::env::detect::{Kind, Lands, Session};
 use crate::env::facts::Ancestor;
@@ -115,22 +116,31 @@ pub fn recommend(x: &Situation) -> Recommendation {
         commands.extend(x.port_actions.iter().cloned());
     }
     match flow {
-        Flow::Paste => commands.push(Command {
-            what: "R (gargle: googledrive, bigrquery, gmailr, googlesheets4): use out-of-band auth"
-                .into(),
-            run: GARGLE_OOB.into(),
-        }),
-        Flow::Device => {
-            reasons.push(
-                "gauth cannot run the device flow yet (`gauth login` comes next); it needs an OAuth client with a device endpoint, and Google's device flow allows only a few scopes (not BigQuery, not full Drive)"
-                    .into(),
-            );
+        Flow::Paste => {
             commands.push(Command {
-                what: "today: run the login where you can paste a code (a terminal, an R console) with gargle's out-of-band auth".into(),
+                what: "log in, pasting the redirected URL (or the code) back".into(),
+                run: "gauth login --oob".into(),
+            });
+            commands.push(Command {
+                what: "R (gargle: googledrive, bigrquery, gmailr, googlesheets4): use out-of-band auth"
+                    .into(),
                 run: GARGLE_OOB.into(),
             });
         }
-        Flow::Loopback => {}
+        Flow::Device => {
+            reasons.push(
+                "the device flow needs an OAuth client with a device endpoint, and Google's allows only a few scopes (not BigQuery, not full Drive)"
+                    .into(),
+            );
+            commands.push(Command {
+                what: "log in by entering a short code on any device".into(),
+                run: "gauth login --flow device".into(),
+            });
+        }
+        Flow::Loopback => commands.push(Command {
+            what: "log in through the browser".into(),
+            run: "gauth login".into(),
+        }),
     }
     if matches!(s.kind, Kind::Ssh | Kind::SshX11)
         && !s.loopback_possible()

@@ -862,7 +862,7 @@ fn paste_is_possible_when_an_ancestor_runs_on_a_terminal() {
 }
 
 #[test]
-fn device_is_recommended_with_what_can_run_today_and_no_httr_oob() {
+fn device_is_recommended_with_the_command_that_runs_it_and_no_httr_oob() {
     let p = free_port().to_string();
     let (_, v) = doctor_json(
         &["--port", &p],
@@ -878,7 +878,7 @@ fn device_is_recommended_with_what_can_run_today_and_no_httr_oob() {
         rec.contains("only a few scopes (not BigQuery, not full Drive)"),
         "{rec}"
     );
-    assert!(rec.contains("options(gargle_oob_default = TRUE)"), "{rec}");
+    assert!(rec.contains("gauth login --flow device"), "{rec}");
     assert!(!rec.contains("httr_oob_default"), "{rec}");
     let (_, v) = doctor_json(
         &["--port", &p],

@@ -388,7 +388,14 @@ fn every_holder_gets_the_command_that_would_act() {
             .find(|c| c.id == "held")
             .and_then(|c| c.fix.clone())
             .unwrap_or_default();
-        let cmds = &r.recommendation.commands;
+        // The port's fix first, then the login itself.
+        let all = &r.recommendation.commands;
+        assert_eq!(
+            all.last().map(|c| c.run.as_str()),
+            Some("gauth login"),
+            "{name}"
+        );
+        let cmds = &all[..all.len() - 1];
         let ok = r.recommendation.flow == Flow::Loopback
             && cmds.len() == 1
             && cmds[0].run == run
