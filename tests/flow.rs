@@ -410,3 +410,85 @@ fn every_holder_gets_the_command_that_would_act() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `gauth login --flow auto` and `gauth doctor --recommend` make one
+/// decision: over every detection case, the flow login picks is the one the
+/// doctor's report recommends (the doctor's port fixes aside: the login frees
+/// the port or takes another, so a taken port never changes the flow).
+#[test]
+fn login_auto_and_doctor_agree_over_the_detection_cases() {
+    let mut failures = Vec::new();
+    for c in cases() {
+        let s = detect(&c.facts);
+        let config = Config {
+            path: None,
+            forced: c.forced.map(|flow| Forced {
+                flow,
+                source: format!("GAUTH_FLOW={}", flow.as_str()),
+            }),
+            defaults: Default::default(),
+            problems: vec![],
+        };
+        let probe = |ok: bool| Probe {
+            listeners: "ipv4_only",
+            address: "127.0.0.1:1410".into(),
+            result: if ok {
+                ProbeResult::Ok
+            } else {
+                ProbeResult::Refused
+            },
+            detail: None,
+        };
+        let binds = vec![BindCheck {
+            address: "127.0.0.1:1410".into(),
+            result: BindResult::Ok,
+        }];
+        let doctor = assemble(Inputs {
+            port: 1410,
+            port_source: "default",
+            session: s.clone(),
+            port_state: PortState {
+                port: 1410,
+                listeners: vec![],
+                connections: vec![],
+                holders: vec![],
+                time_wait: None,
+                unreadable_processes: 0,
+                source: Some(SocketSource::Netlink),
+                source_note: None,
+                sees_all_processes: false,
+            },
+            bind: binds.clone(),
+            listener: SelfTest {
+                port: 1410,
+                on_requested_port: true,
+                binds,
+                localhost: vec!["127.0.0.1".parse().unwrap()],
+                resolve_error: None,
+                probes: vec![probe(c.listener_works)],
+            },
+            config: config.clone(),
+            httr: gauth::r::httr(&gauth::env::Env::from_pairs([])),
+            rprofile: gauth::r::Rprofile::default(),
+            online: None,
+            stdin_tty: c.stdin_tty,
+            ancestors: c.facts.ancestors.clone(),
+            uid: ME,
+            can_signal_others: false,
+        });
+        let login = gauth::commands::login::auto(
+            &s,
+            &config,
+            paste_place(&s, c.stdin_tty, &c.facts.ancestors),
+            c.listener_works,
+            1410,
+        );
+        if login.flow != doctor.recommendation.flow || login.flow != c.flow {
+            failures.push(format!(
+                "{}: login {:?}, doctor {:?}, expected {:?}",
+                c.name, login.flow, doctor.recommendation.flow, c.flow
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

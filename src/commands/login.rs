@@ -107,18 +107,15 @@ pub fn run(
             f
         }
         None => {
-            let port = fixed_port.or(opts.port);
-            let listener = crate::port::selftest::run(port.unwrap_or(0));
-            let rec = crate::flow::recommend(&crate::flow::Situation {
-                session: &session,
-                forced: config.forced.as_ref(),
-                paste: paste_place.clone(),
-                listener_works: listener.ip_literal_works(),
-                port: port.unwrap_or(0),
-                // A taken port is handled below (free it, or another port).
-                port_free: true,
-                port_actions: Vec::new(),
-            });
+            let port = fixed_port.or(opts.port).unwrap_or(0);
+            let listener = crate::port::selftest::run(port);
+            let rec = auto(
+                &session,
+                &config,
+                paste_place.clone(),
+                listener.ip_literal_works(),
+                port,
+            );
             note(
                 ui,
                 format!("flow: {} ({})", rec.flow.as_str(), rec.reasons.join("; ")),
@@ -178,6 +175,27 @@ pub fn run(
         refresh_token: entry.refresh_token.is_some(),
         cache_file: store.path_of(&entry.file_name()).display().to_string(),
         decisions,
+    })
+}
+
+/// `--flow auto`: the doctor's decision (`flow::recommend`) on the same
+/// facts. A taken port does not change the flow: the login frees it or uses
+/// another port.
+pub fn auto(
+    session: &Session,
+    config: &config::Config,
+    paste_place: Option<String>,
+    listener_works: bool,
+    port: u16,
+) -> crate::flow::Recommendation {
+    crate::flow::recommend(&crate::flow::Situation {
+        session,
+        forced: config.forced.as_ref(),
+        paste: paste_place,
+        listener_works,
+        port,
+        port_free: true,
+        port_actions: Vec::new(),
     })
 }
 
