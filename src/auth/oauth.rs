@@ -273,21 +273,57 @@ pub fn device_poll(
 ) -> anyhow::Result<Tokens> {
     use oauth2::DeviceCodeErrorResponseType as E;
     let http = super::http::client()?;
+    // The crate backs off silently when the provider cannot be reached and
+    // reports the end of the wait as an expired code: remember the last
+    // transport error to say what really happened.
+    let last_error = std::cell::RefCell::new(None::<String>);
+    let call = |req: oauth2::HttpRequest| {
+        let r = oauth2::SyncHttpClient::call(&http, req);
+        *last_error.borrow_mut() = r.as_ref().err().map(|e| {
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(s) = src {
+                msg = format!("{msg}: {s}");
+                src = s.source();
+            }
+            msg
+        });
+        r
+    };
+    let started = std::time::Instant::now();
     let client = token_client(provider, creds)?;
-    client
+    let result = client
         .exchange_device_access_token(&start.response)
-        .request(&http, sleep, Some(timeout))
-        .map(Tokens::from)
-        .map_err(|e| match &e {
+        .request(&call, sleep, Some(timeout))
+        .map(Tokens::from);
+    result.map_err(|e| {
+        use crate::output::escape::esc;
+        if let Some(err) = last_error.borrow().as_ref() {
+            return anyhow::anyhow!(
+                "the provider could not be reached while waiting for the approval: {}",
+                esc(err)
+            );
+        }
+        match &e {
             RequestTokenError::ServerResponse(r) => match r.error() {
                 E::AccessDenied => anyhow::anyhow!("the device login was denied"),
+                E::ExpiredToken
+                    if timeout + Duration::from_secs(1) < start.expires_in
+                        && started.elapsed() >= timeout =>
+                {
+                    anyhow::anyhow!(
+                        "the login was not approved within {}; run it again (--timeout for longer)",
+                        humantime::format_duration(Duration::from_secs(timeout.as_secs()))
+                    )
+                }
                 E::ExpiredToken => anyhow::anyhow!(
                     "the device code expired before the login was approved; run the login again"
                 ),
                 _ => token_error("the device login", e),
             },
             _ => token_error("the device login", e),
-        })
+        }
+    })
 }
 
 /// The account an ID token names (email, else subject). The token came

@@ -62,9 +62,11 @@ impl Oidc {
             .spawn()
             .expect("start node server.mjs");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("READY line");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        out.read_line(&mut line).expect("READY line");
+        // Keep draining: a write to a closed pipe would kill the provider
+        // (oidc-provider logs to stdout on some paths).
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
         let issuer = line
             .trim()
             .strip_prefix("READY issuer=")

@@ -81,10 +81,11 @@ for (let step = 0; step < 10 && typeof page === 'object'; step += 1) {
   }
   if ('login' in f.fields || 'password' in f.fields) {
     page = await post(f.action, { ...f.fields, login: loginName, password: 'any' });
-  } else if (has('--deny') && /consent|confirm/i.test(f.action + page.html)) {
-    page = await post(f.action.replace(/confirm$/, 'abort'), f.fields);
-    const g = typeof page === 'object' ? form(page.html, page.url) : null;
-    if (typeof page === 'object' && !g) { console.log('DENIED'); process.exit(0); }
+  } else if (has('--deny') && /href="([^"]*\/abort)"/.test(page.html)) {
+    // The consent page's "Cancel" link: the provider answers access_denied.
+    const abort = page.html.match(/href="([^"]*\/abort)"/)[1].replace(/&amp;/g, '&');
+    page = await go(new URL(abort, page.url).toString());
+    if (typeof page === 'object') { console.log('DENIED'); process.exit(0); }
   } else {
     page = await post(f.action, f.fields);
   }
