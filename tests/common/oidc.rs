@@ -1,6 +1,7 @@
 //! A real OpenID provider for the login tests: node's `oidc-provider`
 //! (tests/oidc/server.mjs) on 127.0.0.1, and the scripted user agent
-//! (tests/oidc/agent.mjs) that stands in for the browser. The npm packages
+//! (tests/oidc/agent.mjs) that stands in for the browser (tests/oidc/
+//! chromium.mjs drives a real one: tests/login_browser.rs). The npm packages
 //! are installed on first use (`npm ci`); without node and npm these tests
 //! fail, they are never skipped.
 use std::io::{BufRead, BufReader};
@@ -20,7 +21,15 @@ pub fn ensure_npm_packages() {
         let lock = std::fs::File::create(std::env::temp_dir().join("gauth-test-npm.lock"))
             .expect("npm lock file");
         rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).expect("flock");
-        if !dir.join("node_modules/oidc-provider/package.json").exists() {
+        // A checkout whose node_modules predates a package in the lock file
+        // gets it too.
+        let installed = ["oidc-provider", "playwright-core"].iter().all(|p| {
+            dir.join("node_modules")
+                .join(p)
+                .join("package.json")
+                .exists()
+        });
+        if !installed {
             let out = Command::new("npm")
                 .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
                 .current_dir(&dir)
@@ -62,11 +71,11 @@ impl Oidc {
             .spawn()
             .expect("start node server.mjs");
         let mut line = String::new();
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        out.read_line(&mut line).expect("READY line");
-        // Keep draining: a write to a closed pipe would kill the provider
-        // (oidc-provider logs to stdout on some paths).
-        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        stdout.read_line(&mut line).expect("READY line");
+        // Keep reading: oidc-provider prints notices on stdout later (the
+        // first device-flow page, …), and a write to a closed pipe kills node.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         let issuer = line
             .trim()
             .strip_prefix("READY issuer=")
