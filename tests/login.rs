@@ -673,3 +673,101 @@ fn a_provider_that_goes_away_during_device_polling_is_named() {
         "{err}"
     );
 }
+
+/// With the discovery document cached, no request at all precedes the login
+/// URL: the provider may even be down until the browser comes back.
+#[test]
+fn a_cached_discovery_needs_no_request_before_the_url() {
+    let p = Oidc::start(&[]);
+    let issuer = p.issuer.clone();
+    let dir = tempcache();
+    let browser = capture_browser(dir.path());
+    let path = path_env();
+    let cache = dir.path().join("cache");
+    let env = [
+        ("PATH", path.as_str()),
+        ("BROWSER", browser.to_str().unwrap()),
+        ("GAUTH_CACHE", cache.to_str().unwrap()),
+    ];
+    let args = [
+        "--issuer",
+        issuer.as_str(),
+        "--client-id",
+        "gauth-native",
+        "--timeout",
+        "1s",
+    ];
+    let (code, _, err) = Login::start(&args, &env, false).finish(Duration::from_secs(20));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no answer within 1s"), "{err}");
+    drop(p);
+    let (code, _, err) = Login::start(&args, &env, false).finish(Duration::from_secs(20));
+    assert_eq!(code, 1, "{err}");
+    let urls = std::fs::read_to_string(dir.path().join("urls")).unwrap();
+    assert_eq!(urls.lines().count(), 2, "{urls}");
+    assert!(
+        urls.lines()
+            .all(|u| u.starts_with(&format!("{issuer}/auth?")))
+    );
+}
+
+/// `gauth login` alone: issuer, client and scopes from the config file; a
+/// Google-style client JSON (`installed`) works the same way.
+#[test]
+fn config_defaults_and_a_client_json_are_enough() {
+    let p = Oidc::start(&[]);
+    let dir = tempcache();
+    let browser = p.browser_script(dir.path(), "");
+    let path = path_env();
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(dir.path().join("config/gauth")).unwrap();
+    std::fs::write(
+        dir.path().join("config/gauth/config.toml"),
+        format!(
+            "issuer = \"{}\"\nclient_id = \"gauth-native\"\nscopes = [\"openid\", \"offline_access\", \"profile\"]\n",
+            p.issuer
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("config");
+    let env = [
+        ("PATH", path.as_str()),
+        ("BROWSER", browser.to_str().unwrap()),
+        ("GAUTH_CACHE", cache.to_str().unwrap()),
+        ("XDG_CONFIG_HOME", config.to_str().unwrap()),
+    ];
+    let (code, out, err) = Login::start(&[], &env, false).finish(Duration::from_secs(30));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("scopes: offline_access openid profile"),
+        "{out}"
+    );
+
+    let json = dir.path().join("client.json");
+    std::fs::write(
+        &json,
+        r#"{"installed":{"client_id":"gauth-native","redirect_uris":["http://localhost"]}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = Login::start(
+        &[
+            "--issuer",
+            &p.issuer,
+            "--credentials",
+            json.to_str().unwrap(),
+            "--json",
+        ],
+        &env[..3],
+        false,
+    )
+    .finish(Duration::from_secs(30));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["flow"], "loopback");
+    assert_eq!(v["client_id"], "gauth-native");
+    assert_eq!(v["refresh_token"], true);
+    assert!(
+        !out.contains("access_token"),
+        "no secret in the report: {out}"
+    );
+}
