@@ -53,6 +53,7 @@ pub const EXIT_CODES: &[ExitDoc] = &[
                 "free-port",
                 "the port is free (or only TIME_WAIT connections remain, which listeners that set SO_REUSEADDR bind through)",
             ),
+            ("login", "logged in; the tokens are cached"),
             ("token", "a valid access token was printed"),
             (
                 "logout",
@@ -69,6 +70,10 @@ pub const EXIT_CODES: &[ExitDoc] = &[
                 "a kernel interface or file could not be read, output could not be written, a signal could not be sent for an unexpected reason",
             ),
             (
+                "login",
+                "the login failed: refused by the provider, timed out, nothing valid pasted, the provider unreachable",
+            ),
+            (
                 "token",
                 "a refresh failed for a reason a new login would not fix (the token endpoint unreachable, invalid_client, a cache that cannot be written)",
             ),
@@ -81,6 +86,10 @@ pub const EXIT_CODES: &[ExitDoc] = &[
             (
                 "",
                 "for example a port that is not a number from 1 to 65535, or an --endpoint that is not a URL",
+            ),
+            (
+                "login",
+                "no client, a malformed client JSON, an http issuer, a scope with spaces, a bad --port or --timeout",
             ),
             (
                 "token",
