@@ -771,3 +771,61 @@ fn config_defaults_and_a_client_json_are_enough() {
         "no secret in the report: {out}"
     );
 }
+
+/// On a terminal, a port held by a holder that looks expendable is offered
+/// for freeing with free-port's own prompt; after "y" the login uses it.
+#[test]
+fn on_a_terminal_a_taken_port_is_freed_after_asking() {
+    let p = Oidc::start(&[]);
+    let holder = listen(&["run_local_server"]);
+    let dir = tempcache();
+    let browser = p.browser_script(dir.path(), "");
+    let cache = dir.path().join("cache");
+    let cmd = format!(
+        "env -i PATH={} BROWSER={} GAUTH_CACHE={} NO_COLOR=1 {} login --issuer {} --client-id gauth-native --port {} --timeout 30s",
+        path_env(),
+        browser.display(),
+        cache.display(),
+        env!("CARGO_BIN_EXE_gauth"),
+        p.issuer,
+        holder.port
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("util-linux script");
+    // Answer once the question is there (script echoes what gauth prints).
+    std::thread::sleep(Duration::from_millis(1500));
+    child.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
+    let end = Instant::now() + Duration::from_secs(40);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < end, "login on a terminal did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut text = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    assert!(
+        text.contains(&format!("python3 (pid {})", holder.pid)) && text.contains("[y/N]"),
+        "{text}"
+    );
+    assert!(text.contains("logged in as jenny"), "{text}");
+    assert!(
+        common::wait_dead(holder.pid, Duration::from_secs(2)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "redirect_uri=http%3A%2F%2F127.0.0.1%3A{}%2F",
+            holder.port
+        )),
+        "the freed port is the one used: {text}"
+    );
+    userinfo(&p, &token(&cache));
+}
