@@ -661,3 +661,34 @@ proptest::proptest! {
         }
     }
 }
+
+/// With several logins and no flags, the config file's defaults pick the
+/// default login (so `gauth token` alone keeps working).
+#[test]
+fn the_config_defaults_pick_the_default_login() {
+    let cache = tempcache();
+    let store = Store::open_at(cache.path()).unwrap();
+    let a = offline_entry("a@example.test", now() + 3600, true);
+    let b = Entry {
+        client_id: "other-client".into(),
+        access_token: Secret::new("ya29.token-of-other"),
+        ..offline_entry("b@example.test", now() + 3600, true)
+    };
+    store.save(&a).unwrap();
+    store.save(&b).unwrap();
+    assert_eq!(token_cmd(cache.path(), &["token"]).status.code(), Some(2));
+    let config = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(config.path().join("gauth")).unwrap();
+    std::fs::write(
+        config.path().join("gauth/config.toml"),
+        "client_id = \"other-client\"\n",
+    )
+    .unwrap();
+    let out = gauth()
+        .args(["token"])
+        .env("GAUTH_CACHE", cache.path())
+        .env("XDG_CONFIG_HOME", config.path())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "ya29.token-of-other\n", "{}", stderr(&out));
+}

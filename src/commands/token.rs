@@ -82,6 +82,26 @@ pub fn query(client: &ClientArgs, account: Option<&str>, env: &Env) -> Query {
     }
 }
 
+/// With no flags and several logins, the default login: the one the config
+/// file's `issuer`, `client_id` and `scopes` (those it sets) pick. The
+/// config file is read only here, never on the path of a single login.
+fn default_login(found: Vec<Stored>, q: &Query, env: &Env) -> Result<Stored, Vec<Stored>> {
+    if !q.is_empty() {
+        return Err(found);
+    }
+    let d = crate::config::load(env).defaults;
+    let dq = Query {
+        issuer: d.issuer,
+        client_id: d.client_id,
+        scopes: d.scopes.unwrap_or_default(),
+        account: None,
+    };
+    if dq.is_empty() {
+        return Err(found);
+    }
+    select(found.clone(), &dq).map_err(|_| found)
+}
+
 /// Why no single login was picked.
 #[derive(Debug)]
 pub enum NoPick {
@@ -127,7 +147,10 @@ pub fn run(
     warnings.extend(listing.problems.iter().map(|p| p.line()));
     let stored = match select(listing.entries, q) {
         Ok(s) => s,
-        Err(NoPick::Many(found)) => return Err(Error::Usage(ambiguous(&found))),
+        Err(NoPick::Many(found)) => match default_login(found, q, env) {
+            Ok(s) => s,
+            Err(found) => return Err(Error::Usage(ambiguous(&found))),
+        },
         Err(NoPick::None { total }) => return Err(Error::LoginRequired(no_login(q, total, env))),
     };
     let now = clock();
