@@ -1,7 +1,8 @@
 //! Snapshots of the human (with and without colour) and JSON renderings, on
 //! reports built by hand so that pids, ports and times are fixed.
 use gauth::commands::free_port::{Action, Report, Status};
-use gauth::output::{Paint, free_port::render_result, free_port::render_state, to_json};
+use gauth::output::free_port::{confirm_question, render_result, render_state, waiting_line};
+use gauth::output::{Paint, to_json};
 use gauth::port::bind::{BindCheck, BindResult};
 use gauth::port::state::{Holder, Listener, PortState, TimeWait};
 use gauth::port::{Family, Socket, SocketSource, TcpState};
@@ -314,4 +315,21 @@ fn human_invisible_owner() {
 #[test]
 fn json_report() {
     insta::assert_snapshot!(to_json(&partial_report()));
+}
+
+#[test]
+fn one_question_and_one_wait_line_name_every_holder_escaped() {
+    let mut hostile = node_process();
+    hostile.name = "ev\x1b[2Jil".into();
+    let r = holder(r_process(), "127.0.0.1:1410", 11);
+    let h = holder(hostile, "127.0.0.1:1410", 12);
+    assert_eq!(confirm_question(&[&r]), "\nKill R (pid 16664)? [y/N] ");
+    assert_eq!(
+        confirm_question(&[&r, &h]),
+        "\nKill these 2 processes (R pid 16664, ev\\e[2Jil pid 2001)? [y/N] "
+    );
+    assert_eq!(
+        waiting_line(&[&r, &h], "SIGTERM", std::time::Duration::from_millis(2500)),
+        "SIGTERM sent; waiting up to 2.5 s for R (pid 16664), ev\\e[2Jil (pid 2001) to exit before SIGKILL…\n"
+    );
 }

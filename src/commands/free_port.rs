@@ -79,8 +79,12 @@ pub struct Options {
 pub trait Ui {
     /// The holders were found (print them before asking anything).
     fn found(&mut self, state: &PortState);
-    /// Ask before killing `holder`.
-    fn confirm(&mut self, holder: &Holder) -> bool;
+    /// Ask once before killing all of `holders` (one or more); the answer
+    /// holds for every one of them.
+    fn confirm(&mut self, holders: &[&Holder]) -> bool;
+    /// `signal` was sent and `holders` are still running: they get SIGKILL
+    /// unless they exit within `timeout` of it.
+    fn waiting(&mut self, holders: &[&Holder], signal: &str, timeout: Duration);
 }
 
 pub fn run(
@@ -94,8 +98,7 @@ pub fn run(
     ui.found(&state);
 
     let mut actions = Vec::with_capacity(state.holders.len());
-    let mut targets = Vec::new();
-    let mut target_slots = Vec::new();
+    let mut ask = Vec::new();
     for (i, h) in state.holders.iter().enumerate() {
         let action = match h.verdict.class {
             _ if opts.dry_run => Action::None,
@@ -109,19 +112,41 @@ pub fn run(
             _ if !opts.interactive => Action::Refused {
                 reason: "no terminal to ask on; re-run with --yes to kill without asking".into(),
             },
-            _ if ui.confirm(h) => Action::None,
-            _ => Action::Declined,
+            _ => {
+                ask.push(i);
+                Action::None
+            }
         };
+        actions.push(action);
+    }
+    if !ask.is_empty() {
+        let asked: Vec<&Holder> = ask.iter().map(|&i| &state.holders[i]).collect();
+        if !ui.confirm(&asked) {
+            for &i in &ask {
+                actions[i] = Action::Declined;
+            }
+        }
+    }
+    let mut targets = Vec::new();
+    let mut target_slots = Vec::new();
+    for (i, (h, action)) in state.holders.iter().zip(&actions).enumerate() {
         if !opts.dry_run && matches!(action, Action::None) {
             targets.push(target(opts.port, h));
             target_slots.push(i);
         }
-        actions.push(action);
     }
     let mut after = None;
     if !targets.is_empty() {
         let started = std::time::Instant::now();
-        let outcomes = kill::terminate_all(proc_root, &targets, opts.signal, opts.timeout);
+        let mut on_wait = |waiting: &[usize]| {
+            let holders: Vec<&Holder> = waiting
+                .iter()
+                .filter_map(|&t| target_slots.get(t).map(|&slot| &state.holders[slot]))
+                .collect();
+            ui.waiting(&holders, opts.signal.1, opts.timeout);
+        };
+        let outcomes =
+            kill::terminate_all(proc_root, &targets, opts.signal, opts.timeout, &mut on_wait);
         for (&slot, outcome) in target_slots.iter().zip(outcomes) {
             actions[slot] = Action::Signalled { outcome };
         }
@@ -149,8 +174,14 @@ pub fn run(
             .collect();
         if !rebound.is_empty() {
             let again: Vec<Target> = rebound.iter().map(|(_, t)| t.clone()).collect();
-            let outcomes =
-                kill::terminate_all(proc_root, &again, (kill::SIGKILL, "SIGKILL"), opts.timeout);
+            // SIGKILL first: nothing waits before a SIGKILL to announce.
+            let outcomes = kill::terminate_all(
+                proc_root,
+                &again,
+                (kill::SIGKILL, "SIGKILL"),
+                opts.timeout,
+                &mut |_| {},
+            );
             for ((slot, _), outcome) in rebound.into_iter().zip(outcomes) {
                 if let Some(outcome) = kill::after_rebind(outcome, started) {
                     actions[slot] = Action::Signalled { outcome };

@@ -74,13 +74,22 @@ struct Pending {
 /// released it (rather than being half-way through exiting).
 const RELEASE_SETTLE: Duration = Duration::from_millis(50);
 
+/// How long the targets may take to exit after the first signal before
+/// `terminate_all` says it is waiting for them (most exit at once, and a
+/// line announcing a wait that is already over is noise).
+pub const QUIET_WAIT: Duration = Duration::from_millis(200);
+
 /// Send `first` to every target, wait up to `timeout` for all of them, send
 /// SIGKILL to the survivors, wait again. One outcome per target, in order.
+/// When SIGKILL is to follow and some targets are still running after
+/// [`QUIET_WAIT`], `on_wait` gets their indices in `targets` once, before
+/// the rest of the wait.
 pub fn terminate_all(
     proc_root: &Path,
     targets: &[Target],
     first: (i32, &'static str),
     timeout: Duration,
+    on_wait: &mut dyn FnMut(&[usize]),
 ) -> Vec<Outcome> {
     let started = Instant::now();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; targets.len()];
@@ -101,7 +110,17 @@ pub fn terminate_all(
             },
         }
     }
-    pending = wait(proc_root, pending, timeout, &mut outcomes, started);
+    if first.0 == SIGKILL {
+        pending = wait(proc_root, pending, timeout, &mut outcomes, started);
+    } else {
+        let quiet = QUIET_WAIT.min(timeout);
+        pending = wait(proc_root, pending, quiet, &mut outcomes, started);
+        if !pending.is_empty() && quiet < timeout {
+            let waiting: Vec<usize> = pending.iter().map(|p| p.index).collect();
+            on_wait(&waiting);
+            pending = wait(proc_root, pending, timeout - quiet, &mut outcomes, started);
+        }
+    }
     if first.0 != SIGKILL {
         let mut escalated = Vec::new();
         for mut p in pending {
