@@ -1,6 +1,7 @@
 //! Snapshots of the human (with and without colour) and JSON renderings, on
-//! reports built by hand so that pids, ports and times are fixed.
-use gauth::commands::free_port::{Action, Report, Status};
+//! port states built by hand so that pids, ports and times are fixed; the
+//! reports on them (status, summary, refusals) come from the real code.
+use gauth::commands::free_port::{Action, Options, Report, decide};
 use gauth::output::free_port::{confirm_question, render_result, render_state, waiting_line};
 use gauth::output::{Paint, to_json};
 use gauth::port::bind::{BindCheck, BindResult};
@@ -128,30 +129,37 @@ fn held_state() -> PortState {
     }
 }
 
+/// The report the real code makes on `state`, after `actions`, with the
+/// port as found again afterwards (`after`).
 fn report(
     state: PortState,
+    after: Option<PortState>,
     actions: Vec<Action>,
-    status: Status,
-    summary: &str,
     bind: Vec<BindCheck>,
 ) -> Report {
-    let free = matches!(status, Status::Free);
-    Report {
-        schema_version: 1,
+    Report::new(false, state, after, actions, bind)
+}
+
+/// `gauth free-port --yes 1410`.
+fn opts_yes() -> Options {
+    Options {
+        port: 1410,
         dry_run: false,
-        status,
-        free,
-        summary: summary.into(),
-        still_listening: if free {
-            vec![]
-        } else {
-            vec!["[::1]:1410".into()]
-        },
-        state,
-        actions,
-        now_held_by: vec![],
-        bind,
+        yes: true,
+        force: false,
+        signal: (15, "SIGTERM"),
+        timeout: std::time::Duration::from_secs(3),
+        interactive: false,
     }
+}
+
+/// `state` without the holders and sockets of `pids` (they exited).
+fn without(state: &PortState, pids: &[i32]) -> PortState {
+    let mut s = state.clone();
+    s.holders.retain(|h| !pids.contains(&h.process.pid));
+    s.listeners
+        .retain(|l| !l.pids.iter().any(|p| pids.contains(p)));
+    s
 }
 
 fn ok_binds() -> Vec<BindCheck> {
@@ -167,20 +175,34 @@ fn ok_binds() -> Vec<BindCheck> {
     ]
 }
 
+/// R exited on SIGTERM; node was refused (not expendable without --force).
 fn partial_report() -> Report {
+    let state = held_state();
+    let refused = decide(&state.holders[1], &opts_yes()).expect("refused without asking");
+    let after = without(&state, &[16664]);
     report(
-        held_state(),
+        state,
+        Some(after),
         vec![
-            Action::Signalled { outcome: Outcome::Exited { signal: "SIGTERM", escalated: false, rebound: false, waited_ms: 120 } },
-            Action::Refused {
-                reason: "not expendable: node is not a known auth helper (R, Python); pass --force to kill it anyway".into(),
+            Action::Signalled {
+                outcome: Outcome::Exited {
+                    signal: "SIGTERM",
+                    escalated: false,
+                    rebound: false,
+                    waited_ms: 120,
+                },
             },
+            refused,
         ],
-        Status::Held,
-        "port 1410 is still held by node (pid 2001): not expendable: node is not a known auth helper (R, Python); pass --force to kill it anyway",
         vec![
-            BindCheck { address: "127.0.0.1:1410".into(), result: BindResult::Ok },
-            BindCheck { address: "[::1]:1410".into(), result: BindResult::InUse },
+            BindCheck {
+                address: "127.0.0.1:1410".into(),
+                result: BindResult::Ok,
+            },
+            BindCheck {
+                address: "[::1]:1410".into(),
+                result: BindResult::InUse,
+            },
         ],
     )
 }
@@ -215,8 +237,10 @@ fn human_result_escalated_and_free() {
     let mut state = held_state();
     state.holders.truncate(1);
     state.listeners.truncate(1);
+    let after = without(&state, &[16664]);
     let r = report(
         state,
+        Some(after),
         vec![Action::Signalled {
             outcome: Outcome::Exited {
                 signal: "SIGKILL",
@@ -225,8 +249,6 @@ fn human_result_escalated_and_free() {
                 waited_ms: 3012,
             },
         }],
-        Status::Free,
-        "port 1410 is free now",
         ok_binds(),
     );
     insta::assert_snapshot!(render_result(&r, Paint::new(false)));
@@ -239,8 +261,19 @@ fn human_result_rebound_and_now_held_by() {
     let mut state = held_state();
     state.holders.truncate(1);
     state.listeners.truncate(1);
-    let mut r = report(
+    // R is gone; node took 127.0.0.1:1410 meanwhile.
+    let mut after = without(&state, &[16664]);
+    after.listeners.push(Listener {
+        socket: socket("127.0.0.1", 13),
+        user: Some("jenny".into()),
+        pids: vec![2001],
+    });
+    after
+        .holders
+        .push(holder(node_process(), "127.0.0.1:1410", 13));
+    let r = report(
         state,
+        Some(after),
         vec![Action::Signalled {
             outcome: Outcome::Exited {
                 signal: "SIGKILL",
@@ -249,11 +282,11 @@ fn human_result_rebound_and_now_held_by() {
                 waited_ms: 260,
             },
         }],
-        Status::Held,
-        "port 1410 is now held by node (pid 2001): not expendable: node is not a known auth helper (R, Python)",
-        vec![],
+        vec![BindCheck {
+            address: "127.0.0.1:1410".into(),
+            result: BindResult::InUse,
+        }],
     );
-    r.now_held_by = vec![holder(node_process(), "127.0.0.1:1410", 13)];
     insta::assert_snapshot!(render_result(&r, Paint::new(false)));
 }
 
@@ -271,9 +304,8 @@ fn human_time_wait() {
     };
     let r = report(
         state,
+        None,
         vec![],
-        Status::TimeWait,
-        "port 1410 has no listener, only 2 connections in TIME_WAIT: nothing to kill; binding fails until they expire (within 41 s)",
         vec![BindCheck {
             address: "127.0.0.1:1410".into(),
             result: BindResult::InUse,
@@ -297,9 +329,8 @@ fn human_invisible_owner() {
     state.unreadable_processes = 57;
     let r = report(
         state,
+        None,
         vec![],
-        Status::Held,
-        "port 1410 is held by a process of root that gauth cannot see; run `sudo gauth free-port 1410`",
         vec![BindCheck {
             address: "127.0.0.1:1410".into(),
             result: BindResult::InUse,
