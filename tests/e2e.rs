@@ -88,7 +88,7 @@ fn an_unprivileged_user_is_told_to_use_sudo() {
     let summary = v["summary"].as_str().unwrap();
     assert!(
         summary.contains("held by a process of root")
-            && summary.contains(&format!("sudo gauth free-port {}", l.port)),
+            && summary.contains(&format!("sudo gauth free-port --force {}", l.port)),
         "{summary}"
     );
     assert!(alive(l.pid));
@@ -127,6 +127,11 @@ fn root_without_cap_sys_ptrace_does_not_claim_nobody_holds_it() {
     assert!(
         summary.contains("held by a process of nobody that gauth cannot see")
             && !summary.contains("no visible process has"),
+        "{summary}"
+    );
+    // sudo cannot give root a capability it lacks: say what is missing.
+    assert!(
+        summary.contains("without CAP_SYS_PTRACE") && !summary.contains("sudo"),
         "{summary}"
     );
     assert!(alive(l.pid));

@@ -126,6 +126,7 @@ fn held_state() -> PortState {
         source: Some(SocketSource::Netlink),
         source_note: None,
         sees_all_processes: false,
+        caller_is_root: false,
     }
 }
 
@@ -363,4 +364,30 @@ fn one_question_and_one_wait_line_name_every_holder_escaped() {
         waiting_line(&[&r, &h], "SIGTERM", std::time::Duration::from_millis(2500)),
         "SIGTERM sent; waiting up to 2.5 s for R (pid 16664), ev\\e[2Jil (pid 2001) to exit before SIGKILL…\n"
     );
+}
+
+/// Root without CAP_SYS_PTRACE (a container that drops it): jenny's holder
+/// is invisible, and sudo would not help.
+#[test]
+fn human_invisible_owner_to_root_without_cap_sys_ptrace() {
+    let mut state = held_state();
+    state.holders.clear();
+    state.listeners.truncate(1);
+    state.listeners[0].pids.clear();
+    state.unreadable_processes = 3;
+    state.caller_is_root = true;
+    let r = report(
+        state,
+        None,
+        vec![],
+        vec![BindCheck {
+            address: "127.0.0.1:1410".into(),
+            result: BindResult::InUse,
+        }],
+    );
+    insta::assert_snapshot!(format!(
+        "{}{}",
+        render_state(&r.state, Paint::new(false), false),
+        render_result(&r, Paint::new(false))
+    ));
 }

@@ -167,8 +167,13 @@ pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
     if state.unreadable_processes > 0 && state.invisible().next().is_some() {
         let _ = writeln!(
             out,
-            "  ({} processes could not be inspected without privilege)",
-            state.unreadable_processes
+            "  ({} processes could not be inspected without {})",
+            state.unreadable_processes,
+            if state.caller_is_root {
+                "CAP_SYS_PTRACE"
+            } else {
+                "privilege"
+            }
         );
     }
     out

@@ -252,11 +252,23 @@ fn send(proc_root: &Path, t: &Target, handle: &Handle, signal: i32) -> Result<()
         Ok(()) => Ok(()),
         Err(Errno::SRCH) => Err(Outcome::AlreadyGone),
         Err(Errno::PERM) => Err(Outcome::Failed {
-            error: "permission denied; run gauth with sudo".into(),
+            error: permission_denied(t.port, rustix::process::geteuid().is_root()),
         }),
         Err(err) => Err(Outcome::Failed {
             error: err.to_string(),
         }),
+    }
+}
+
+/// What to say when a signal is refused: sudo (with --force, since the
+/// process is another user's to root) unless gauth is root already, when
+/// only a capability or a security module can be in the way.
+fn permission_denied(port: u16, root: bool) -> String {
+    if root {
+        "permission denied even as root (gauth lacks CAP_KILL, or a security module forbids it)"
+            .into()
+    } else {
+        format!("permission denied; run `sudo gauth free-port --force {port}`")
     }
 }
 
@@ -333,5 +345,23 @@ fn wait(
         if poll(&mut fds, Some(&slice)).is_err() {
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permission_denied;
+
+    #[test]
+    fn a_refused_signal_names_what_would_act() {
+        assert_eq!(
+            permission_denied(1410, false),
+            "permission denied; run `sudo gauth free-port --force 1410`"
+        );
+        let root = permission_denied(1410, true);
+        assert!(
+            !root.contains("sudo") && root.contains("CAP_KILL"),
+            "{root}"
+        );
     }
 }
