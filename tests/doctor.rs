@@ -419,12 +419,10 @@ fn the_flow_for_a_remote_session_depends_on_whether_someone_can_paste() {
         ("GAUTH_FLOW", ""),
         ("GAUTH_OOB", ""),
     ];
-    // No terminal (a script, CI): device.
-    let out = gauth()
-        .args(["doctor", "--recommend", "--port", &port])
-        .envs(env)
-        .output()
-        .unwrap();
+    // No terminal (a script, CI): device. Detached, so that the terminal
+    // `cargo test` may run on is no ancestor's.
+    let out = output_detached(&["doctor", "--recommend", "--port", &port], &env);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "device\n");
     // On a terminal (under `script`): paste.
     let cmd = format!(
