@@ -29,7 +29,7 @@ use output::escape::esc;
 use output::printer::{Printer, Verbosity};
 use port::number::Port;
 use std::ffi::OsString;
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 /// Parse `args`, run the command, print, and return the exit code.
@@ -339,17 +339,19 @@ impl commands::free_port::Ui for TerminalUi<'_> {
         }
     }
 
-    fn confirm(&mut self, holder: &port::state::Holder) -> bool {
-        let p = &holder.process;
-        self.printer
-            .diag(&format!("\nKill {} (pid {})? [y/N] ", esc(&p.name), p.pid));
-        let mut answer = String::new();
-        match std::io::stdin().lock().read_line(&mut answer) {
-            Ok(0) | Err(_) => {
-                self.printer.diag("\n");
-                false
-            }
-            Ok(_) => matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
+    fn confirm(&mut self, holders: &[&port::state::Holder]) -> bool {
+        output::free_port::ask(self.printer, &output::free_port::confirm_question(holders))
+    }
+
+    fn waiting(
+        &mut self,
+        holders: &[&port::state::Holder],
+        signal: &str,
+        timeout: std::time::Duration,
+    ) {
+        if self.printer.human() && !self.printer.quiet() {
+            self.printer
+                .diag(&output::free_port::waiting_line(holders, signal, timeout));
         }
     }
 }

@@ -86,6 +86,7 @@ fn free_state(port: u16) -> PortState {
         source: Some(SocketSource::Netlink),
         source_note: None,
         sees_all_processes: false,
+        caller_is_root: false,
     }
 }
 

@@ -88,7 +88,7 @@ fn an_unprivileged_user_is_told_to_use_sudo() {
     let summary = v["summary"].as_str().unwrap();
     assert!(
         summary.contains("held by a process of root")
-            && summary.contains(&format!("sudo gauth free-port {}", l.port)),
+            && summary.contains(&format!("sudo gauth free-port --force {}", l.port)),
         "{summary}"
     );
     assert!(alive(l.pid));
@@ -127,6 +127,11 @@ fn root_without_cap_sys_ptrace_does_not_claim_nobody_holds_it() {
     assert!(
         summary.contains("held by a process of nobody that gauth cannot see")
             && !summary.contains("no visible process has"),
+        "{summary}"
+    );
+    // sudo cannot give root a capability it lacks: say what is missing.
+    assert!(
+        summary.contains("without CAP_SYS_PTRACE") && !summary.contains("sudo"),
         "{summary}"
     );
     assert!(alive(l.pid));
@@ -374,9 +379,11 @@ fn doctor_in_a_real_ssh_session_detects_ssh_also_under_env_i() {
 fn doctor_names_a_real_orphaned_r_listener_with_the_free_port_fix() {
     let r = OrphanedR::start();
     let pid = r.0;
+    // The loopback flow asked for, so the recommendation must carry the
+    // command that frees the port (whatever this machine's browser).
     let out = gauth()
         .args(["doctor", "--json"])
-        .env_remove("HTTR_PORT")
+        .env("GAUTH_FLOW", "loopback")
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -397,12 +404,14 @@ fn doctor_names_a_real_orphaned_r_listener_with_the_free_port_fix() {
         "{summary}"
     );
     assert_eq!(held["fix"], "gauth free-port 1410");
-    assert!(
-        v["recommendation"]["commands"]
-            .to_string()
-            .contains("gauth free-port 1410")
-            || v["recommendation"]["flow"] != "loopback"
-    );
+    assert_eq!(v["recommendation"]["flow"], "loopback", "{v:#}");
+    let runs: Vec<&str> = v["recommendation"]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["run"].as_str())
+        .collect();
+    assert_eq!(runs, ["gauth free-port 1410"], "{v:#}");
     let human = gauth()
         .args(["doctor", "--color", "never"])
         .output()

@@ -207,11 +207,23 @@ fn r_process(pid: i32, uid: u32, user: &str) -> ProcessInfo {
 }
 
 fn held(p: ProcessInfo, privileged: bool, ancestors: &[i32]) -> PortState {
+    held_by(ME, privileged, privileged, p, ancestors)
+}
+
+/// `p` holds the port, as seen by user `uid` with or without CAP_KILL
+/// (`can_signal`) and CAP_SYS_PTRACE (`sees_all`).
+fn held_by(
+    uid: u32,
+    can_signal: bool,
+    sees_all: bool,
+    p: ProcessInfo,
+    ancestors: &[i32],
+) -> PortState {
     // The only place this file builds a Caller.
     let caller = Caller {
-        uid: ME,
-        can_signal_others: privileged,
-        sees_all_processes: privileged,
+        uid,
+        can_signal_others: can_signal,
+        sees_all_processes: sees_all,
         ancestry_unverified: None,
         self_and_ancestors: std::iter::once(9000)
             .chain(ancestors.iter().copied())
@@ -253,7 +265,8 @@ fn held(p: ProcessInfo, privileged: bool, ancestors: &[i32]) -> PortState {
         unreadable_processes: 0,
         source: Some(SocketSource::Netlink),
         source_note: None,
-        sees_all_processes: privileged,
+        sees_all_processes: sees_all,
+        caller_is_root: uid == 0,
     }
 }
 
@@ -266,6 +279,10 @@ fn invisible(uid: u32, user: &str) -> PortState {
 
 fn doctor(state: PortState, ancestors: Vec<Ancestor>) -> Report {
     let privileged = state.sees_all_processes;
+    doctor_as(ME, privileged, state, ancestors)
+}
+
+fn doctor_as(uid: u32, can_signal: bool, state: PortState, ancestors: Vec<Ancestor>) -> Report {
     let binds = vec![BindCheck {
         address: "127.0.0.1:1410".into(),
         result: BindResult::InUse,
@@ -300,8 +317,8 @@ fn doctor(state: PortState, ancestors: Vec<Ancestor>) -> Report {
         online: None,
         stdin_tty: true,
         ancestors,
-        uid: ME,
-        can_signal_others: privileged,
+        uid,
+        can_signal_others: can_signal,
     })
 }
 
@@ -457,6 +474,7 @@ fn login_auto_and_doctor_agree_over_the_detection_cases() {
                 source: Some(SocketSource::Netlink),
                 source_note: None,
                 sees_all_processes: false,
+                caller_is_root: false,
             },
             bind: binds.clone(),
             listener: SelfTest {
@@ -491,4 +509,49 @@ fn login_auto_and_doctor_agree_over_the_detection_cases() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Root lacking a capability (a container that drops it): sudo changes
+/// nothing, so neither the check nor the recommendation says sudo; they say
+/// what is missing.
+#[test]
+fn root_without_a_capability_is_never_told_to_use_sudo() {
+    let maria = || r_process(66, 1001, "maria");
+    // No CAP_SYS_PTRACE: maria's process is invisible even to root.
+    let mut no_ptrace = held_by(0, true, false, maria(), &[]);
+    no_ptrace.holders.clear();
+    no_ptrace.listeners[0].pids.clear();
+    // No CAP_KILL: root sees maria's process and may not signal it.
+    let no_kill = held_by(0, false, true, maria(), &[]);
+    for (name, r, missing) in [
+        (
+            "no CAP_SYS_PTRACE",
+            doctor_as(0, true, no_ptrace, vec![]),
+            "CAP_SYS_PTRACE",
+        ),
+        (
+            "no CAP_KILL",
+            doctor_as(0, false, no_kill, vec![]),
+            "CAP_KILL",
+        ),
+    ] {
+        let held = r
+            .checks
+            .iter()
+            .find(|c| c.id == "held")
+            .expect("a held check");
+        let text = format!(
+            "{} / fix {:?} / commands {:?}",
+            held.summary, held.fix, r.recommendation.commands
+        );
+        assert!(!text.contains("sudo"), "{name}: {text}");
+        assert!(text.contains(missing), "{name}: {text}");
+        assert!(
+            r.recommendation
+                .commands
+                .iter()
+                .all(|c| !c.run.contains("free-port")),
+            "{name}: nothing gauth could run acts: {text}"
+        );
+    }
 }

@@ -794,3 +794,95 @@ fn a_replacement_forked_on_sigterm_is_named_and_the_port_is_not_free() {
         "{summary}"
     );
 }
+
+/// Two expendable holders on one port (SO_REUSEPORT, both with the
+/// `run_local_server` tag on 127.0.0.1).
+fn two_expendable_holders() -> (Listener, Listener) {
+    let a = listen(&["--reuseport", "run_local_server"]);
+    let b = listen(&[
+        "--reuseport",
+        "--port",
+        &a.port.to_string(),
+        "run_local_server",
+    ]);
+    (a, b)
+}
+
+/// The one question for both, in the order gauth lists the holders.
+fn both_question(text: &str, a: &Listener, b: &Listener) {
+    let ab = format!(
+        "Kill these 2 processes (python3 pid {}, python3 pid {})? [y/N]",
+        a.pid, b.pid
+    );
+    let ba = format!(
+        "Kill these 2 processes (python3 pid {}, python3 pid {})? [y/N]",
+        b.pid, a.pid
+    );
+    assert!(text.contains(&ab) || text.contains(&ba), "{text}");
+    assert_eq!(text.matches("[y/N]").count(), 1, "asked once: {text}");
+}
+
+#[test]
+fn on_a_terminal_one_yes_kills_every_holder() {
+    let (a, b) = two_expendable_holders();
+    let (code, text) = run_on_a_terminal(&format!("free-port {}", a.port), "y\n");
+    both_question(&text, &a, &b);
+    assert_eq!(code, 0, "{text}");
+    assert!(wait_dead(a.pid, Duration::from_secs(1)), "{text}");
+    assert!(wait_dead(b.pid, Duration::from_secs(1)), "{text}");
+    assert!(text.contains("is free now"), "{text}");
+}
+
+#[test]
+fn on_a_terminal_one_no_declines_every_holder() {
+    let (a, b) = two_expendable_holders();
+    let (code, text) = run_on_a_terminal(&format!("free-port {}", a.port), "n\n");
+    both_question(&text, &a, &b);
+    assert_eq!(code, 3, "{text}");
+    assert_eq!(
+        text.matches("you chose not to kill it").count(),
+        2,
+        "{text}"
+    );
+    assert!(alive(a.pid) && alive(b.pid));
+}
+
+#[test]
+fn the_wait_before_sigkill_is_announced_on_stderr() {
+    let l = listen(&["--ignore-term", "run_local_server"]);
+    let port = l.port.to_string();
+    let out = run(&["free-port", "--yes", "--timeout", "1s", &port]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let line = format!(
+        "SIGTERM sent; waiting up to 1.0 s for python3 (pid {}) to exit before SIGKILL…",
+        l.pid
+    );
+    assert!(stderr.contains(&line), "stderr: {stderr}");
+    assert!(!stdout.contains("waiting up to"), "{stdout}");
+    assert!(wait_dead(l.pid, Duration::from_secs(1)));
+}
+
+#[test]
+fn the_wait_is_not_announced_with_quiet_or_json_or_when_nobody_lingers() {
+    for args in [&["-q"][..], &["--json"][..]] {
+        let l = listen(&["--ignore-term", "run_local_server"]);
+        let port = l.port.to_string();
+        let out = gauth()
+            .args(args)
+            .args(["free-port", "--yes", "--timeout", "1s", &port])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("waiting up to"), "{args:?}: {stderr}");
+        assert!(wait_dead(l.pid, Duration::from_secs(1)));
+    }
+    // A holder that exits at once on SIGTERM: nothing to announce.
+    let l = listen(&["run_local_server"]);
+    let out = run(&["free-port", "--yes", &l.port.to_string()]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("waiting up to"), "{stderr}");
+}

@@ -1,7 +1,9 @@
 //! Snapshots of the human (with and without colour) and JSON renderings, on
-//! reports built by hand so that pids, ports and times are fixed.
-use gauth::commands::free_port::{Action, Report, Status};
-use gauth::output::{Paint, free_port::render_result, free_port::render_state, to_json};
+//! port states built by hand so that pids, ports and times are fixed; the
+//! reports on them (status, summary, refusals) come from the real code.
+use gauth::commands::free_port::{Action, Options, Report, decide};
+use gauth::output::free_port::{confirm_question, render_result, render_state, waiting_line};
+use gauth::output::{Paint, to_json};
 use gauth::port::bind::{BindCheck, BindResult};
 use gauth::port::state::{Holder, Listener, PortState, TimeWait};
 use gauth::port::{Family, Socket, SocketSource, TcpState};
@@ -124,33 +126,41 @@ fn held_state() -> PortState {
         source: Some(SocketSource::Netlink),
         source_note: None,
         sees_all_processes: false,
+        caller_is_root: false,
     }
 }
 
+/// The report the real code makes on `state`, after `actions`, with the
+/// port as found again afterwards (`after`).
 fn report(
     state: PortState,
+    after: Option<PortState>,
     actions: Vec<Action>,
-    status: Status,
-    summary: &str,
     bind: Vec<BindCheck>,
 ) -> Report {
-    let free = matches!(status, Status::Free);
-    Report {
-        schema_version: 1,
+    Report::new(false, state, after, actions, bind)
+}
+
+/// `gauth free-port --yes 1410`.
+fn opts_yes() -> Options {
+    Options {
+        port: 1410,
         dry_run: false,
-        status,
-        free,
-        summary: summary.into(),
-        still_listening: if free {
-            vec![]
-        } else {
-            vec!["[::1]:1410".into()]
-        },
-        state,
-        actions,
-        now_held_by: vec![],
-        bind,
+        yes: true,
+        force: false,
+        signal: (15, "SIGTERM"),
+        timeout: std::time::Duration::from_secs(3),
+        interactive: false,
     }
+}
+
+/// `state` without the holders and sockets of `pids` (they exited).
+fn without(state: &PortState, pids: &[i32]) -> PortState {
+    let mut s = state.clone();
+    s.holders.retain(|h| !pids.contains(&h.process.pid));
+    s.listeners
+        .retain(|l| !l.pids.iter().any(|p| pids.contains(p)));
+    s
 }
 
 fn ok_binds() -> Vec<BindCheck> {
@@ -166,20 +176,34 @@ fn ok_binds() -> Vec<BindCheck> {
     ]
 }
 
+/// R exited on SIGTERM; node was refused (not expendable without --force).
 fn partial_report() -> Report {
+    let state = held_state();
+    let refused = decide(&state.holders[1], &opts_yes()).expect("refused without asking");
+    let after = without(&state, &[16664]);
     report(
-        held_state(),
+        state,
+        Some(after),
         vec![
-            Action::Signalled { outcome: Outcome::Exited { signal: "SIGTERM", escalated: false, rebound: false, waited_ms: 120 } },
-            Action::Refused {
-                reason: "not expendable: node is not a known auth helper (R, Python); pass --force to kill it anyway".into(),
+            Action::Signalled {
+                outcome: Outcome::Exited {
+                    signal: "SIGTERM",
+                    escalated: false,
+                    rebound: false,
+                    waited_ms: 120,
+                },
             },
+            refused,
         ],
-        Status::Held,
-        "port 1410 is still held by node (pid 2001): not expendable: node is not a known auth helper (R, Python); pass --force to kill it anyway",
         vec![
-            BindCheck { address: "127.0.0.1:1410".into(), result: BindResult::Ok },
-            BindCheck { address: "[::1]:1410".into(), result: BindResult::InUse },
+            BindCheck {
+                address: "127.0.0.1:1410".into(),
+                result: BindResult::Ok,
+            },
+            BindCheck {
+                address: "[::1]:1410".into(),
+                result: BindResult::InUse,
+            },
         ],
     )
 }
@@ -214,8 +238,10 @@ fn human_result_escalated_and_free() {
     let mut state = held_state();
     state.holders.truncate(1);
     state.listeners.truncate(1);
+    let after = without(&state, &[16664]);
     let r = report(
         state,
+        Some(after),
         vec![Action::Signalled {
             outcome: Outcome::Exited {
                 signal: "SIGKILL",
@@ -224,8 +250,6 @@ fn human_result_escalated_and_free() {
                 waited_ms: 3012,
             },
         }],
-        Status::Free,
-        "port 1410 is free now",
         ok_binds(),
     );
     insta::assert_snapshot!(render_result(&r, Paint::new(false)));
@@ -238,8 +262,19 @@ fn human_result_rebound_and_now_held_by() {
     let mut state = held_state();
     state.holders.truncate(1);
     state.listeners.truncate(1);
-    let mut r = report(
+    // R is gone; node took 127.0.0.1:1410 meanwhile.
+    let mut after = without(&state, &[16664]);
+    after.listeners.push(Listener {
+        socket: socket("127.0.0.1", 13),
+        user: Some("jenny".into()),
+        pids: vec![2001],
+    });
+    after
+        .holders
+        .push(holder(node_process(), "127.0.0.1:1410", 13));
+    let r = report(
         state,
+        Some(after),
         vec![Action::Signalled {
             outcome: Outcome::Exited {
                 signal: "SIGKILL",
@@ -248,11 +283,11 @@ fn human_result_rebound_and_now_held_by() {
                 waited_ms: 260,
             },
         }],
-        Status::Held,
-        "port 1410 is now held by node (pid 2001): not expendable: node is not a known auth helper (R, Python)",
-        vec![],
+        vec![BindCheck {
+            address: "127.0.0.1:1410".into(),
+            result: BindResult::InUse,
+        }],
     );
-    r.now_held_by = vec![holder(node_process(), "127.0.0.1:1410", 13)];
     insta::assert_snapshot!(render_result(&r, Paint::new(false)));
 }
 
@@ -270,9 +305,8 @@ fn human_time_wait() {
     };
     let r = report(
         state,
+        None,
         vec![],
-        Status::TimeWait,
-        "port 1410 has no listener, only 2 connections in TIME_WAIT: nothing to kill; binding fails until they expire (within 41 s)",
         vec![BindCheck {
             address: "127.0.0.1:1410".into(),
             result: BindResult::InUse,
@@ -296,9 +330,8 @@ fn human_invisible_owner() {
     state.unreadable_processes = 57;
     let r = report(
         state,
+        None,
         vec![],
-        Status::Held,
-        "port 1410 is held by a process of root that gauth cannot see; run `sudo gauth free-port 1410`",
         vec![BindCheck {
             address: "127.0.0.1:1410".into(),
             result: BindResult::InUse,
@@ -314,4 +347,47 @@ fn human_invisible_owner() {
 #[test]
 fn json_report() {
     insta::assert_snapshot!(to_json(&partial_report()));
+}
+
+#[test]
+fn one_question_and_one_wait_line_name_every_holder_escaped() {
+    let mut hostile = node_process();
+    hostile.name = "ev\x1b[2Jil".into();
+    let r = holder(r_process(), "127.0.0.1:1410", 11);
+    let h = holder(hostile, "127.0.0.1:1410", 12);
+    assert_eq!(confirm_question(&[&r]), "\nKill R (pid 16664)? [y/N] ");
+    assert_eq!(
+        confirm_question(&[&r, &h]),
+        "\nKill these 2 processes (R pid 16664, ev\\e[2Jil pid 2001)? [y/N] "
+    );
+    assert_eq!(
+        waiting_line(&[&r, &h], "SIGTERM", std::time::Duration::from_millis(2500)),
+        "SIGTERM sent; waiting up to 2.5 s for R (pid 16664), ev\\e[2Jil (pid 2001) to exit before SIGKILL…\n"
+    );
+}
+
+/// Root without CAP_SYS_PTRACE (a container that drops it): jenny's holder
+/// is invisible, and sudo would not help.
+#[test]
+fn human_invisible_owner_to_root_without_cap_sys_ptrace() {
+    let mut state = held_state();
+    state.holders.clear();
+    state.listeners.truncate(1);
+    state.listeners[0].pids.clear();
+    state.unreadable_processes = 3;
+    state.caller_is_root = true;
+    let r = report(
+        state,
+        None,
+        vec![],
+        vec![BindCheck {
+            address: "127.0.0.1:1410".into(),
+            result: BindResult::InUse,
+        }],
+    );
+    insta::assert_snapshot!(format!(
+        "{}{}",
+        render_state(&r.state, Paint::new(false), false),
+        render_result(&r, Paint::new(false))
+    ));
 }

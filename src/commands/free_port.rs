@@ -79,8 +79,12 @@ pub struct Options {
 pub trait Ui {
     /// The holders were found (print them before asking anything).
     fn found(&mut self, state: &PortState);
-    /// Ask before killing `holder`.
-    fn confirm(&mut self, holder: &Holder) -> bool;
+    /// Ask once before killing all of `holders` (one or more); the answer
+    /// holds for every one of them.
+    fn confirm(&mut self, holders: &[&Holder]) -> bool;
+    /// `signal` was sent and `holders` are still running: they get SIGKILL
+    /// unless they exit within `timeout` of it.
+    fn waiting(&mut self, holders: &[&Holder], signal: &str, timeout: Duration);
 }
 
 pub fn run(
@@ -94,34 +98,42 @@ pub fn run(
     ui.found(&state);
 
     let mut actions = Vec::with_capacity(state.holders.len());
+    let mut ask = Vec::new();
+    for (i, h) in state.holders.iter().enumerate() {
+        let action = decide(h, opts).unwrap_or_else(|| {
+            ask.push(i);
+            Action::None
+        });
+        actions.push(action);
+    }
+    if !ask.is_empty() {
+        let asked: Vec<&Holder> = ask.iter().map(|&i| &state.holders[i]).collect();
+        if !ui.confirm(&asked) {
+            for &i in &ask {
+                actions[i] = Action::Declined;
+            }
+        }
+    }
     let mut targets = Vec::new();
     let mut target_slots = Vec::new();
-    for (i, h) in state.holders.iter().enumerate() {
-        let action = match h.verdict.class {
-            _ if opts.dry_run => Action::None,
-            Class::Protected => Action::Refused {
-                reason: h.verdict.summary.clone(),
-            },
-            Class::NotExpendable if !opts.force => Action::Refused {
-                reason: format!("{}; pass --force to kill it anyway", h.verdict.summary),
-            },
-            _ if opts.yes => Action::None,
-            _ if !opts.interactive => Action::Refused {
-                reason: "no terminal to ask on; re-run with --yes to kill without asking".into(),
-            },
-            _ if ui.confirm(h) => Action::None,
-            _ => Action::Declined,
-        };
+    for (i, (h, action)) in state.holders.iter().zip(&actions).enumerate() {
         if !opts.dry_run && matches!(action, Action::None) {
             targets.push(target(opts.port, h));
             target_slots.push(i);
         }
-        actions.push(action);
     }
     let mut after = None;
     if !targets.is_empty() {
         let started = std::time::Instant::now();
-        let outcomes = kill::terminate_all(proc_root, &targets, opts.signal, opts.timeout);
+        let mut on_wait = |waiting: &[usize]| {
+            let holders: Vec<&Holder> = waiting
+                .iter()
+                .filter_map(|&t| target_slots.get(t).map(|&slot| &state.holders[slot]))
+                .collect();
+            ui.waiting(&holders, opts.signal.1, opts.timeout);
+        };
+        let outcomes =
+            kill::terminate_all(proc_root, &targets, opts.signal, opts.timeout, &mut on_wait);
         for (&slot, outcome) in target_slots.iter().zip(outcomes) {
             actions[slot] = Action::Signalled { outcome };
         }
@@ -149,8 +161,14 @@ pub fn run(
             .collect();
         if !rebound.is_empty() {
             let again: Vec<Target> = rebound.iter().map(|(_, t)| t.clone()).collect();
-            let outcomes =
-                kill::terminate_all(proc_root, &again, (kill::SIGKILL, "SIGKILL"), opts.timeout);
+            // SIGKILL first: nothing waits before a SIGKILL to announce.
+            let outcomes = kill::terminate_all(
+                proc_root,
+                &again,
+                (kill::SIGKILL, "SIGKILL"),
+                opts.timeout,
+                &mut |_| {},
+            );
             for ((slot, _), outcome) in rebound.into_iter().zip(outcomes) {
                 if let Some(outcome) = kill::after_rebind(outcome, started) {
                     actions[slot] = Action::Signalled { outcome };
@@ -161,61 +179,97 @@ pub fn run(
         after = Some(now);
     }
 
-    let final_state = after.as_ref().unwrap_or(&state);
-    let still_listening: Vec<String> = final_state
-        .listeners
-        .iter()
-        .map(|l| l.socket.endpoint())
-        .collect();
-    let now_held_by: Vec<Holder> = after
-        .as_ref()
-        .map(|now| {
-            now.holders
-                .iter()
-                .filter(|h| {
-                    !state.holders.iter().any(|was| {
-                        was.process.pid == h.process.pid
-                            && was.process.start_ticks == h.process.start_ticks
-                    })
-                })
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
     let bind = bind::check_loopback(opts.port);
-    let binds_ok = !bind.iter().any(BindCheck::blocks);
-    let held = final_state.is_held();
-    let status = if held {
-        Status::Held
-    } else if final_state.time_wait.is_some() {
-        Status::TimeWait
-    } else if !binds_ok {
-        Status::Blocked
-    } else {
-        Status::Free
-    };
-    let free = !held && binds_ok;
-    let summary = summarize(
-        opts,
-        &state,
-        final_state.time_wait.as_ref(),
-        &actions,
-        &now_held_by,
-        status,
-        &bind,
-    );
-    Ok(Report {
-        schema_version: SCHEMA_VERSION,
-        dry_run: opts.dry_run,
-        status,
-        free,
-        summary,
-        state,
-        actions,
-        still_listening,
-        now_held_by,
-        bind,
+    Ok(Report::new(opts.dry_run, state, after, actions, bind))
+}
+
+/// What to do with `h` before anyone is asked: `None` when the answer
+/// depends on the question (an expendable holder, or any with `--force`,
+/// on a terminal without `--yes`).
+pub fn decide(h: &Holder, opts: &Options) -> Option<Action> {
+    Some(match h.verdict.class {
+        _ if opts.dry_run => Action::None,
+        Class::Protected => Action::Refused {
+            reason: h.verdict.summary.clone(),
+        },
+        Class::NotExpendable if !opts.force => Action::Refused {
+            reason: format!("{}; pass --force to kill it anyway", h.verdict.summary),
+        },
+        _ if opts.yes => Action::None,
+        _ if !opts.interactive => Action::Refused {
+            reason: "no terminal to ask on; re-run with --yes to kill without asking".into(),
+        },
+        _ => return None,
     })
+}
+
+impl Report {
+    /// The report on the port as found (`state`), the `actions` taken (one
+    /// per holder), the port as inspected again after signalling (`after`;
+    /// `None` when nothing was signalled) and the final test binds: the
+    /// status, what still listens, who took the port meanwhile, and the
+    /// one-line summary all follow from these.
+    pub fn new(
+        dry_run: bool,
+        state: PortState,
+        after: Option<PortState>,
+        actions: Vec<Action>,
+        bind: Vec<BindCheck>,
+    ) -> Report {
+        let final_state = after.as_ref().unwrap_or(&state);
+        let still_listening: Vec<String> = final_state
+            .listeners
+            .iter()
+            .map(|l| l.socket.endpoint())
+            .collect();
+        let now_held_by: Vec<Holder> = after
+            .as_ref()
+            .map(|now| {
+                now.holders
+                    .iter()
+                    .filter(|h| {
+                        !state.holders.iter().any(|was| {
+                            was.process.pid == h.process.pid
+                                && was.process.start_ticks == h.process.start_ticks
+                        })
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let binds_ok = !bind.iter().any(BindCheck::blocks);
+        let held = final_state.is_held();
+        let status = if held {
+            Status::Held
+        } else if final_state.time_wait.is_some() {
+            Status::TimeWait
+        } else if !binds_ok {
+            Status::Blocked
+        } else {
+            Status::Free
+        };
+        let summary = summarize(
+            dry_run,
+            &state,
+            final_state.time_wait.as_ref(),
+            &actions,
+            &now_held_by,
+            status,
+            &bind,
+        );
+        Report {
+            schema_version: SCHEMA_VERSION,
+            dry_run,
+            status,
+            free: !held && binds_ok,
+            summary,
+            state,
+            actions,
+            still_listening,
+            now_held_by,
+            bind,
+        }
+    }
 }
 
 fn target(port: u16, h: &Holder) -> Target {
@@ -228,7 +282,7 @@ fn target(port: u16, h: &Holder) -> Target {
 }
 
 fn summarize(
-    opts: &Options,
+    dry_run: bool,
     state: &PortState,
     time_wait: Option<&state::TimeWait>,
     actions: &[Action],
@@ -236,7 +290,7 @@ fn summarize(
     status: Status,
     bind: &[BindCheck],
 ) -> String {
-    let p = opts.port;
+    let p = state.port;
     match status {
         Status::Free if !state.is_held() => format!("port {p} is free"),
         Status::Free => format!("port {p} is free now"),
@@ -288,7 +342,7 @@ fn summarize(
                     None => summary,
                 };
             }
-            if opts.dry_run {
+            if dry_run {
                 let names: Vec<String> = state
                     .holders
                     .iter()

@@ -1,5 +1,6 @@
 //! Human rendering of `gauth free-port` (JSON is the report serialized).
 use super::escape::{MAX_COMMAND_LINE, esc, esc_capped};
+use super::printer::Printer;
 use super::{Paint, ago};
 use crate::commands::free_port::{Action, Report, Status};
 use crate::port::bind::BindResult;
@@ -7,6 +8,8 @@ use crate::port::state::{Holder, PortState};
 use crate::process::kill::Outcome;
 use crate::process::verdict::Class;
 use std::fmt::Write;
+use std::io::BufRead;
+use std::time::Duration;
 
 /// "R (pid 16664, user jenny, started 3 days ago, parent gone)".
 pub fn holder_title(h: &Holder, paint: Paint) -> String {
@@ -28,6 +31,57 @@ pub fn holder_title(h: &Holder, paint: Paint) -> String {
         facts.push("zombie leader, a thread holds the socket".into());
     }
     format!("{} ({})", paint.bold(&esc(&p.name)), facts.join(", "))
+}
+
+/// The one question before killing `holders`: "Kill R (pid 1)? [y/N] ",
+/// or "Kill these 2 processes (R pid 1, python3 pid 2)? [y/N] ".
+pub fn confirm_question(holders: &[&Holder]) -> String {
+    match holders {
+        [h] => format!(
+            "\nKill {} (pid {})? [y/N] ",
+            esc(&h.process.name),
+            h.process.pid
+        ),
+        _ => {
+            let names: Vec<String> = holders
+                .iter()
+                .map(|h| format!("{} pid {}", esc(&h.process.name), h.process.pid))
+                .collect();
+            format!(
+                "\nKill these {} processes ({})? [y/N] ",
+                holders.len(),
+                names.join(", ")
+            )
+        }
+    }
+}
+
+/// Ask `question` on stderr and read the answer from stdin: only "y" or
+/// "yes" (any case) is yes; end of input is no.
+pub fn ask(printer: &Printer, question: &str) -> bool {
+    printer.diag(question);
+    let mut answer = String::new();
+    match std::io::stdin().lock().read_line(&mut answer) {
+        Ok(0) | Err(_) => {
+            printer.diag("\n");
+            false
+        }
+        Ok(_) => matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
+    }
+}
+
+/// "SIGTERM sent; waiting up to 3.0 s for R (pid 123) to exit before
+/// SIGKILL…", for stderr while holders linger after the first signal.
+pub fn waiting_line(holders: &[&Holder], signal: &str, timeout: Duration) -> String {
+    let names: Vec<String> = holders
+        .iter()
+        .map(|h| format!("{} (pid {})", esc(&h.process.name), h.process.pid))
+        .collect();
+    format!(
+        "{signal} sent; waiting up to {:.1} s for {} to exit before SIGKILL…\n",
+        timeout.as_secs_f64(),
+        names.join(", ")
+    )
 }
 
 /// One holder: who, what it holds, its command line, the verdict.
@@ -113,8 +167,13 @@ pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
     if state.unreadable_processes > 0 && state.invisible().next().is_some() {
         let _ = writeln!(
             out,
-            "  ({} processes could not be inspected without privilege)",
-            state.unreadable_processes
+            "  ({} processes could not be inspected without {})",
+            state.unreadable_processes,
+            if state.caller_is_root {
+                "CAP_SYS_PTRACE"
+            } else {
+                "privilege"
+            }
         );
     }
     out

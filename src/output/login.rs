@@ -8,7 +8,7 @@ use crate::auth::oauth::DeviceStart;
 use crate::commands::login::{Report, Ui};
 use crate::config::Flow;
 use std::fmt::Write;
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 /// The result, for stdout.
@@ -178,14 +178,19 @@ impl crate::commands::free_port::Ui for StderrFreePortUi<'_> {
         ));
     }
 
-    fn confirm(&mut self, holder: &crate::port::state::Holder) -> bool {
-        let p = &holder.process;
-        self.printer
-            .diag(&format!("\nKill {} (pid {})? [y/N] ", esc(&p.name), p.pid));
-        let mut answer = String::new();
-        match std::io::stdin().lock().read_line(&mut answer) {
-            Ok(0) | Err(_) => false,
-            Ok(_) => matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
+    fn confirm(&mut self, holders: &[&crate::port::state::Holder]) -> bool {
+        super::free_port::ask(self.printer, &super::free_port::confirm_question(holders))
+    }
+
+    fn waiting(
+        &mut self,
+        holders: &[&crate::port::state::Holder],
+        signal: &str,
+        timeout: Duration,
+    ) {
+        if self.printer.human() && !self.printer.quiet() {
+            self.printer
+                .diag(&super::free_port::waiting_line(holders, signal, timeout));
         }
     }
 }

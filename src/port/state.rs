@@ -81,6 +81,10 @@ pub struct PortState {
     /// `privileged` in JSON, as documented.
     #[serde(rename = "privileged")]
     pub sees_all_processes: bool,
+    /// Does gauth run as root? Then sudo adds nothing: a capability it lacks
+    /// is what hides or protects other users' processes.
+    #[serde(skip)]
+    pub caller_is_root: bool,
 }
 
 impl PortState {
@@ -100,9 +104,9 @@ impl PortState {
 
     /// For the first socket without a visible holder: what to say, and the
     /// fix when there is one. When gauth cannot read every process's fds the
-    /// holder is another user's process (sudo sees it); when it can, no
-    /// process has the socket open where gauth can see it, and there is
-    /// nothing to kill.
+    /// holder is another user's process (sudo sees it, unless gauth is root
+    /// already and lacks CAP_SYS_PTRACE); when it can, no process has the
+    /// socket open where gauth can see it, and there is nothing to kill.
     pub fn invisible_problem(&self) -> Option<(String, Option<String>)> {
         let l = self.invisible().next()?;
         let p = self.port;
@@ -119,10 +123,22 @@ impl PortState {
                 ),
                 None,
             )
+        } else if self.caller_is_root {
+            // sudo cannot give root a capability it lacks.
+            (
+                format!(
+                    "port {p} is held by a process of {who} that gauth cannot see: it runs as root \
+                     without CAP_SYS_PTRACE (a container may drop it), which reading other users' \
+                     open files takes; run gauth with CAP_SYS_PTRACE (e.g. on the host) to see and \
+                     stop it"
+                ),
+                None,
+            )
         } else {
+            // With sudo it is visible, and another user's: --force acts.
             (
                 format!("port {p} is held by a process of {who} that gauth cannot see"),
-                Some(format!("sudo gauth free-port {p}")),
+                Some(format!("sudo gauth free-port --force {p}")),
             )
         })
     }
@@ -206,5 +222,6 @@ pub fn inspect(
         source: scan.source,
         source_note: scan.fallback_reason.clone(),
         sees_all_processes: caller.sees_all_processes,
+        caller_is_root: caller.uid == 0,
     })
 }

@@ -74,13 +74,22 @@ struct Pending {
 /// released it (rather than being half-way through exiting).
 const RELEASE_SETTLE: Duration = Duration::from_millis(50);
 
+/// How long the targets may take to exit after the first signal before
+/// `terminate_all` says it is waiting for them (most exit at once, and a
+/// line announcing a wait that is already over is noise).
+pub const QUIET_WAIT: Duration = Duration::from_millis(200);
+
 /// Send `first` to every target, wait up to `timeout` for all of them, send
 /// SIGKILL to the survivors, wait again. One outcome per target, in order.
+/// When SIGKILL is to follow and some targets are still running after
+/// [`QUIET_WAIT`], `on_wait` gets their indices in `targets` once, before
+/// the rest of the wait.
 pub fn terminate_all(
     proc_root: &Path,
     targets: &[Target],
     first: (i32, &'static str),
     timeout: Duration,
+    on_wait: &mut dyn FnMut(&[usize]),
 ) -> Vec<Outcome> {
     let started = Instant::now();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; targets.len()];
@@ -101,7 +110,17 @@ pub fn terminate_all(
             },
         }
     }
-    pending = wait(proc_root, pending, timeout, &mut outcomes, started);
+    if first.0 == SIGKILL {
+        pending = wait(proc_root, pending, timeout, &mut outcomes, started);
+    } else {
+        let quiet = QUIET_WAIT.min(timeout);
+        pending = wait(proc_root, pending, quiet, &mut outcomes, started);
+        if !pending.is_empty() && quiet < timeout {
+            let waiting: Vec<usize> = pending.iter().map(|p| p.index).collect();
+            on_wait(&waiting);
+            pending = wait(proc_root, pending, timeout - quiet, &mut outcomes, started);
+        }
+    }
     if first.0 != SIGKILL {
         let mut escalated = Vec::new();
         for mut p in pending {
@@ -233,11 +252,23 @@ fn send(proc_root: &Path, t: &Target, handle: &Handle, signal: i32) -> Result<()
         Ok(()) => Ok(()),
         Err(Errno::SRCH) => Err(Outcome::AlreadyGone),
         Err(Errno::PERM) => Err(Outcome::Failed {
-            error: "permission denied; run gauth with sudo".into(),
+            error: permission_denied(t.port, rustix::process::geteuid().is_root()),
         }),
         Err(err) => Err(Outcome::Failed {
             error: err.to_string(),
         }),
+    }
+}
+
+/// What to say when a signal is refused: sudo (with --force, since the
+/// process is another user's to root) unless gauth is root already, when
+/// only a capability or a security module can be in the way.
+fn permission_denied(port: u16, root: bool) -> String {
+    if root {
+        "permission denied even as root (gauth lacks CAP_KILL, or a security module forbids it)"
+            .into()
+    } else {
+        format!("permission denied; run `sudo gauth free-port --force {port}`")
     }
 }
 
@@ -314,5 +345,23 @@ fn wait(
         if poll(&mut fds, Some(&slice)).is_err() {
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permission_denied;
+
+    #[test]
+    fn a_refused_signal_names_what_would_act() {
+        assert_eq!(
+            permission_denied(1410, false),
+            "permission denied; run `sudo gauth free-port --force 1410`"
+        );
+        let root = permission_denied(1410, true);
+        assert!(
+            !root.contains("sudo") && root.contains("CAP_KILL"),
+            "{root}"
+        );
     }
 }

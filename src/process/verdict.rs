@@ -191,13 +191,20 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
         );
     }
     if !mine && !caller.can_signal_others {
-        return protected(
+        // Under sudo it is still another user's process: only --force acts.
+        // Root lacking CAP_KILL gains nothing from sudo.
+        let why = if caller.uid == 0 {
             format!(
-                "another user's process ({user}); run `sudo gauth free-port {}` if it must go",
+                "another user's process ({user}), and gauth runs as root without CAP_KILL, \
+                 so it may not signal it (run gauth where root has CAP_KILL, e.g. on the host)"
+            )
+        } else {
+            format!(
+                "another user's process ({user}); run `sudo gauth free-port --force {}` if it must go",
                 caller.port
-            ),
-            reasons,
-        );
+            )
+        };
+        return protected(why, reasons);
     }
 
     if mine {
@@ -665,11 +672,26 @@ mod tests {
         let other = proc_("R", 0);
         let v = judge_(&other, &caller(false));
         assert_eq!(v.class, Class::Protected);
+        // After sudo it is still another user's process: --force is what acts.
         assert!(
-            v.summary.contains("sudo gauth free-port 1410"),
+            v.summary
+                .contains("run `sudo gauth free-port --force 1410`"),
             "{}",
             v.summary
         );
+    }
+
+    /// Root without CAP_KILL: sudo would change nothing, so it is not advised.
+    #[test]
+    fn root_without_cap_kill_is_not_told_to_use_sudo() {
+        let c = Caller {
+            uid: 0,
+            ..caller(false)
+        };
+        let v = judge_(&proc_("R", 1000), &c);
+        assert_eq!(v.class, Class::Protected);
+        assert!(!v.summary.contains("sudo"), "{}", v.summary);
+        assert!(v.summary.contains("without CAP_KILL"), "{}", v.summary);
     }
 
     #[test]

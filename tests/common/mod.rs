@@ -28,12 +28,27 @@ impl Drop for Listener {
     }
 }
 
-/// Start the helper with `args` and wait for its READY line.
+/// Start the helper with `args` and wait for its READY line (see
+/// `listen_with`).
 pub fn listen(args: &[&str]) -> Listener {
     listen_with(Command::new("python3").arg(helper()).args(args))
 }
 
+/// Start a listener command and wait for its READY line. It runs in a
+/// session of its own, without a controlling terminal: a helper on the
+/// terminal that runs `cargo test`, with its parent (this test) alive, would
+/// be "a live interactive session", never a leftover. (A test that wants a
+/// terminal gives the helper one with `script`, which makes its own.)
 pub fn listen_with(cmd: &mut Command) -> Listener {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid(2) is async-signal-safe; the child has not exec'd yet
+    // and is not a process group leader, so it cannot fail.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
     let mut child = cmd
         .stdout(Stdio::piped())
         .stdin(Stdio::null())
@@ -63,6 +78,45 @@ pub fn gauth() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gauth"));
     c.env_clear().stdin(Stdio::null());
     c
+}
+
+/// `gauth ARGS` with `env` (on a cleared environment, no stdin), run as an
+/// orphan in a session of its own, as under cron or CI: neither gauth nor
+/// any ancestor it can see has a terminal, whatever terminal runs `cargo
+/// test`. gauth looks at its ancestors' terminals too, and this test
+/// process (otherwise its parent) may sit on the developer's: `setsid`
+/// alone would leave it an ancestor, so `setsid --fork` orphans a shell
+/// that runs gauth and writes its exit status to a file.
+pub fn output_detached(args: &[&str], env: &[(&str, &str)]) -> Output {
+    use std::os::unix::process::ExitStatusExt;
+    let status = tempfile::NamedTempFile::new().expect("status file");
+    let out = Command::new("/usr/bin/setsid")
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .args([
+            "--fork",
+            "/bin/sh",
+            "-c",
+            // dash exports PWD: drop it, the environment stays hermetic.
+            r#"unset PWD; f=$1; shift; "$@"; echo $? > "$f""#,
+            "sh",
+        ])
+        .arg(status.path())
+        .arg(env!("CARGO_BIN_EXE_gauth"))
+        .args(args)
+        .output()
+        .expect("util-linux setsid");
+    // output() returns at EOF on both pipes: once the shell, which holds
+    // them, has written the status and exited.
+    let code: i32 = std::fs::read_to_string(status.path())
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no exit status from the detached gauth: {out:?}"));
+    Output {
+        status: std::process::ExitStatus::from_raw(code << 8),
+        ..out
+    }
 }
 
 pub fn run(args: &[&str]) -> Output {

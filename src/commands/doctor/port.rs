@@ -57,6 +57,15 @@ pub fn holder_action(h: &Holder, state: &PortState, who: &Who) -> (String, Optio
             .clone()
             .or_else(|| pr.uid.map(|u| format!("uid {u}")))
             .unwrap_or_else(|| "another user".into());
+        if !who.can_signal_others && who.uid == 0 {
+            // Root without CAP_KILL: sudo changes nothing.
+            return (
+                format!(
+                    "use another port: gauth runs as root without CAP_KILL and may not signal {user}'s process"
+                ),
+                None,
+            );
+        }
         let sudo = if who.can_signal_others { "" } else { "sudo " };
         let run = format!("{sudo}gauth free-port --force {p}");
         return (
@@ -122,20 +131,17 @@ pub fn checks(
 ) -> Vec<Command> {
     let p = state.port;
     let mut actions: Vec<Command> = Vec::new();
-    if let Some((summary, _)) = state.invisible_problem() {
+    if let Some((summary, fix)) = state.invisible_problem() {
         let mut c = check(Area::Port, "held", Status::Fail, summary);
         let invisible = state.invisible().next().map(|l| l.socket.uid);
-        if state.sees_all_processes || invisible.is_none() {
-            c = c.fix("use another port, or stop the program that owns the socket");
-        } else {
-            // Another user's process: with sudo it is visible, and still
-            // not expendable without --force.
-            let run = format!("sudo gauth free-port --force {p}");
+        if let (Some(run), Some(uid)) = (fix, invisible) {
+            // Another user's process: sudo sees it, and it is still not
+            // expendable without --force (the fix says both).
             let user = state
                 .invisible()
                 .next()
                 .and_then(|l| l.user.clone())
-                .unwrap_or_else(|| format!("uid {}", invisible.unwrap_or_default()));
+                .unwrap_or_else(|| format!("uid {uid}"));
             c = c.fix(format!("{run} (it is {user}'s: only if it must go)"));
             actions.push(Command {
                 what: format!(
@@ -143,6 +149,10 @@ pub fn checks(
                 ),
                 run,
             });
+        } else if state.sees_all_processes {
+            c = c.fix("use another port, or stop the program that owns the socket");
+        } else {
+            c = c.fix("use another port, or run gauth with CAP_SYS_PTRACE to see the owner");
         }
         checks.push(c);
     }
