@@ -411,7 +411,7 @@ fn doctor_names_a_real_orphaned_r_listener_with_the_free_port_fix() {
         .iter()
         .filter_map(|c| c["run"].as_str())
         .collect();
-    assert_eq!(runs, ["gauth free-port 1410"], "{v:#}");
+    assert_eq!(runs, ["gauth free-port 1410", "gauth login"], "{v:#}");
     let human = gauth()
         .args(["doctor", "--color", "never"])
         .output()
