@@ -8,10 +8,12 @@
 //! here rather than pull in a web framework.
 use super::callback::{self, Expect, Rejected};
 use super::secret::Secret;
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::{Duration, Instant};
 
@@ -19,7 +21,10 @@ use std::time::{Duration, Instant};
 const MAX_HEAD: usize = 16 * 1024;
 /// How long one connection may take to send its request.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
-/// Connections handled at once; more are closed at once.
+/// Connections handled at once. At the limit the oldest open connection is
+/// closed to make room: the browser's request arrives within moments of its
+/// connect, so the connections that grow old are silent or trickling ones
+/// (a flood or slowloris), never the callback.
 const MAX_CONNECTIONS: usize = 64;
 
 /// A bound listener, not yet waiting.
@@ -100,7 +105,7 @@ impl Listener {
     ) -> Result<Secret, WaitError> {
         let (tx, rx) = events;
         let stop = Arc::new(AtomicBool::new(false));
-        let active = Arc::new(AtomicUsize::new(0));
+        let active: Open = Arc::default();
         let ctx = Arc::new(Ctx {
             path: self.path.clone(),
             state: expect.state.to_owned(),
@@ -164,6 +169,9 @@ pub enum WaitError {
     Io(std::io::Error),
 }
 
+/// The connections being served, oldest first: (id, a handle to close it).
+type Open = Arc<Mutex<VecDeque<(u64, TcpStream)>>>;
+
 struct Ctx {
     path: String,
     state: String,
@@ -175,25 +183,33 @@ fn accept_loop(
     socket: TcpListener,
     tx: &Sender<Event>,
     stop: &AtomicBool,
-    active: &Arc<AtomicUsize>,
+    open: &Open,
     ctx: &Arc<Ctx>,
 ) {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
     while !stop.load(Ordering::SeqCst) {
         match socket.accept() {
             Ok((stream, _)) => {
-                if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
-                    // Too many at once (a flood): drop it; the browser's
-                    // one request is never part of such a pile for long.
-                    drop(stream);
+                let id = NEXT_ID.fetch_add(1, Ordering::SeqCst);
+                let Ok(handle) = stream.try_clone() else {
                     continue;
+                };
+                if let Ok(mut open) = open.lock() {
+                    while open.len() >= MAX_CONNECTIONS {
+                        if let Some((_, oldest)) = open.pop_front() {
+                            let _ = oldest.shutdown(std::net::Shutdown::Both);
+                        }
+                    }
+                    open.push_back((id, handle));
                 }
-                active.fetch_add(1, Ordering::SeqCst);
-                let (tx, active, ctx) = (tx.clone(), active.clone(), ctx.clone());
+                let (tx, open, ctx) = (tx.clone(), open.clone(), ctx.clone());
                 std::thread::spawn(move || {
                     if let Some(ev) = serve(stream, &ctx) {
                         let _ = tx.send(ev);
                     }
-                    active.fetch_sub(1, Ordering::SeqCst);
+                    if let Ok(mut open) = open.lock() {
+                        open.retain(|(i, _)| *i != id);
+                    }
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {

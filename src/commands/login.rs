@@ -517,15 +517,22 @@ fn spawn_paste_reader(input: Box<dyn BufRead + Send>, tx: Sender<Event>, expect:
             iss_required,
         };
         let mut input = input;
-        let mut line = String::new();
         loop {
-            line.clear();
-            // A line longer than any answer is cut, then refused.
-            match std::io::Read::take(&mut input, 64 * 1024).read_line(&mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) if line.trim().is_empty() => continue,
-                Ok(_) => {}
-            }
+            let line = match read_paste_line(&mut input) {
+                Ok(Some(Ok(line))) if line.trim().is_empty() => continue,
+                Ok(Some(Ok(line))) => line,
+                Ok(Some(Err(why))) => {
+                    let msg =
+                        format!("not accepted: {why}; paste the whole redirected URL or the code");
+                    if tx.send(Event::Rejected(msg)).is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                // The end of the input (or an unreadable stdin) only ends
+                // this reader; a loopback wait goes on.
+                Ok(None) | Err(_) => break,
+            };
             let ev = match paste::parse(&line).and_then(|p| p.accept(&expect)) {
                 Ok(code) => Event::Code(code),
                 Err(paste::PasteError::Rejected(crate::auth::callback::Rejected::Provider(e))) => {
@@ -541,6 +548,51 @@ fn spawn_paste_reader(input: Box<dyn BufRead + Send>, tx: Sender<Event>, expect:
             }
         }
     });
+}
+
+/// Longest line taken as a paste (a redirected URL with a long code is
+/// under 4 KiB); the rest of a longer line is skipped, not read as another.
+const MAX_PASTE_LINE: usize = 16 * 1024;
+
+/// One line of input as bytes: `None` at the end, `Some(Err(why))` for a
+/// line that is too long or not UTF-8 (refused as a whole, the reading goes
+/// on), else the line.
+fn read_paste_line(input: &mut dyn BufRead) -> std::io::Result<Option<Result<String, String>>> {
+    let mut line = Vec::new();
+    let mut too_long = false;
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            if line.is_empty() && !too_long {
+                return Ok(None);
+            }
+            break;
+        }
+        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..=i], true),
+            None => (buf, false),
+        };
+        let n = chunk.len();
+        if !too_long {
+            line.extend_from_slice(chunk);
+            if line.len() > MAX_PASTE_LINE {
+                too_long = true;
+                line.clear();
+            }
+        }
+        input.consume(n);
+        if done {
+            break;
+        }
+    }
+    if too_long {
+        return Ok(Some(Err(format!(
+            "that line is longer than {MAX_PASTE_LINE} bytes, too long to be a code or a redirected URL"
+        ))));
+    }
+    Ok(Some(
+        String::from_utf8(line).map_err(|_| "that line is not UTF-8 text".to_owned()),
+    ))
 }
 
 enum PasteEnd {
@@ -563,5 +615,29 @@ fn wait_for_paste(
             Err(RecvTimeoutError::Timeout) => return Err(PasteEnd::TimedOut),
             Err(RecvTimeoutError::Disconnected) => return Err(PasteEnd::Closed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pasted_lines_that_are_too_long_or_not_utf8_are_refused_whole() {
+        let mut input: Vec<u8> = Vec::new();
+        input.extend_from_slice(b"bad \xff line\n");
+        input.extend(std::iter::repeat_n(b'a', MAX_PASTE_LINE + 500));
+        input.extend_from_slice(b"\n\nhttp://127.0.0.1:1/?code=c&state=s\nlast-without-newline");
+        let mut r = std::io::BufReader::with_capacity(64, &input[..]);
+        let mut got = Vec::new();
+        while let Some(line) = read_paste_line(&mut r).unwrap() {
+            got.push(line);
+        }
+        assert_eq!(got.len(), 5, "{got:?}");
+        assert_eq!(got[0], Err("that line is not UTF-8 text".into()));
+        assert!(got[1].as_ref().unwrap_err().contains("longer than"));
+        assert_eq!(got[2], Ok("\n".into()));
+        assert_eq!(got[3], Ok("http://127.0.0.1:1/?code=c&state=s\n".into()));
+        assert_eq!(got[4], Ok("last-without-newline".into()));
     }
 }
