@@ -176,8 +176,8 @@ pub struct ClientArgs {
     pub client_id: Option<String>,
 
     /// A scope to ask for (repeatable) [default: the config file's, else
-    /// openid email].
-    #[arg(long = "scope", value_name = "SCOPE")]
+    /// openid email, plus offline_access for a provider other than Google].
+    #[arg(long = "scope", value_name = "SCOPE", value_parser = parse_scope)]
     pub scopes: Vec<String>,
 }
 
@@ -420,10 +420,22 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ),
 ];
 
+/// One OAuth scope: printable, no spaces (RFC 6749 §3.3 scope-token).
+fn parse_scope(s: &str) -> Result<String, String> {
+    if s.is_empty()
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+    {
+        return Err("a scope is one word of printable characters (one scope per --scope)".into());
+    }
+    Ok(s.to_owned())
+}
+
 fn parse_login_timeout(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s)
         .map_err(|e| format!("'{s}' is not a duration ({e}); try 5m or 90s"))?;
-    if d.is_zero() || d > Duration::from_secs(3600) {
+    if d < Duration::from_secs(1) || d > Duration::from_secs(3600) {
         return Err(format!("{s}: a login waits from 1s to 1h"));
     }
     Ok(d)

@@ -909,3 +909,29 @@ fn a_failed_online_check_is_named_in_the_verdict() {
         v["recommendation"]
     );
 }
+
+/// httr sends the browser to HTTR_SERVER: a value that is no host is a
+/// failure, a non-loopback host while R listens on loopback a warning.
+#[test]
+fn httr_server_is_checked_as_the_redirect_host() {
+    let p = free_port().to_string();
+    let status = |v: &serde_json::Value| {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "httr_server")
+            .map(|c| c["status"].as_str().unwrap().to_owned())
+    };
+    for (value, want) in [
+        ("localhost:9/x", Some("fail")),
+        ("a\nb", Some("fail")),
+        ("example.com", Some("warn")),
+        ("10.0.0.5", Some("warn")),
+        ("127.0.0.1", None),
+        ("localhost", None),
+    ] {
+        let (_, v) = doctor_json(&["--port", &p], &[("HTTR_SERVER", value)]);
+        assert_eq!(status(&v).as_deref(), want, "HTTR_SERVER={value:?}");
+    }
+}

@@ -597,6 +597,35 @@ fn bad_input_is_a_one_line_usage_error() {
         rustix::fs::Mode::from_raw_mode(0o600),
     )
     .unwrap();
+    // A config file that cannot be used is named, not silently skipped.
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(config.join("gauth")).unwrap();
+    std::fs::write(
+        config.join("gauth/config.toml"),
+        "client_id = \"gauth-native\"\nunknown_key = 1\n",
+    )
+    .unwrap();
+    let out = gauth()
+        .args(["login"])
+        .env("GAUTH_CACHE", dir.path())
+        .env("XDG_CONFIG_HOME", &config)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("unknown_key") && !err.contains("no OAuth client"),
+        "{err}"
+    );
+    let out = gauth()
+        .args(["login", "--client-id", "x"])
+        .env("GAUTH_CACHE", dir.path())
+        .env("GAUTH_FLOW", "pastee")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GAUTH_FLOW"));
+
     for (args, want) in [
         (vec!["login"], "no OAuth client"),
         (
@@ -623,11 +652,36 @@ fn bad_input_is_a_one_line_usage_error() {
         ),
         (
             vec!["login", "--client-id", "x", "--scope", "a b"],
-            "is not a scope",
+            "a scope is one word",
         ),
+        (vec!["token", "--scope", ""], "a scope is one word"),
         (
             vec!["login", "--client-id", "x", "--timeout", "0s"],
             "from 1s to 1h",
+        ),
+        (
+            vec!["login", "--client-id", "x", "--timeout", "1ms"],
+            "from 1s to 1h",
+        ),
+        (
+            vec![
+                "login",
+                "--client-id",
+                "x",
+                "--issuer",
+                "http://127.0.0.1:1/ok?x=1",
+            ],
+            "query or a fragment",
+        ),
+        (
+            vec![
+                "login",
+                "--client-id",
+                "x",
+                "--issuer",
+                "http://127.0.0.1:1/ok#frag",
+            ],
+            "query or a fragment",
         ),
     ] {
         let out = gauth()

@@ -92,6 +92,14 @@ pub fn from_google_json(bytes: &[u8], source: &str) -> Result<ClientConfig, Stri
     if c.client_id.trim().is_empty() {
         return Err(format!("{source} has an empty client_id"));
     }
+    if c.client_id
+        .chars()
+        .any(|ch| ch.is_control() || ch.is_whitespace())
+    {
+        return Err(format!(
+            "{source} has a client_id with spaces or control characters"
+        ));
+    }
     if kind == Kind::Web && c.redirect_uris.is_empty() {
         return Err(format!(
             "{source} is a web client with no redirect_uris: register http://127.0.0.1:1410/ for it, or use a Desktop (installed) client"
@@ -137,6 +145,10 @@ mod tests {
             (b"{}", "neither an `installed` nor a `web`"),
             (br#"{"type":"service_account"}"#, "service account"),
             (br#"{"installed":{"client_id":""}}"#, "empty client_id"),
+            (
+                br#"{"installed":{"client_id":"a\u001b[31m"}}"#,
+                "control characters",
+            ),
             (br#"{"web":{"client_id":"w"}}"#, "no redirect_uris"),
             (
                 br#"{"installed":{"client_id":"a"},"web":{"client_id":"b"}}"#,

@@ -11,25 +11,19 @@ pub const FRESH_FOR: Duration = Duration::from_secs(24 * 3600);
 /// Largest discovery document read (Google's is about 1.3 KiB).
 const MAX_DOCUMENT: u64 = 256 * 1024;
 
-/// Is `url` https, or http on a loopback host? The error is one line.
-pub fn check_url(what: &str, url: &str) -> Result<url::Url, String> {
-    use crate::output::escape::esc;
-    let u = url::Url::parse(url).map_err(|e| format!("{what} '{}' is not a URL: {e}", esc(url)))?;
-    let loopback = match u.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost",
-        None => false,
-    };
-    match u.scheme() {
-        "https" if u.host().is_some() => Ok(u),
-        "http" if loopback => Ok(u),
-        "http" => Err(format!(
-            "{what} '{}' is plain http: only https, or http on a loopback address, is allowed",
-            esc(url)
-        )),
-        _ => Err(format!("{what} '{}' is not an https URL", esc(url))),
+pub use super::http::check_url;
+
+/// The issuer: [`check_url`], and no query or fragment (OpenID Connect
+/// Discovery §2: the well-known path is appended to it).
+pub fn check_issuer(issuer: &str) -> Result<url::Url, String> {
+    let u = check_url("the issuer", issuer)?;
+    if u.query().is_some() || u.fragment().is_some() || issuer.contains(['?', '#']) {
+        return Err(format!(
+            "the issuer '{}' has a query or a fragment: an issuer is a plain https URL",
+            crate::output::escape::esc(issuer)
+        ));
     }
+    Ok(u)
 }
 
 fn cache_file(cache_dir: &Path, issuer: &str) -> PathBuf {
@@ -47,15 +41,20 @@ struct Cached {
 
 /// The provider behind `issuer`: from the cache when fresh, else fetched
 /// (and cached). `cache_dir` `None`: no cache.
-pub fn discover(issuer: &str, cache_dir: Option<&Path>, now_unix: u64) -> anyhow::Result<Provider> {
+pub fn discover(
+    issuer: &str,
+    cache_dir: Option<&Path>,
+    now_unix: u64,
+    limit: Duration,
+) -> anyhow::Result<Provider> {
     let issuer = issuer.trim_end_matches('/');
-    check_url("the issuer", issuer).map_err(anyhow::Error::msg)?;
+    check_issuer(issuer).map_err(anyhow::Error::msg)?;
     if let Some(dir) = cache_dir
         && let Some(p) = read_cached(&cache_file(dir, issuer), issuer, now_unix)
     {
         return Ok(p);
     }
-    let provider = fetch(issuer)?;
+    let provider = fetch(issuer, limit)?;
     if let Some(dir) = cache_dir {
         let cached = Cached {
             fetched_at: now_unix,
@@ -77,15 +76,14 @@ fn read_cached(path: &Path, issuer: &str, now_unix: u64) -> Option<Provider> {
     (age < FRESH_FOR.as_secs() && c.provider.issuer == issuer).then_some(c.provider)
 }
 
-fn fetch(issuer: &str) -> anyhow::Result<Provider> {
+fn fetch(issuer: &str, limit: Duration) -> anyhow::Result<Provider> {
     use crate::output::escape::esc;
     use std::io::Read;
     let url = format!("{issuer}/.well-known/openid-configuration");
-    let http = super::http::client()?;
-    let resp = http
-        .get(&url)
-        .send()
-        .map_err(|e| anyhow::anyhow!("cannot fetch {}: {}", esc(&url), esc(&e.to_string())))?;
+    let http = super::http::client_within(limit)?;
+    let resp = http.get(&url).send().map_err(|e| {
+        anyhow::anyhow!("cannot fetch {}: {}", esc(&url), super::http::describe(&e))
+    })?;
     if !resp.status().is_success() {
         anyhow::bail!("{} answered HTTP {}", esc(&url), resp.status().as_u16());
     }
@@ -131,6 +129,19 @@ fn fetch(issuer: &str) -> anyhow::Result<Provider> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issuers_have_no_query_or_fragment() {
+        for bad in [
+            "http://127.0.0.1:1/ok?x=1",
+            "http://127.0.0.1:1/ok#frag",
+            "https://id.example.com/?",
+        ] {
+            let e = check_issuer(bad).unwrap_err();
+            assert!(e.contains("query or a fragment"), "{e}");
+        }
+        assert!(check_issuer("https://id.example.com/realms/x").is_ok());
+    }
 
     #[test]
     fn issuers_must_be_https_or_loopback() {

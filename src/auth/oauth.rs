@@ -200,15 +200,10 @@ pub fn token_error<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + '
                 .unwrap_or_default();
             anyhow::anyhow!("{what} was refused by the provider: {}{desc}", esc(code))
         }
-        RequestTokenError::Request(e) => {
-            let mut msg = format!("{what} could not reach the provider");
-            let mut src: Option<&dyn std::error::Error> = Some(&e);
-            while let Some(s) = src {
-                msg = format!("{msg}: {}", esc(&s.to_string()));
-                src = s.source();
-            }
-            anyhow::anyhow!(msg)
-        }
+        RequestTokenError::Request(e) => anyhow::anyhow!(
+            "{what} could not reach the provider: {}",
+            super::http::describe(&e)
+        ),
         RequestTokenError::Parse(..) => {
             anyhow::anyhow!("{what} failed: the provider's answer is not a token response")
         }
@@ -279,15 +274,7 @@ pub fn device_poll(
     let last_error = std::cell::RefCell::new(None::<String>);
     let call = |req: oauth2::HttpRequest| {
         let r = oauth2::SyncHttpClient::call(&http, req);
-        *last_error.borrow_mut() = r.as_ref().err().map(|e| {
-            let mut msg = e.to_string();
-            let mut src = std::error::Error::source(e);
-            while let Some(s) = src {
-                msg = format!("{msg}: {s}");
-                src = s.source();
-            }
-            msg
-        });
+        *last_error.borrow_mut() = r.as_ref().err().map(|e| super::http::describe(e));
         r
     };
     let started = std::time::Instant::now();
@@ -297,11 +284,9 @@ pub fn device_poll(
         .request(&call, sleep, Some(timeout))
         .map(Tokens::from);
     result.map_err(|e| {
-        use crate::output::escape::esc;
         if let Some(err) = last_error.borrow().as_ref() {
             return anyhow::anyhow!(
-                "the provider could not be reached while waiting for the approval: {}",
-                esc(err)
+                "the provider could not be reached while waiting for the approval: {err}"
             );
         }
         match &e {
@@ -313,7 +298,9 @@ pub fn device_poll(
                 {
                     anyhow::anyhow!(
                         "the login was not approved within {}; run it again (--timeout for longer)",
-                        humantime::format_duration(Duration::from_secs(timeout.as_secs()))
+                        humantime::format_duration(Duration::from_secs(
+                            timeout.as_secs_f64().ceil() as u64
+                        ))
                     )
                 }
                 E::ExpiredToken => anyhow::anyhow!(

@@ -23,12 +23,8 @@ pub enum RefreshError {
     /// Another OAuth error (`invalid_client`, …).
     #[error("the token endpoint {endpoint} answered {detail}")]
     Provider { endpoint: String, detail: String },
-    #[error("the token endpoint {endpoint} could not be reached")]
-    Transport {
-        endpoint: String,
-        #[source]
-        source: anyhow::Error,
-    },
+    #[error("the token endpoint {endpoint} could not be reached: {detail}")]
+    Transport { endpoint: String, detail: String },
     #[error("the token endpoint {endpoint} answered something that is not a token ({detail})")]
     Invalid { endpoint: String, detail: String },
     #[error("the cached login is unusable: {0}")]
@@ -104,7 +100,7 @@ fn refresh_error(
         }
         RequestTokenError::Request(source) => RefreshError::Transport {
             endpoint,
-            source: source.into(),
+            detail: super::http::describe(&source),
         },
         RequestTokenError::Parse(e, _body) => RefreshError::Invalid {
             endpoint,

@@ -25,7 +25,9 @@ const LOCK_POLL: Duration = Duration::from_millis(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
-    #[error("no place for the token cache: set GAUTH_CACHE, XDG_CACHE_HOME or HOME")]
+    #[error(
+        "no place for the token cache: set GAUTH_CACHE (an absolute path), XDG_CACHE_HOME or HOME"
+    )]
     NoDir,
     #[error("cannot {action} {path}")]
     Io {
@@ -96,12 +98,13 @@ pub struct Store {
     notes: RefCell<Vec<String>>,
 }
 
-/// `GAUTH_CACHE`, else `$XDG_CACHE_HOME/gauth` (absolute only, as the XDG
-/// spec says), else `$HOME/.cache/gauth`.
+/// `GAUTH_CACHE`, else `$XDG_CACHE_HOME/gauth`, else `$HOME/.cache/gauth`;
+/// absolute paths only (as the XDG spec says): a relative one would move the
+/// cache with the current directory.
 pub fn cache_dir(env: &Env) -> Option<PathBuf> {
     let set = |k: &str| env.var(k).filter(|v| !v.is_empty());
     if let Some(d) = set("GAUTH_CACHE") {
-        return Some(PathBuf::from(d));
+        return Path::new(d).is_absolute().then(|| PathBuf::from(d));
     }
     if let Some(x) = set("XDG_CACHE_HOME").filter(|x| Path::new(x).is_absolute()) {
         return Some(PathBuf::from(x).join("gauth"));
@@ -649,6 +652,11 @@ mod tests {
         assert_eq!(
             cache_dir(&e(&[("XDG_CACHE_HOME", "/x"), ("GAUTH_CACHE", "/g")])),
             Some(PathBuf::from("/g"))
+        );
+        assert_eq!(
+            cache_dir(&e(&[("HOME", "/h"), ("GAUTH_CACHE", "relcache")])),
+            None,
+            "a relative GAUTH_CACHE is refused, not silently replaced"
         );
     }
 

@@ -90,6 +90,14 @@ pub fn run(
     now_unix: u64,
 ) -> Result<Report, Error> {
     let config = config::load(env);
+    // A broken setting must not be silently skipped: it may be the very
+    // client or flow the user meant.
+    if let Some(p) = config.problems.first() {
+        return Err(Error::Usage(format!(
+            "{}; fix it, or run `gauth doctor` for every problem",
+            esc(p)
+        )));
+    }
     let plan = plan(env, opts, &config, now_unix)?;
     let mut decisions = Vec::new();
     let mut note = |ui: &mut dyn Ui, line: String| {
@@ -162,7 +170,7 @@ pub fn run(
         .save(&entry)
         .map_err(|e| Error::Runtime(anyhow::anyhow!("cannot cache the tokens: {e}")))?;
     for n in store.take_notes() {
-        ui.note(&n);
+        ui.note(&format!("warning: {n}"));
     }
     Ok(Report {
         schema_version: SCHEMA_VERSION,
@@ -197,6 +205,25 @@ pub fn auto(
         port_free: true,
         port_actions: Vec::new(),
     })
+}
+
+/// ` by R (pid 12): not expendable: …` for the first holder of `port`, or
+/// nothing when it cannot be told.
+fn held_by(env: &Env, port: u16) -> String {
+    let caller = crate::process::verdict::Caller::current(&env.proc_root, port);
+    crate::port::state::inspect(&env.proc_root, port, &caller, crate::now_unix())
+        .ok()
+        .and_then(|s| {
+            s.holders.first().map(|h| {
+                format!(
+                    " by {} (pid {}): {}",
+                    esc(&h.process.name),
+                    h.process.pid,
+                    esc(&h.verdict.summary)
+                )
+            })
+        })
+        .unwrap_or_default()
 }
 
 fn normalize(mut scopes: Vec<String>) -> Vec<String> {
@@ -263,9 +290,9 @@ fn plan(env: &Env, opts: &Options, config: &config::Config, now_unix: u64) -> Re
     };
     let provider = match opts.issuer.as_ref().or(d.issuer.as_ref()) {
         Some(issuer) if issuer.trim_end_matches('/') != crate::auth::provider::GOOGLE_ISSUER => {
-            crate::auth::discovery::check_url("the issuer", issuer).map_err(Error::Usage)?;
+            crate::auth::discovery::check_issuer(issuer).map_err(Error::Usage)?;
             let cache = crate::cache::store::cache_dir(env);
-            crate::auth::discovery::discover(issuer, cache.as_deref(), now_unix)
+            crate::auth::discovery::discover(issuer, cache.as_deref(), now_unix, opts.timeout)
                 .map_err(|e| Error::Runtime(e.context("cannot discover the provider")))?
         }
         _ => Provider::google(),
@@ -381,7 +408,8 @@ impl Run<'_> {
                     }
                     (false, false) => {
                         return Err(Error::Runtime(anyhow::anyhow!(
-                            "port {port} is taken, the client allows only that port, and there is no terminal to paste into; run `gauth free-port {port}`"
+                            "port {port} is taken{}, the client allows only that port, and there is no terminal to paste into; `gauth doctor --port {port}` says what would free it",
+                            held_by(self.env, port)
                         )));
                     }
                 }

@@ -63,7 +63,11 @@ impl Printer {
                 self.stdout_closed.set(true);
                 Ok(())
             }
-            other => other,
+            Err(e) => Err(std::io::Error::new(
+                e.kind(),
+                format!("cannot write the output: {e}"),
+            )),
+            Ok(()) => Ok(()),
         }
     }
 

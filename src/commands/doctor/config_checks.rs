@@ -142,6 +142,7 @@ pub fn checks(config: &Config, httr: &Httr, rprofile: &Rprofile, checks: &mut Ve
         ),
         _ => {}
     }
+    server_check(httr, checks);
     if !checks
         .iter()
         .any(|c| c.area == Area::Config && c.id.starts_with("httr") && c.status != Status::Ok)
@@ -152,5 +153,63 @@ pub fn checks(config: &Config, httr: &Httr, rprofile: &Rprofile, checks: &mut Ve
             Status::Ok,
             format!("R's httr settings are consistent ({})", ev.join(", ")),
         ));
+    }
+}
+
+/// HTTR_SERVER is where httr sends the browser back to
+/// (`http://HTTR_SERVER:HTTR_SERVER_PORT/`): it must be a host name or an
+/// IP address, and, while R listens on loopback only, a loopback one.
+fn server_check(httr: &Httr, checks: &mut Vec<Check>) {
+    let host = httr.redirect_host.as_str();
+    if host == "localhost" {
+        return;
+    }
+    let ip: Option<IpAddr> = host.trim_matches(['[', ']']).parse().ok();
+    let name_ok = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if ip.is_none() && !name_ok {
+        checks.push(
+            check(
+                Area::Config,
+                "httr_server",
+                Status::Fail,
+                format!(
+                    "HTTR_SERVER={} is not a host name or an IP address: httr would send the browser to http://{}:{}/",
+                    httr.redirect_host, httr.redirect_host, httr.redirect_port
+                ),
+            )
+            .fix("unset HTTR_SERVER (httr then redirects to localhost)"),
+        );
+        return;
+    }
+    let listens_on_loopback = httr
+        .listen_host
+        .trim_matches(['[', ']'])
+        .parse::<IpAddr>()
+        .map_or(httr.listen_host == "localhost", |l| l.is_loopback());
+    if listens_on_loopback && !ip.is_some_and(|i| i.is_loopback()) {
+        checks.push(
+            check(
+                Area::Config,
+                "httr_server",
+                Status::Warn,
+                format!(
+                    "HTTR_SERVER={}: httr sends the browser to http://{}:{}/ while R listens on {} only; that works only if {} reaches this machine's loopback (a proxy or tunnel)",
+                    httr.redirect_host,
+                    httr.redirect_host,
+                    httr.redirect_port,
+                    httr.listen_host,
+                    httr.redirect_host
+                ),
+            )
+            .fix("unset HTTR_SERVER, unless a proxy or tunnel forwards it to R's listener"),
+        );
     }
 }
