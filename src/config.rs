@@ -84,7 +84,16 @@ pub struct Config {
     pub problems: Vec<String>,
 }
 
+/// `$XDG_CONFIG_HOME/gauth/config.toml`, else `~/.config/gauth/config.toml`;
+/// on Windows `%APPDATA%\gauth\config.toml` (the roaming profile: settings
+/// follow the user).
 pub fn config_path(env: &Env) -> Option<PathBuf> {
+    if cfg!(windows) {
+        return env
+            .var("APPDATA")
+            .filter(|v| !v.is_empty())
+            .map(|d| PathBuf::from(d).join("gauth").join("config.toml"));
+    }
     if let Some(x) = env.var("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(x).join("gauth/config.toml"));
     }
@@ -212,7 +221,7 @@ fn one_line(s: &str) -> String {
         .join(" ")
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

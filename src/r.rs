@@ -255,7 +255,7 @@ pub fn oob_options(src: &[u8]) -> Vec<&'static str> {
     found
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

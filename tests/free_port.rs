@@ -1,4 +1,8 @@
 //! `gauth free-port` against real processes and sockets.
+// Real processes, sockets and the test provider through Unix APIs (and
+// tests/helpers/listen.py): Unix only. Windows runs the end-to-end check of
+// .ci/win-e2e under wine instead.
+#![cfg(unix)]
 mod common;
 use common::*;
 use std::time::Duration;

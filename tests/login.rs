@@ -2,6 +2,10 @@
 //! 127.0.0.1) with a scripted user agent as the browser: every flow, the
 //! automatic decisions and fallbacks, hostile traffic at the listener, and
 //! the tokens it caches used by `gauth token`.
+// Real processes, sockets and the test provider through Unix APIs (and
+// tests/helpers/listen.py): Unix only. Windows runs the end-to-end check of
+// .ci/win-e2e under wine instead.
+#![cfg(unix)]
 mod common;
 use common::oidc::Oidc;
 use common::{alive, gauth, listen};

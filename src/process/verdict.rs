@@ -102,11 +102,11 @@ fn helper_kind(p: &ProcessInfo) -> Option<Kind> {
     let exe_file = p
         .exe
         .as_deref()
-        .map(|e| e.rsplit('/').next().unwrap_or(e))
+        .map(|e| e.rsplit(['/', '\\']).next().unwrap_or(e))
         .unwrap_or("");
     if super::looks_like_r(&p.name, p.exe.as_deref()) {
         Some(Kind::R)
-    } else if p.name.starts_with("python") || exe_file.starts_with("python") {
+    } else if p.name.starts_with("python") || exe_file.starts_with("python") || p.name == "py.exe" {
         Some(Kind::Python)
     } else {
         None
@@ -159,7 +159,7 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
         .clone()
         .or_else(|| p.uid.map(|u| format!("uid {u}")))
         .unwrap_or_else(|| "an unknown user".into());
-    let mine = p.uid == Some(caller.uid);
+    let mine = super::owned_by_caller(p, caller.uid);
     let protected = |summary: String, mut reasons: Vec<String>| {
         reasons.insert(0, summary.clone());
         Verdict {
@@ -191,11 +191,16 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
         );
     }
     if !mine && !caller.can_signal_others {
-        return protected(
+        let how = if cfg!(windows) {
             format!(
-                "another user's process ({user}); run `sudo gauth free-port {}` if it must go",
+                "run `gauth free-port {}` from an elevated prompt",
                 caller.port
-            ),
+            )
+        } else {
+            format!("run `sudo gauth free-port {}`", caller.port)
+        };
+        return protected(
+            format!("another user's process ({user}); {how} if it must go"),
             reasons,
         );
     }
@@ -283,7 +288,7 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
     let k = kind.name();
     // Killing a live rsession ends the user's RStudio session and its
     // workspace; RStudio can restart R without that loss.
-    if p.name == "rsession" && !p.parent_gone {
+    if super::program_name(&p.name) == "rsession" && !p.parent_gone {
         return not(
             "an RStudio R session still attached to RStudio; restart R there (Session > Restart R) instead".into(),
             reasons,
@@ -348,6 +353,7 @@ mod tests {
             cmdline: vec![],
             uid: Some(uid),
             user: Some(if uid == 0 { "root" } else { "jenny" }.into()),
+            sid: None,
             state: "S".into(),
             ppid: 1,
             parent_name: Some("init".into()),

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: real listener processes (the
 //! Python helper in tests/helpers/listen.py) and running the real binary.
 #![allow(dead_code)]
+#[cfg(unix)]
 pub mod oidc;
 
 use std::io::{BufRead, BufReader};
@@ -22,7 +23,10 @@ pub struct Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        #[cfg(unix)]
+        unsafe {
+            libc::kill(self.pid, libc::SIGKILL)
+        };
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

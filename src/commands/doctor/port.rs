@@ -45,24 +45,36 @@ pub fn holder_action(h: &Holder, state: &PortState, who: &Who) -> (String, Optio
             None,
         );
     }
-    if pr.pid == 1 || h.verdict.class == Class::Protected && pr.uid == Some(who.uid) {
+    let mine = crate::process::owned_by_caller(pr, who.uid);
+    if pr.pid == 1 || h.verdict.class == Class::Protected && mine {
         return (
             "use another port: the holder cannot be killed safely".into(),
             None,
         );
     }
-    if pr.uid != Some(who.uid) {
+    if !mine {
         let user = pr
             .user
             .clone()
             .or_else(|| pr.uid.map(|u| format!("uid {u}")))
             .unwrap_or_else(|| "another user".into());
-        let sudo = if who.can_signal_others { "" } else { "sudo " };
+        // Windows has no sudo: the same command, from an elevated prompt.
+        let elevate = !who.can_signal_others && cfg!(windows);
+        let sudo = if who.can_signal_others || elevate {
+            ""
+        } else {
+            "sudo "
+        };
         let run = format!("{sudo}gauth free-port --force {p}");
+        let how = if elevate {
+            " from an elevated prompt"
+        } else {
+            ""
+        };
         return (
-            format!("{run} (it is {user}'s: only if it must go), or use another port"),
+            format!("{run}{how} (it is {user}'s: only if it must go), or use another port"),
             Some(cmd(
-                format!("port {p} is held by {user}'s {name}: if it must go"),
+                format!("port {p} is held by {user}'s {name}: if it must go{how}"),
                 &run,
             )),
         );
@@ -135,7 +147,7 @@ pub fn checks(
                 .invisible()
                 .next()
                 .and_then(|l| l.user.clone())
-                .unwrap_or_else(|| format!("uid {}", invisible.unwrap_or_default()));
+                .unwrap_or_else(|| format!("uid {}", invisible.flatten().unwrap_or_default()));
             c = c.fix(format!("{run} (it is {user}'s: only if it must go)"));
             actions.push(Command {
                 what: format!(
