@@ -307,6 +307,7 @@ fn doctor(state: PortState, ancestors: Vec<Ancestor>) -> Report {
 }
 
 #[test]
+#[cfg(unix)] // ownership by uid (Windows compares SIDs)
 fn every_holder_gets_the_command_that_would_act() {
     let live_r = ProcessInfo {
         parent_gone: false,

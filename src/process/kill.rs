@@ -273,9 +273,14 @@ fn exited(proc_root: &Path, p: &Pending) -> bool {
             let dir = proc_root.join(p.target.pid.to_string());
             let gone_or_reused =
                 super::start_ticks(proc_root, p.target.pid) != Some(p.target.start_ticks);
-            let zombie_alone = super::read_stat(proc_root, p.target.pid)
-                .is_some_and(|s| s.state == 'Z')
-                && std::fs::read_dir(dir.join("task")).map_or(0, |d| d.count()) <= 1;
+            // A zombie has exited; it holds nothing and only waits to be
+            // reaped (forever under a PID 1 that never reaps).
+            let zombie_alone = if cfg!(target_os = "linux") {
+                super::read_stat(proc_root, p.target.pid).is_some_and(|s| s.state == 'Z')
+                    && std::fs::read_dir(dir.join("task")).map_or(0, |d| d.count()) <= 1
+            } else {
+                super::portable::is_zombie(p.target.pid)
+            };
             gone_or_reused || zombie_alone
         }
     }

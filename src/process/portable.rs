@@ -74,6 +74,19 @@ pub fn start_time(pid: i32) -> Option<u64> {
     sys.process(me).map(sysinfo::Process::start_time)
 }
 
+/// Is `pid` a zombie (exited, not yet reaped)?
+pub fn is_zombie(pid: i32) -> bool {
+    let Some(mut sys) = System::new().ok() else {
+        return false;
+    };
+    let Ok(me) = u32::try_from(pid).map(Pid::from_u32) else {
+        return false;
+    };
+    refresh(&mut sys, &[me]);
+    sys.process(me)
+        .is_some_and(|p| p.status() == sysinfo::ProcessStatus::Zombie)
+}
+
 /// The parent of `pid`.
 pub fn parent(pid: i32) -> Option<i32> {
     let mut sys = System::new().ok()?;
@@ -112,27 +125,65 @@ fn owner(p: &sysinfo::Process) -> Owner {
     }
 }
 
-/// A Windows account: its SID, and its name when the account database
-/// knows it (else the SID stands in for the name). Never a uid.
+/// A Windows account: its SID, and `DOMAIN\\name` when the account
+/// database knows it (else the SID stands in for the name). Never a uid.
+/// The name is looked up for this one SID (`LookupAccountSidW`), not
+/// through sysinfo's `Users`, which enumerates every account (and trips a
+/// null-buffer check when there are none, as under wine).
 #[cfg(windows)]
 fn owner(p: &sysinfo::Process) -> Owner {
     let _ = user_name;
-    let Some(id) = p.user_id() else {
-        return Owner {
-            uid: None,
-            user: None,
-            sid: None,
-        };
-    };
-    let sid = sid_text(id);
-    let name = sysinfo::Users::new_with_refreshed_list()
-        .ok()
-        .and_then(|users| users.get_user_by_id(id).map(|u| u.name().to_owned()));
+    let sid = p.user_id().map(sid_text);
+    let name = sid.as_deref().and_then(account_name);
     Owner {
         uid: None,
-        user: Some(name.unwrap_or_else(|| sid.clone())),
-        sid: Some(sid),
+        user: name.or_else(|| sid.clone()),
+        sid,
     }
+}
+
+/// `DOMAIN\\name` for a SID in text form.
+#[cfg(windows)]
+fn account_name(sid: &str) -> Option<String> {
+    use windows_sys::Win32::Foundation::LocalFree;
+    use windows_sys::Win32::Security::Authorization::ConvertStringSidToSidW;
+    use windows_sys::Win32::Security::{LookupAccountSidW, PSID, SID_NAME_USE};
+    let wide: Vec<u16> = sid.encode_utf16().chain(std::iter::once(0)).collect();
+    let mut psid: PSID = std::ptr::null_mut();
+    // SAFETY: `wide` is NUL-terminated; on success `psid` is a LocalAlloc'd
+    // SID freed below.
+    if unsafe { ConvertStringSidToSidW(wide.as_ptr(), &mut psid) } == 0 {
+        return None;
+    }
+    let mut name = [0u16; 256];
+    let mut domain = [0u16; 256];
+    let (mut name_len, mut domain_len) = (name.len() as u32, domain.len() as u32);
+    let mut kind: SID_NAME_USE = 0;
+    // SAFETY: the buffers and their lengths (in characters) match; `psid`
+    // is a valid SID.
+    let ok = unsafe {
+        LookupAccountSidW(
+            std::ptr::null(),
+            psid,
+            name.as_mut_ptr(),
+            &mut name_len,
+            domain.as_mut_ptr(),
+            &mut domain_len,
+            &mut kind,
+        )
+    };
+    // SAFETY: allocated by ConvertStringSidToSidW, freed once.
+    unsafe { LocalFree(psid) };
+    if ok == 0 {
+        return None;
+    }
+    let text = |b: &[u16], n: u32| String::from_utf16_lossy(&b[..(n as usize).min(b.len())]);
+    let (name, domain) = (text(&name, name_len), text(&domain, domain_len));
+    Some(if domain.is_empty() {
+        name
+    } else {
+        format!("{domain}\\{name}")
+    })
 }
 
 /// `S-1-5-21-…`: sysinfo's Windows `Uid` is a SID that displays so.

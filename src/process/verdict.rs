@@ -341,7 +341,8 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
     }
 }
 
-#[cfg(test)]
+// Ownership by uid: the Unix rules (Windows compares SIDs).
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
