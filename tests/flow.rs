@@ -1,6 +1,8 @@
 //! The flow decision (`gauth::flow`) over detection cases, and the verdict's
 //! commands for every kind of port holder, through the real `detect`,
 //! `judge` and `assemble`.
+// The holder-command helpers serve a Unix-only test (ownership by uid).
+#![cfg_attr(not(unix), allow(dead_code))]
 use gauth::commands::doctor::{Inputs, Report, assemble};
 use gauth::config::{Config, Flow, Forced};
 use gauth::env::detect::detect;

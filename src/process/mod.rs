@@ -512,6 +512,7 @@ mod tests {
     }
 
     /// A fake /proc with an orphaned R (httpuv loaded) and a system service.
+    #[cfg(target_os = "linux")]
     fn fake_proc() -> tempfile::TempDir {
         let root = tempfile::tempdir().unwrap();
         let write = |rel: &str, text: &str| {
