@@ -136,6 +136,16 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A FIFO at `p` for the tests (mkfifo(3): rustix has no `mkfifoat` on
+/// macOS).
+#[cfg(all(test, unix))]
+pub(crate) fn make_fifo(p: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -156,7 +166,7 @@ mod tests {
     fn a_fifo_is_refused_at_once() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("fifo");
-        rustix::fs::mkfifoat(rustix::fs::CWD, &p, Mode::from_raw_mode(0o600)).unwrap();
+        make_fifo(&p);
         // Without O_NONBLOCK this open would hang the test forever.
         let r = read_regular(&p, CAP);
         assert!(matches!(r, Err(ReadError::NotRegular("FIFO"))), "{r:?}");

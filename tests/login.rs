@@ -593,12 +593,9 @@ fn bad_input_is_a_one_line_usage_error() {
     let bad_json = dir.path().join("client.json");
     std::fs::write(&bad_json, "{\"installed\": ").unwrap();
     let fifo = dir.path().join("fifo");
-    rustix::fs::mkfifoat(
-        rustix::fs::CWD,
-        &fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-    )
-    .unwrap();
+    // mkfifo(3): rustix has no mkfifoat on macOS.
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     for (args, want) in [
         (vec!["login"], "no OAuth client"),
         (

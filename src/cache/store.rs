@@ -468,7 +468,7 @@ fn lock_name(name: &str) -> String {
 fn private(
     fd: &OwnedFd,
     path: &Path,
-    mode: u32,
+    mode: rfs::RawMode,
     notes: &mut Vec<String>,
 ) -> Result<(), CacheError> {
     let st = rfs::fstat(fd).map_err(io_err("inspect", path))?;
