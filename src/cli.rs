@@ -154,9 +154,11 @@ pub struct FreePortArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// The first signal to send; SIGKILL follows after --timeout.
-    #[arg(long, value_enum, default_value_t = Signal::Term, value_name = "SIGNAL")]
-    pub signal: Signal,
+    /// The first signal to send (default TERM); SIGKILL follows after
+    /// --timeout. Unix only: on Windows a holder is ended with
+    /// TerminateProcess.
+    #[arg(long, value_enum, value_name = "SIGNAL")]
+    pub signal: Option<Signal>,
 
     /// How long to wait for a holder to exit before SIGKILL (e.g. 3s, 500ms).
     #[arg(long, default_value = "3s", value_parser = parse_timeout, value_name = "DURATION")]
@@ -265,12 +267,14 @@ pub enum Signal {
 }
 
 impl Signal {
+    /// The POSIX numbers, the same on Linux and macOS (Windows has no
+    /// signals).
     pub fn number(self) -> i32 {
         match self {
-            Signal::Term => libc::SIGTERM,
-            Signal::Int => libc::SIGINT,
-            Signal::Hup => libc::SIGHUP,
-            Signal::Kill => libc::SIGKILL,
+            Signal::Term => 15,
+            Signal::Int => 2,
+            Signal::Hup => 1,
+            Signal::Kill => 9,
         }
     }
 

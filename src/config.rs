@@ -84,7 +84,16 @@ pub struct Config {
     pub problems: Vec<String>,
 }
 
+/// `$XDG_CONFIG_HOME/gauth/config.toml`, else `~/.config/gauth/config.toml`;
+/// on Windows `%APPDATA%\gauth\config.toml` (the roaming profile: settings
+/// follow the user).
 pub fn config_path(env: &Env) -> Option<PathBuf> {
+    if cfg!(windows) {
+        return env
+            .var("APPDATA")
+            .filter(|v| !v.is_empty())
+            .map(|d| PathBuf::from(d).join("gauth").join("config.toml"));
+    }
     if let Some(x) = env.var("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(x).join("gauth/config.toml"));
     }
@@ -212,7 +221,7 @@ fn one_line(s: &str) -> String {
         .join(" ")
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
@@ -266,7 +275,7 @@ mod tests {
         let (env, dir) = env_with(&[], None);
         std::fs::create_dir_all(dir.path().join("gauth")).unwrap();
         let p = dir.path().join("gauth/config.toml");
-        rustix::fs::mkfifoat(rustix::fs::CWD, &p, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+        crate::fsutil::make_fifo(&p);
         let t = std::time::Instant::now();
         let c = load(&env);
         assert!(t.elapsed() < std::time::Duration::from_secs(2));

@@ -3,6 +3,7 @@
 //! not read. Writes: private (0600 in 0700) and atomic (temp file, fsync,
 //! rename, fsync the directory). Every file gauth reads for a decision
 //! (config, `.Rprofile`, client JSON, cache) goes through here.
+#[cfg(unix)]
 use rustix::fs::{FileType, Mode, OFlags};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -22,6 +23,7 @@ pub enum ReadError {
     Io(std::io::Error),
 }
 
+#[cfg(unix)]
 fn kind(t: FileType) -> &'static str {
     match t {
         FileType::RegularFile => "regular file",
@@ -38,6 +40,7 @@ fn kind(t: FileType) -> &'static str {
 /// Read `path` if it is a regular file of at most `cap` bytes. The open
 /// never blocks (`O_NONBLOCK`: a FIFO without a writer), and the type is
 /// checked on the opened descriptor, so a swap after a check cannot fool it.
+#[cfg(unix)]
 pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     let fd = rustix::fs::open(
         path,
@@ -60,6 +63,35 @@ pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     let mut out = Vec::new();
     std::fs::File::from(fd)
         .take(cap + 1)
+        .read_to_end(&mut out)
+        .map_err(ReadError::Io)?;
+    if out.len() as u64 > cap {
+        return Err(ReadError::TooLarge(cap));
+    }
+    Ok(out)
+}
+
+/// Read `path` if it is a regular file of at most `cap` bytes (Windows: the
+/// type is checked on the opened handle; there are no FIFOs in its file
+/// systems).
+#[cfg(windows)]
+pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ReadError::NotFound,
+        _ => ReadError::Io(e),
+    })?;
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    if meta.is_dir() {
+        return Err(ReadError::NotRegular("directory"));
+    }
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular("special file"));
+    }
+    if meta.len() > cap {
+        return Err(ReadError::TooLarge(cap));
+    }
+    let mut out = Vec::new();
+    file.take(cap + 1)
         .read_to_end(&mut out)
         .map_err(ReadError::Io)?;
     if out.len() as u64 > cap {
@@ -104,7 +136,17 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
+/// A FIFO at `p` for the tests (mkfifo(3): rustix has no `mkfifoat` on
+/// macOS).
+#[cfg(all(test, unix))]
+pub(crate) fn make_fifo(p: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
@@ -124,7 +166,7 @@ mod tests {
     fn a_fifo_is_refused_at_once() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("fifo");
-        rustix::fs::mkfifoat(rustix::fs::CWD, &p, Mode::from_raw_mode(0o600)).unwrap();
+        make_fifo(&p);
         // Without O_NONBLOCK this open would hang the test forever.
         let r = read_regular(&p, CAP);
         assert!(matches!(r, Err(ReadError::NotRegular("FIFO"))), "{r:?}");

@@ -173,13 +173,20 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
         Command::FreePort(args) => {
             let proc_root = &env.proc_root;
             let (port, _) = Port::resolve(args.port, env);
+            if cfg!(windows) && args.signal.is_some() {
+                return Err(Error::Usage(
+                    "--signal is Unix-only: on Windows gauth ends a holder with TerminateProcess"
+                        .into(),
+                ));
+            }
+            let signal = args.signal.unwrap_or(cli::Signal::Term);
             let caller = process::verdict::Caller::current(proc_root, port.get());
             let opts = commands::free_port::Options {
                 port: port.get(),
                 dry_run: args.dry_run,
                 yes: args.yes,
                 force: args.force,
-                signal: (args.signal.number(), args.signal.name()),
+                signal: (signal.number(), signal.name()),
                 timeout: args.timeout,
                 interactive: std::io::stdin().is_terminal(),
             };

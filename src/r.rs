@@ -255,7 +255,7 @@ pub fn oob_options(src: &[u8]) -> Vec<&'static str> {
     found
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
@@ -324,12 +324,7 @@ mod tests {
         std::fs::create_dir(&home).unwrap();
         std::fs::write(home.join(".Rprofile"), "options(gargle_oob_default = T)\n").unwrap();
         let fifo = d.path().join("fifo");
-        rustix::fs::mkfifoat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-        )
-        .unwrap();
+        crate::fsutil::make_fifo(&fifo);
         let h = home.display().to_string();
         let f = fifo.display().to_string();
         let r = rprofile(&Env::from_pairs([("HOME", h.as_str())]));

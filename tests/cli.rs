@@ -193,6 +193,7 @@ fn colour_follows_flag_then_no_color_then_clicolor_force() {
 /// is the outcome's, decided before printing; the closed pipe only stops
 /// the printing.
 #[test]
+#[cfg(unix)] // the Python listener helper
 fn a_closed_stdout_does_not_change_the_exit_code() {
     // A holder that is not expendable without --force: refused, port held.
     let l = listen(&[]);
@@ -263,6 +264,7 @@ fn help_and_usage_errors_follow_the_colour_choice() {
 }
 
 #[test]
+#[cfg(unix)] // the Python listener helper
 fn quiet_yes_still_names_what_it_killed() {
     let l = listen(&["--reuseaddr", "run_local_server"]);
     let out = run(&["-q", "free-port", "--yes", "--force", &l.port.to_string()]);
@@ -280,6 +282,7 @@ fn quiet_yes_still_names_what_it_killed() {
 }
 
 #[test]
+#[cfg(unix)] // the Python listener helper
 fn free_port_defaults_to_httr_port() {
     let l = listen(&[]);
     let port = l.port.to_string();

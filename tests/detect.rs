@@ -137,6 +137,40 @@ fn cases() -> Vec<Case> {
             ..BASE
         },
         Case {
+            name: "Windows console",
+            os: "windows",
+            vars: &[("SESSIONNAME", "Console")],
+            kind: Kind::LocalDesktop,
+            session: "local desktop",
+            reach: Reach::Yes,
+            lands: Lands::Here,
+            ..BASE
+        },
+        Case {
+            name: "Windows Remote Desktop",
+            os: "windows",
+            vars: &[("SESSIONNAME", "RDP-Tcp#3")],
+            kind: Kind::RemoteDesktop,
+            session: "Remote Desktop (RDP)",
+            reach: Reach::Yes,
+            lands: Lands::Here,
+            ..BASE
+        },
+        Case {
+            name: "OpenSSH for Windows",
+            os: "windows",
+            vars: &[
+                ("SSH_CONNECTION", "192.0.2.7 50000 192.0.2.1 22"),
+                ("SESSIONNAME", "Console"),
+            ],
+            ancestors: &[("sshd", "sshd: jenny"), ("powershell", "powershell")],
+            kind: Kind::Ssh,
+            session: "SSH",
+            reach: Reach::Tunnel,
+            lands: Lands::Here,
+            ..BASE
+        },
+        Case {
             name: "SSH (variables)",
             vars: SSH,
             kind: Kind::Ssh,

@@ -1,5 +1,9 @@
 //! `gauth doctor` against real listeners, a real environment and real
 //! name resolution.
+// Real processes, sockets and the test provider through Unix APIs (and
+// tests/helpers/listen.py): Unix only. Windows runs the end-to-end check of
+// .ci/win-e2e under wine instead.
+#![cfg(unix)]
 mod common;
 use common::*;
 use std::net::{IpAddr, ToSocketAddrs};

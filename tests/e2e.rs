@@ -3,6 +3,10 @@
 //! root, R with httpuv, and port 1410, so they are ignored by a plain
 //! `cargo test` and run by `.ci/run` (which installs what they need) with
 //! `cargo test --test e2e -- --include-ignored --test-threads=1`.
+// Real processes, sockets and the test provider through Unix APIs (and
+// tests/helpers/listen.py): Unix only. Windows runs the end-to-end check of
+// .ci/win-e2e under wine instead.
+#![cfg(unix)]
 mod common;
 use common::*;
 use std::os::unix::fs::PermissionsExt;

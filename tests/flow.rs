@@ -1,6 +1,8 @@
 //! The flow decision (`gauth::flow`) over detection cases, and the verdict's
 //! commands for every kind of port holder, through the real `detect`,
 //! `judge` and `assemble`.
+// The holder-command helpers serve a Unix-only test (ownership by uid).
+#![cfg_attr(not(unix), allow(dead_code))]
 use gauth::commands::doctor::{Inputs, Report, assemble};
 use gauth::config::{Config, Flow, Forced};
 use gauth::env::detect::detect;
@@ -193,6 +195,7 @@ fn r_process(pid: i32, uid: u32, user: &str) -> ProcessInfo {
         cmdline: vec!["/usr/lib/R/bin/exec/R".into(), "--no-echo".into()],
         uid: Some(uid),
         user: Some(user.into()),
+        sid: None,
         state: "S".into(),
         ppid: 1,
         parent_name: Some("systemd".into()),
@@ -240,7 +243,7 @@ fn held_by(
         address: "127.0.0.1".parse().unwrap(),
         port: 1410,
         state: TcpState::Listen,
-        uid: p.uid.unwrap_or(0),
+        uid: p.uid.or(Some(0)),
         inode: 5,
         expires: None,
         remote: None,
@@ -323,6 +326,7 @@ fn doctor_as(uid: u32, can_signal: bool, state: PortState, ancestors: Vec<Ancest
 }
 
 #[test]
+#[cfg(unix)] // ownership by uid (Windows compares SIDs)
 fn every_holder_gets_the_command_that_would_act() {
     let live_r = ProcessInfo {
         parent_gone: false,

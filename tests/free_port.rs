@@ -1,4 +1,8 @@
 //! `gauth free-port` against real processes and sockets.
+// Real processes, sockets and the test provider through Unix APIs (and
+// tests/helpers/listen.py): Unix only. Windows runs the end-to-end check of
+// .ci/win-e2e under wine instead.
+#![cfg(unix)]
 mod common;
 use common::*;
 use std::time::Duration;
@@ -224,14 +228,17 @@ fn gauths_own_ancestor_is_never_killed_even_with_force() {
 /// bind(2) on 127.0.0.1:port without SO_REUSEADDR.
 fn plain_bind_fails(port: u16) -> bool {
     let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
-    let addr = libc::sockaddr_in {
-        sin_family: libc::AF_INET as u16,
-        sin_port: port.to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from_ne_bytes([127, 0, 0, 1]),
-        },
-        sin_zero: [0; 8],
+    // Zeroed, then filled: macOS has `sin_len` and a u8 family, Linux not.
+    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+    addr.sin_port = port.to_be();
+    addr.sin_addr = libc::in_addr {
+        s_addr: u32::from_ne_bytes([127, 0, 0, 1]),
     };
+    #[cfg(target_os = "macos")]
+    {
+        addr.sin_len = std::mem::size_of::<libc::sockaddr_in>() as u8;
+    }
     let rc = unsafe {
         libc::bind(
             raw,

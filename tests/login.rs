@@ -2,6 +2,10 @@
 //! 127.0.0.1) with a scripted user agent as the browser: every flow, the
 //! automatic decisions and fallbacks, hostile traffic at the listener, and
 //! the tokens it caches used by `gauth token`.
+// Real processes, sockets and the test provider through Unix APIs (and
+// tests/helpers/listen.py): Unix only. Windows runs the end-to-end check of
+// .ci/win-e2e under wine instead.
+#![cfg(unix)]
 mod common;
 use common::oidc::Oidc;
 use common::{alive, gauth, listen};
@@ -591,12 +595,9 @@ fn bad_input_is_a_one_line_usage_error() {
     let bad_json = dir.path().join("client.json");
     std::fs::write(&bad_json, "{\"installed\": ").unwrap();
     let fifo = dir.path().join("fifo");
-    rustix::fs::mkfifoat(
-        rustix::fs::CWD,
-        &fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-    )
-    .unwrap();
+    // mkfifo(3): rustix has no mkfifoat on macOS.
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     // A config file that cannot be used is named, not silently skipped.
     let config = dir.path().join("config");
     std::fs::create_dir_all(config.join("gauth")).unwrap();

@@ -2,6 +2,10 @@
 //! tests/oidc/chromium.mjs, against the real provider on loopback. Ignored
 //! by plain `cargo test` (they need `/usr/bin/chromium`); `.ci/run` runs
 //! them with `--include-ignored`, and without Chromium they fail, never skip.
+// Real processes, sockets and the test provider through Unix APIs (and
+// tests/helpers/listen.py): Unix only. Windows runs the end-to-end check of
+// .ci/win-e2e under wine instead.
+#![cfg(unix)]
 mod common;
 use common::gauth;
 use common::oidc::{Oidc, oidc_dir, which};

@@ -1,6 +1,10 @@
 //! The test provider itself works: discovery, the scripted browser through
 //! login and consent, the code exchange. Guards the infrastructure the login
 //! tests stand on.
+// Real processes, sockets and the test provider through Unix APIs (and
+// tests/helpers/listen.py): Unix only. Windows runs the end-to-end check of
+// .ci/win-e2e under wine instead.
+#![cfg(unix)]
 mod common;
 use common::oidc::Oidc;
 

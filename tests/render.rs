@@ -24,6 +24,7 @@ fn r_process() -> ProcessInfo {
         ],
         uid: Some(1000),
         user: Some("jenny".into()),
+        sid: None,
         state: "S".into(),
         ppid: 1,
         parent_name: Some("systemd".into()),
@@ -74,7 +75,7 @@ fn socket(addr: &str, inode: u64) -> Socket {
         address,
         port: 1410,
         state: TcpState::Listen,
-        uid: 1000,
+        uid: Some(1000),
         inode,
         expires: None,
         remote: None,
@@ -326,7 +327,7 @@ fn human_invisible_owner() {
     state.listeners.truncate(1);
     state.listeners[0].pids.clear();
     state.listeners[0].user = Some("root".into());
-    state.listeners[0].socket.uid = 0;
+    state.listeners[0].socket.uid = Some(0);
     state.unreadable_processes = 57;
     let r = report(
         state,

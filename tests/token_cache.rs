@@ -2,6 +2,10 @@
 //! (node's oidc-provider): tokens are obtained the way a login does (the
 //! scripted browser + a token-endpoint POST with PKCE), saved through the
 //! library as `gauth login` saves them, then the real binary is run.
+// Real processes, sockets and the test provider through Unix APIs (and
+// tests/helpers/listen.py): Unix only. Windows runs the end-to-end check of
+// .ci/win-e2e under wine instead.
+#![cfg(unix)]
 mod common;
 use base64::Engine;
 use common::gauth;

@@ -54,6 +54,13 @@ pub fn open(url: &str, env: &Env, session: &Session) -> Opened {
             ),
             o => (o, vec![url.into()]),
         };
+        #[cfg(windows)]
+        if prog == "ShellExecute" {
+            return match shell_execute(url) {
+                Ok(()) => Opened::Yes(prog.to_owned()),
+                Err(e) => Opened::No(format!("{prog}: {e}")),
+            };
+        }
         match run(prog, &args) {
             Ok(()) => return Opened::Yes(prog.to_owned()),
             Err(e) => failures.push(format!("{prog}: {e}")),
@@ -68,6 +75,40 @@ pub fn open(url: &str, env: &Env, session: &Session) -> Opened {
         return Opened::No(why);
     }
     Opened::No(failures.join("; "))
+}
+
+/// Open `url` with the user's default browser, as `start` does, without a
+/// shell (cmd would parse the URL's `&`).
+#[cfg(windows)]
+fn shell_execute(url: &str) -> Result<(), String> {
+    use std::os::windows::ffi::OsStrExt;
+    use windows_sys::Win32::UI::Shell::ShellExecuteW;
+    use windows_sys::Win32::UI::WindowsAndMessaging::SW_SHOWNORMAL;
+    let wide = |s: &str| {
+        std::ffi::OsStr::new(s)
+            .encode_wide()
+            .chain(std::iter::once(0))
+            .collect::<Vec<u16>>()
+    };
+    let (verb, file) = (wide("open"), wide(url));
+    // SAFETY: both strings are NUL-terminated UTF-16 that outlive the call;
+    // the other pointers may be null.
+    let rc = unsafe {
+        ShellExecuteW(
+            std::ptr::null_mut(),
+            verb.as_ptr(),
+            file.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null(),
+            SW_SHOWNORMAL,
+        )
+    };
+    // Greater than 32 is success (the documented HINSTANCE convention).
+    if rc as usize > 32 {
+        Ok(())
+    } else {
+        Err(format!("failed (code {})", rc as usize))
+    }
 }
 
 /// Start `prog args` detached from gauth's terminal; fine when it is still
@@ -97,7 +138,7 @@ fn run(prog: &str, args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use crate::env::detect::{Browser, Kind, Lands, Reach};

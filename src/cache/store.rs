@@ -3,17 +3,33 @@
 //!
 //! Everything inside `tokens/` is reached relative to one open directory
 //! descriptor, so a directory swapped for a symlink midway is not followed.
-use super::{Entry, Query};
+//! On Windows (`store/windows.rs`) the cache lives in the per-user, private
+//! `%LOCALAPPDATA%`, has no modes to repair, and locks with `LockFileEx`.
+use super::Entry;
+#[cfg(unix)]
+use super::Query;
 use crate::env::Env;
 use crate::output::escape::esc;
+#[cfg(unix)]
 use rustix::fs::{self as rfs, AtFlags, FileType, FlockOperation, Mode, OFlags};
+#[cfg(unix)]
 use rustix::io::Errno;
 use serde::Serialize;
+#[cfg(unix)]
 use std::cell::RefCell;
+#[cfg(unix)]
 use std::io::{Read, Write};
+#[cfg(unix)]
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(unix)]
+use std::time::Instant;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::{Lock, Store};
 
 /// A cache file larger than this is not read (a login is about 2 KiB).
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -25,8 +41,15 @@ const LOCK_POLL: Duration = Duration::from_millis(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
-    #[error(
-        "no place for the token cache: set GAUTH_CACHE (an absolute path), XDG_CACHE_HOME or HOME"
+    #[cfg_attr(
+        unix,
+        error(
+            "no place for the token cache: set GAUTH_CACHE (an absolute path), XDG_CACHE_HOME or HOME"
+        )
+    )]
+    #[cfg_attr(
+        not(unix),
+        error("no place for the token cache: set GAUTH_CACHE (an absolute path) or LOCALAPPDATA")
     )]
     NoDir,
     #[error("cannot {action} {path}")]
@@ -42,6 +65,7 @@ pub enum CacheError {
     LockTimeout { path: String },
 }
 
+#[cfg(unix)]
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(Errno) -> CacheError + 'a {
     move |e| CacheError::Io {
         action,
@@ -82,12 +106,14 @@ pub struct Listing {
 
 /// The exclusive lock on one login (an `flock` on `<hash>.lock`), released
 /// when dropped. Writing a login requires holding its lock.
+#[cfg(unix)]
 #[derive(Debug)]
 pub struct Lock {
     name: String,
     _fd: OwnedFd,
 }
 
+#[cfg(unix)]
 #[derive(Debug)]
 pub struct Store {
     root: PathBuf,
@@ -100,11 +126,15 @@ pub struct Store {
 
 /// `GAUTH_CACHE`, else `$XDG_CACHE_HOME/gauth`, else `$HOME/.cache/gauth`;
 /// absolute paths only (as the XDG spec says): a relative one would move the
-/// cache with the current directory.
+/// cache with the current directory. On Windows: `GAUTH_CACHE`, else
+/// `%LOCALAPPDATA%\gauth` (per user and per machine: tokens do not roam).
 pub fn cache_dir(env: &Env) -> Option<PathBuf> {
     let set = |k: &str| env.var(k).filter(|v| !v.is_empty());
     if let Some(d) = set("GAUTH_CACHE") {
         return Path::new(d).is_absolute().then(|| PathBuf::from(d));
+    }
+    if cfg!(windows) {
+        return set("LOCALAPPDATA").map(|d| PathBuf::from(d).join("gauth"));
     }
     if let Some(x) = set("XDG_CACHE_HOME").filter(|x| Path::new(x).is_absolute()) {
         return Some(PathBuf::from(x).join("gauth"));
@@ -112,6 +142,7 @@ pub fn cache_dir(env: &Env) -> Option<PathBuf> {
     set("HOME").map(|h| PathBuf::from(h).join(".cache/gauth"))
 }
 
+#[cfg(unix)]
 impl Store {
     /// Open (and create) the cache the environment names.
     pub fn open(env: &Env) -> Result<Store, CacheError> {
@@ -436,10 +467,11 @@ fn lock_name(name: &str) -> String {
 }
 
 /// Make a directory private: yours, and no access for group or others.
+#[cfg(unix)]
 fn private(
     fd: &OwnedFd,
     path: &Path,
-    mode: u32,
+    mode: rfs::RawMode,
     notes: &mut Vec<String>,
 ) -> Result<(), CacheError> {
     let st = rfs::fstat(fd).map_err(io_err("inspect", path))?;
@@ -497,7 +529,7 @@ pub fn parse(bytes: &[u8]) -> Result<Entry, String> {
     Ok(entry)
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use crate::auth::secret::Secret;

@@ -8,6 +8,9 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     LocalDesktop,
+    /// A Windows Remote Desktop (RDP) session: the browser runs on this
+    /// machine and is shown over RDP.
+    RemoteDesktop,
     Ssh,
     SshX11,
     HostedIde,
@@ -331,10 +334,12 @@ fn browser(f: &Facts, kind: Kind, has_display: bool) -> Browser {
         };
     }
     if f.os == "windows" {
+        // ShellExecute, as `start` does, without a shell that would parse
+        // the URL's `&`.
         return Browser {
-            opener: Some("start".into()),
+            opener: Some("ShellExecute".into()),
             lands: Lands::Here,
-            evidence: vec!["Windows".into()],
+            evidence: vec!["Windows: the default browser through ShellExecute".into()],
         };
     }
     if kind == Kind::Wsl {
@@ -691,6 +696,17 @@ pub fn detect(f: &Facts) -> Session {
             ev,
             Reach::No,
             "a listener inside a container is reachable only through a published port or the host network",
+        )
+    } else if let Some(rdp) = f
+        .var("SESSIONNAME")
+        .filter(|s| f.os == "windows" && s.starts_with("RDP-"))
+    {
+        found(
+            Kind::RemoteDesktop,
+            "Remote Desktop (RDP)",
+            vec![format!("SESSIONNAME={rdp}")],
+            Reach::Yes,
+            "the browser runs on this Windows machine (shown over RDP), so it reaches this loopback",
         )
     } else if has_display || f.os == "macos" || f.os == "windows" {
         let ev = if disp.is_empty() {

@@ -61,6 +61,30 @@ pub const MARKERS: &[&str] = &[
 ];
 
 impl Facts {
+    /// On Windows only what Windows has: the environment, the ancestors
+    /// (through sysinfo) and PATH. No marker files and no `/proc`: under
+    /// wine the host's `/.dockerenv` or `/proc` would show through drive
+    /// `Z:` and be taken for facts about this Windows session.
+    #[cfg(windows)]
+    pub fn gather(env: &Env, stdin_tty: bool) -> Self {
+        let path = env.var("PATH").unwrap_or("");
+        let mut found = on_path(path);
+        found.extend(
+            browser_programs(env.var("BROWSER").unwrap_or(""))
+                .filter(|p| executable(p, path))
+                .map(str::to_owned),
+        );
+        Facts {
+            vars: env.vars().clone(),
+            ancestors: ancestors_portable(),
+            on_path: found,
+            os: std::env::consts::OS.to_owned(),
+            stdin_tty,
+            ..Facts::default()
+        }
+    }
+
+    #[cfg(unix)]
     pub fn gather(env: &Env, stdin_tty: bool) -> Self {
         let read = |p: std::path::PathBuf| {
             crate::fsutil::read_regular(&p, crate::fsutil::CAP)
@@ -121,7 +145,27 @@ pub fn browser_programs(v: &str) -> impl Iterator<Item = &str> {
     v.split(':').filter_map(|c| c.split_whitespace().next())
 }
 
+/// An executable file: `prog` itself when it names a path, else on PATH
+/// (Windows: a file, tried as named and with each of `.exe`, `.cmd`,
+/// `.bat`, `.com`).
+#[cfg(windows)]
+fn executable(prog: &str, path: &str) -> bool {
+    let ok = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file())
+            || [".exe", ".cmd", ".bat", ".com"].iter().any(|ext| {
+                let mut with = p.as_os_str().to_owned();
+                with.push(ext);
+                std::fs::metadata(std::path::Path::new(&with)).is_ok_and(|m| m.is_file())
+            })
+    };
+    if prog.contains(['/', '\\']) {
+        return ok(std::path::Path::new(prog));
+    }
+    std::env::split_paths(path).any(|dir| ok(&dir.join(prog)))
+}
+
 /// An executable file: `prog` itself when it names a path, else on PATH.
+#[cfg(unix)]
 fn executable(prog: &str, path: &str) -> bool {
     use std::os::unix::fs::PermissionsExt;
     let ok = |p: &std::path::Path| {
@@ -133,8 +177,10 @@ fn executable(prog: &str, path: &str) -> bool {
     std::env::split_paths(path).any(|dir| ok(&dir.join(prog)))
 }
 
+#[cfg(unix)]
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(300);
 
+#[cfg(unix)]
 fn unix_answers(path: &std::path::Path) -> bool {
     std::os::unix::net::UnixStream::connect(path).is_ok()
 }
@@ -143,6 +189,7 @@ fn unix_answers(path: &std::path::Path) -> bool {
 /// `unix:N` → `/tmp/.X11-unix/XN` (or Linux's abstract socket);
 /// `localhost:N` (ssh -X) → TCP 6000+N on loopback; a host beyond loopback
 /// is not contacted (`None`).
+#[cfg(unix)]
 fn x11_answers(env: &Env, display: &str) -> Option<bool> {
     let (host, rest) = display.rsplit_once(':')?;
     let n: u16 = rest.split('.').next()?.parse().ok()?;
@@ -185,6 +232,7 @@ fn x11_answers(env: &Env, display: &str) -> Option<bool> {
 
 /// The Wayland socket: `WAYLAND_DISPLAY` itself when absolute, else under
 /// `XDG_RUNTIME_DIR` (libwayland's rule).
+#[cfg(unix)]
 fn wayland_answers(env: &Env, display: &str) -> bool {
     if display.starts_with('/') {
         return unix_answers(std::path::Path::new(display));
@@ -194,6 +242,56 @@ fn wayland_answers(env: &Env, display: &str) -> bool {
         .is_some_and(|d| unix_answers(&std::path::Path::new(d).join(display)))
 }
 
+/// gauth's ancestors through sysinfo (Windows): names without `.exe`, so
+/// that `sshd.exe` is the `sshd` detection knows. Windows does not reparent,
+/// so a parent pid whose process started after its child is a reused pid,
+/// not an ancestor: the walk stops there.
+#[cfg(windows)]
+fn ancestors_portable() -> Vec<Ancestor> {
+    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
+    let mut out = Vec::new();
+    let Ok(mut sys) = System::new() else {
+        return out;
+    };
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::All,
+        true,
+        ProcessRefreshKind::nothing()
+            .with_cmd(UpdateKind::Always)
+            .without_tasks(),
+    );
+    let Some(me) = sysinfo::get_current_pid()
+        .ok()
+        .and_then(|pid| sys.process(pid))
+    else {
+        return out;
+    };
+    let mut child_started = me.start_time();
+    let mut next: Option<Pid> = me.parent();
+    while let Some(pid) = next {
+        let Some(p) = sys.process(pid) else { break };
+        if p.start_time() > child_started || out.len() >= 64 {
+            break;
+        }
+        let name = p.name().to_string_lossy();
+        out.push(Ancestor {
+            pid: pid.as_u32() as i32,
+            name: crate::process::program_name(&name).to_owned(),
+            cmdline: p
+                .cmd()
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" "),
+            tty: None,
+        });
+        child_started = p.start_time();
+        next = p.parent().filter(|pp| *pp != pid);
+    }
+    out
+}
+
+#[cfg(unix)]
 fn ancestors(env: &Env) -> Vec<Ancestor> {
     let root = &env.proc_root;
     let mut out = Vec::new();

@@ -142,7 +142,8 @@ pub fn render_state(state: &PortState, paint: Paint, verbose: bool) -> String {
         let who = l
             .user
             .clone()
-            .unwrap_or_else(|| format!("uid {}", l.socket.uid));
+            .or_else(|| l.socket.uid.map(|u| format!("uid {u}")))
+            .unwrap_or_else(|| "an unknown owner".into());
         let why = if state.sees_all_processes {
             "no visible process has it open"
         } else {

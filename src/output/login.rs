@@ -138,7 +138,7 @@ impl Ui for TerminalLoginUi<'_> {
             dry_run: false,
             yes: false,
             force: false,
-            signal: (libc::SIGTERM, "SIGTERM"),
+            signal: (crate::cli::Signal::Term.number(), "SIGTERM"),
             timeout: Duration::from_secs(3),
             interactive: true,
         };

@@ -61,9 +61,7 @@ pub fn try_bind_listener(addr: SocketAddr) -> (Option<TcpListener>, BindCheck) {
                 }
                 ErrorKind::AddrNotAvailable => BindResult::Unavailable { error },
                 ErrorKind::PermissionDenied => BindResult::Denied { error },
-                _ if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => {
-                    BindResult::Unavailable { error }
-                }
+                _ if e.raw_os_error() == Some(EAFNOSUPPORT) => BindResult::Unavailable { error },
                 _ => BindResult::Failed { error },
             };
             (None, result)
@@ -85,6 +83,13 @@ pub fn check_loopback(port: u16) -> Vec<BindCheck> {
         try_bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))),
     ]
 }
+
+/// "Address family not supported" (no IPv6): errno on Unix, Winsock's
+/// WSAEAFNOSUPPORT on Windows.
+#[cfg(unix)]
+const EAFNOSUPPORT: i32 = libc::EAFNOSUPPORT;
+#[cfg(windows)]
+const EAFNOSUPPORT: i32 = 10047;
 
 #[cfg(test)]
 mod tests {

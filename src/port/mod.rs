@@ -10,6 +10,7 @@ pub mod bind;
 #[cfg(target_os = "linux")]
 pub mod netlink;
 pub mod number;
+#[cfg(unix)]
 pub mod owners;
 pub mod portable;
 pub mod procnet;
@@ -99,8 +100,9 @@ pub struct Socket {
     pub port: u16,
     pub state: TcpState,
     /// The uid that created the socket: known even when its owner process is
-    /// invisible to us.
-    pub uid: u32,
+    /// invisible to us. None where sockets have no uid (Windows, macOS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
     /// 0 for TIME_WAIT sockets, which belong to no process.
     pub inode: u64,
     /// For TIME_WAIT: how long until the kernel drops it.
@@ -216,6 +218,17 @@ pub fn sockets(
 
 /// Sockets plus every process holding them.
 pub fn scan(port: u16, proc_root: &Path) -> anyhow::Result<Scan> {
+    #[cfg(not(unix))]
+    {
+        let _ = proc_root;
+        portable::scan(port)
+    }
+    #[cfg(unix)]
+    scan_unix(port, proc_root)
+}
+
+#[cfg(unix)]
+fn scan_unix(port: u16, proc_root: &Path) -> anyhow::Result<Scan> {
     if cfg!(not(target_os = "linux")) {
         return portable::scan(port);
     }

@@ -94,7 +94,7 @@ fn dump(
                             address: h.socket_id.source_address,
                             port,
                             state,
-                            uid: h.uid,
+                            uid: Some(h.uid),
                             inode: u64::from(h.inode),
                             expires,
                             remote: (state != TcpState::Listen).then(|| {

@@ -24,10 +24,11 @@ pub fn scan(port: u16) -> anyhow::Result<Scan> {
             continue;
         }
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        let (inode, uid) = (u64::from(info.inode), info.uid);
-        // Elsewhere there are no inodes: number the sockets instead.
+        let (inode, uid) = (u64::from(info.inode), Some(info.uid));
+        // Elsewhere there are no inodes (number the sockets instead), and no
+        // socket uid: the owner is that of the process holding it.
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        let (inode, uid) = (i as u64 + 1, u32::MAX);
+        let (inode, uid) = (i as u64 + 1, None);
         let _ = i;
         scan.listeners.push(Socket {
             family: if tcp.local_addr.is_ipv4() {
@@ -43,7 +44,9 @@ pub fn scan(port: u16) -> anyhow::Result<Scan> {
             expires: None,
             remote: None,
         });
-        for &pid in &info.associated_pids {
+        // Windows says pid 0 when it does not know the owning process (and
+        // pid 0 is the idle process): no holder, an owner left unknown.
+        for &pid in info.associated_pids.iter().filter(|&&pid| pid != 0) {
             by_pid.entry(pid as i32).or_default().push(inode);
         }
     }

@@ -372,6 +372,11 @@ mod tests {
             &[b'A'; 20_000][..],
             b"", // says nothing: the read times out
         ] {
+            // Windows resets a connection closed with unread input (the
+            // 20 kB request): the client gets the RST, not the 400.
+            if cfg!(windows) && req.len() > 8192 {
+                continue;
+            }
             let (a, took) = served(req);
             assert!(a.starts_with("HTTP/1.1 400"), "{a:?}");
             assert!(took <= TIMEOUT + Duration::from_millis(500), "{took:?}");

@@ -113,7 +113,19 @@ impl PortState {
         let who = l
             .user
             .clone()
-            .unwrap_or_else(|| format!("uid {}", l.socket.uid));
+            .or_else(|| l.socket.uid.map(|u| format!("uid {u}")))
+            .unwrap_or_else(|| "an unknown owner".into());
+        if cfg!(windows) {
+            // Windows names every socket's owning pid to anyone; without
+            // one (pid 0) the owner is unknown, not hidden by permissions.
+            return Some((
+                format!(
+                    "port {p} is held by a socket on {} whose owning process Windows does not name (pid 0): its owner is unknown; nothing to kill",
+                    l.socket.describe()
+                ),
+                None,
+            ));
+        }
         Some(if self.sees_all_processes {
             (
                 format!(
@@ -190,9 +202,15 @@ pub fn inspect(
                 // The holders' user names are known already: one NSS lookup less.
                 user: holders
                     .iter()
-                    .find(|h| h.process.uid == Some(s.uid))
+                    .find(|h| {
+                        if s.uid.is_some() {
+                            h.process.uid == s.uid
+                        } else {
+                            h.inodes.contains(&s.inode)
+                        }
+                    })
                     .and_then(|h| h.process.user.clone())
-                    .or_else(|| process::user_name(s.uid)),
+                    .or_else(|| s.uid.and_then(process::user_name)),
                 pids: holders
                     .iter()
                     .filter(|h| h.inodes.contains(&s.inode))

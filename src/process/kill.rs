@@ -2,17 +2,29 @@
 //! signal (same pid, same start time in clock ticks, still holding the
 //! socket), signals sent through a pidfd so a reused pid can never be hit,
 //! SIGTERM first and SIGKILL only after a timeout, and exits observed rather
-//! than assumed.
+//! than assumed. On Windows (no signals) a process handle is held from the
+//! identity check to `TerminateProcess`: see `kill/windows.rs`.
+#[cfg(unix)]
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
+#[cfg(unix)]
 use rustix::io::Errno;
+#[cfg(unix)]
 use rustix::process::{Pid, Signal};
 use serde::Serialize;
+#[cfg(unix)]
 use std::os::fd::OwnedFd;
+#[cfg(unix)]
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// SIGKILL's number, for callers that pass signals as (number, name).
-pub const SIGKILL: i32 = Signal::KILL.as_raw();
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::terminate_all;
+
+/// SIGKILL's number (the same on Linux and macOS), for callers that pass
+/// signals as (number, name).
+pub const SIGKILL: i32 = 9;
 
 /// A process to terminate, as it was when the port was inspected.
 #[derive(Debug, Clone)]
@@ -54,12 +66,14 @@ pub enum Outcome {
 /// How long to wait for an exit after SIGKILL before giving up.
 const KILL_GRACE: Duration = Duration::from_secs(2);
 
+#[cfg(unix)]
 enum Handle {
     Pidfd(OwnedFd),
     /// Kernels before 5.3 have no pidfd: plain kill(2) after re-verifying.
     Pid,
 }
 
+#[cfg(unix)]
 struct Pending {
     index: usize,
     target: Target,
@@ -70,6 +84,7 @@ struct Pending {
     released_at: Option<Instant>,
 }
 
+#[cfg(unix)]
 /// How long a process must stay alive without the socket to count as having
 /// released it (rather than being half-way through exiting).
 const RELEASE_SETTLE: Duration = Duration::from_millis(50);
@@ -79,6 +94,7 @@ const RELEASE_SETTLE: Duration = Duration::from_millis(50);
 /// line announcing a wait that is already over is noise).
 pub const QUIET_WAIT: Duration = Duration::from_millis(200);
 
+#[cfg(unix)]
 /// Send `first` to every target, wait up to `timeout` for all of them, send
 /// SIGKILL to the survivors, wait again. One outcome per target, in order.
 /// When SIGKILL is to follow and some targets are still running after
@@ -170,6 +186,7 @@ pub fn after_rebind(outcome: Outcome, started: Instant) -> Option<Outcome> {
     }
 }
 
+#[cfg(unix)]
 /// Check the target is still the process we inspected, then pin it with a
 /// pidfd and check again (the pidfd cannot be recycled, the pid can).
 fn open_verified(proc_root: &Path, t: &Target) -> Result<Handle, Outcome> {
@@ -201,16 +218,17 @@ fn pidfd_send_signal(fd: &OwnedFd, signal: Signal) -> rustix::io::Result<()> {
 }
 
 /// No pidfds outside Linux: kill(2) right after re-verifying instead.
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(unix, not(target_os = "linux")))]
 fn pidfd_open(_pid: Pid) -> rustix::io::Result<OwnedFd> {
     Err(Errno::NOSYS)
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(unix, not(target_os = "linux")))]
 fn pidfd_send_signal(_fd: &OwnedFd, _signal: Signal) -> rustix::io::Result<()> {
     Err(Errno::NOSYS)
 }
 
+#[cfg(unix)]
 /// Does the target still hold one of its sockets?
 fn still_holds(proc_root: &Path, t: &Target) -> bool {
     if cfg!(target_os = "linux") {
@@ -220,6 +238,7 @@ fn still_holds(proc_root: &Path, t: &Target) -> bool {
     }
 }
 
+#[cfg(unix)]
 fn verify(proc_root: &Path, t: &Target) -> Result<(), Outcome> {
     match super::start_ticks(proc_root, t.pid) {
         None => Err(Outcome::AlreadyGone),
@@ -229,6 +248,7 @@ fn verify(proc_root: &Path, t: &Target) -> Result<(), Outcome> {
     }
 }
 
+#[cfg(unix)]
 fn send(proc_root: &Path, t: &Target, handle: &Handle, signal: i32) -> Result<(), Outcome> {
     let Some(signal) = Signal::from_named_raw(signal) else {
         return Err(Outcome::Failed {
@@ -263,6 +283,7 @@ fn send(proc_root: &Path, t: &Target, handle: &Handle, signal: i32) -> Result<()
 /// What to say when a signal is refused: sudo (with --force, since the
 /// process is another user's to root) unless gauth is root already, when
 /// only a capability or a security module can be in the way.
+#[cfg(unix)]
 fn permission_denied(port: u16, root: bool) -> String {
     if root {
         "permission denied even as root (gauth lacks CAP_KILL, or a security module forbids it)"
@@ -272,6 +293,7 @@ fn permission_denied(port: u16, root: bool) -> String {
     }
 }
 
+#[cfg(unix)]
 fn exited(proc_root: &Path, p: &Pending) -> bool {
     match &p.handle {
         Handle::Pidfd(fd) => {
@@ -283,14 +305,20 @@ fn exited(proc_root: &Path, p: &Pending) -> bool {
             let dir = proc_root.join(p.target.pid.to_string());
             let gone_or_reused =
                 super::start_ticks(proc_root, p.target.pid) != Some(p.target.start_ticks);
-            let zombie_alone = super::read_stat(proc_root, p.target.pid)
-                .is_some_and(|s| s.state == 'Z')
-                && std::fs::read_dir(dir.join("task")).map_or(0, |d| d.count()) <= 1;
+            // A zombie has exited; it holds nothing and only waits to be
+            // reaped (forever under a PID 1 that never reaps).
+            let zombie_alone = if cfg!(target_os = "linux") {
+                super::read_stat(proc_root, p.target.pid).is_some_and(|s| s.state == 'Z')
+                    && std::fs::read_dir(dir.join("task")).map_or(0, |d| d.count()) <= 1
+            } else {
+                super::portable::is_zombie(p.target.pid)
+            };
             gone_or_reused || zombie_alone
         }
     }
 }
 
+#[cfg(unix)]
 /// Wait until every pending process has exited or `limit` has passed; return
 /// those still alive.
 fn wait(
@@ -348,7 +376,7 @@ fn wait(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::permission_denied;
 

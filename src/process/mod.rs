@@ -139,7 +139,13 @@ pub struct ProcessInfo {
     pub exe: Option<String>,
     pub cmdline: Vec<String>,
     pub uid: Option<u32>,
+    /// The owner's account name (on Windows `DOMAIN\\name` or the SID when
+    /// no name is known).
     pub user: Option<String>,
+    /// The owner's security identifier (Windows only, where there are no
+    /// uids): what "owned by you" compares.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     pub state: String,
     pub ppid: i32,
     pub parent_name: Option<String>,
@@ -175,6 +181,7 @@ impl ProcessInfo {
 }
 
 /// Processes that adopt orphans: a child of one of these has lost its parent.
+/// (Windows does not reparent: see `portable::describe`.)
 pub(crate) const INIT_LIKE: &[&str] = &[
     "launchd",
     "systemd",
@@ -243,6 +250,7 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
         cmdline,
         uid,
         user: uid.and_then(user_name),
+        sid: None,
         state: stat.state.to_string(),
         ppid: stat.ppid,
         parent_name,
@@ -271,8 +279,33 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
 /// R under any of its names: `R` (what Rscript and R CMD run as), `rsession`
 /// (RStudio), or the R binary itself.
 pub fn looks_like_r(name: &str, exe: Option<&str>) -> bool {
-    matches!(name, "R" | "Rscript" | "rsession" | "Rterm")
-        || exe.is_some_and(|e| e.ends_with("/bin/exec/R"))
+    matches!(
+        program_name(name),
+        "R" | "Rscript" | "rsession" | "Rterm" | "Rgui"
+    ) || exe.is_some_and(|e| e.ends_with("/bin/exec/R"))
+}
+
+/// A process name without Windows' `.exe` (any case): `Rterm.exe` is
+/// `Rterm`, `python.exe` is `python`. Elsewhere the name is the name.
+pub fn program_name(name: &str) -> &str {
+    name.len()
+        .checked_sub(4)
+        .filter(|&cut| name.is_char_boundary(cut) && name[cut..].eq_ignore_ascii_case(".exe"))
+        .map_or(name, |cut| &name[..cut])
+}
+
+/// Is `p` the caller's own process? By uid on Unix; by the account's SID on
+/// Windows, which has no uids (a process described there never has one, so
+/// only a hand-built one, as in the rendering tests, matches by uid).
+pub fn owned_by_caller(p: &ProcessInfo, uid: u32) -> bool {
+    #[cfg(windows)]
+    {
+        p.uid == Some(uid) || p.sid.is_some() && p.sid == portable::current_sid()
+    }
+    #[cfg(not(windows))]
+    {
+        p.uid == Some(uid)
+    }
 }
 
 /// The start time (clock ticks) of `pid` now, to re-verify identity.
@@ -283,7 +316,15 @@ pub fn start_ticks(proc_root: &Path, pid: i32) -> Option<u64> {
     read_stat(proc_root, pid).map(|s| s.start_ticks)
 }
 
+/// The user name for a uid, from the system's user database (none on
+/// Windows, which has no uids: see [`ProcessInfo::sid`]).
+#[cfg(windows)]
+pub fn user_name(_uid: u32) -> Option<String> {
+    None
+}
+
 /// The user name for a uid, from the system's user database.
+#[cfg(unix)]
 pub fn user_name(uid: u32) -> Option<String> {
     let mut buf = vec![0 as libc::c_char; 4096];
     // SAFETY: all pointers are valid for the call; getpwuid_r writes only
@@ -362,6 +403,9 @@ fn exists(proc_root: &Path, pid: i32) -> bool {
     if proc_root != Path::new("/proc") {
         return false;
     }
+    #[cfg(not(unix))]
+    return false;
+    #[cfg(unix)]
     rustix::process::Pid::from_raw(pid).is_some_and(|p| {
         !matches!(
             rustix::process::test_kill_process(p),
@@ -371,6 +415,7 @@ fn exists(proc_root: &Path, pid: i32) -> bool {
 }
 
 /// The effective capability set from `/proc/self/status`.
+#[cfg(unix)]
 fn effective_caps(proc_root: &Path) -> Option<u64> {
     let status = read_lossy(&proc_root.join("self/status"))?;
     let hex = status
@@ -381,6 +426,7 @@ fn effective_caps(proc_root: &Path) -> Option<u64> {
 }
 
 /// Decide from the capability set when it can be read, else from being root.
+#[cfg(unix)]
 fn has_cap(proc_root: &Path, cap: u32) -> bool {
     effective_caps(proc_root).map_or_else(
         || rustix::process::geteuid().is_root(),
@@ -388,7 +434,15 @@ fn has_cap(proc_root: &Path, cap: u32) -> bool {
     )
 }
 
-/// May we signal processes of other users (CAP_KILL, which root has)?
+/// Windows has no capabilities (and `/proc` there is a path on drive `Z:`
+/// under wine, never to be read): elevation is what counts.
+#[cfg(windows)]
+fn has_cap(_proc_root: &Path, _cap: u32) -> bool {
+    portable::elevated()
+}
+
+/// May we signal processes of other users (CAP_KILL, which root has)? On
+/// Windows: is gauth elevated (an administrator's full token)?
 pub fn can_signal_others(proc_root: &Path) -> bool {
     const CAP_KILL: u32 = 5;
     has_cap(proc_root, CAP_KILL)
@@ -396,14 +450,23 @@ pub fn can_signal_others(proc_root: &Path) -> bool {
 
 /// May we read every process's fds (CAP_SYS_PTRACE, which root normally
 /// has; a container may drop it)? Without it another user's holder is
-/// invisible, and "no process has it open" cannot be claimed.
+/// invisible, and "no process has it open" cannot be claimed. Windows names
+/// every socket's owning pid to anyone (pid 0 when it does not know).
 pub fn sees_all_processes(proc_root: &Path) -> bool {
     const CAP_SYS_PTRACE: u32 = 19;
-    has_cap(proc_root, CAP_SYS_PTRACE)
+    cfg!(windows) || has_cap(proc_root, CAP_SYS_PTRACE)
 }
 
+#[cfg(unix)]
 pub fn current_uid() -> u32 {
     rustix::process::getuid().as_raw()
+}
+
+/// Windows has no uids: 0 stands for the caller and is never compared
+/// (ownership there is by SID, see [`owned_by_caller`]).
+#[cfg(windows)]
+pub fn current_uid() -> u32 {
+    0
 }
 
 #[cfg(test)]
@@ -449,6 +512,7 @@ mod tests {
     }
 
     /// A fake /proc with an orphaned R (httpuv loaded) and a system service.
+    #[cfg(target_os = "linux")]
     fn fake_proc() -> tempfile::TempDir {
         let root = tempfile::tempdir().unwrap();
         let write = |rel: &str, text: &str| {
@@ -492,6 +556,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")] // a fake /proc tree
     fn describe_and_judge_from_a_fake_proc_tree() {
         use super::verdict::{Caller, Class, OnPort, judge};
         let root = fake_proc();
@@ -545,6 +610,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")] // a fake /proc tree
     fn an_unreadable_link_makes_the_ancestry_unverified_not_short() {
         let root = tempfile::tempdir().unwrap();
         let write = |rel: &str, bytes: &[u8]| {

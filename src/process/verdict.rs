@@ -102,11 +102,11 @@ fn helper_kind(p: &ProcessInfo) -> Option<Kind> {
     let exe_file = p
         .exe
         .as_deref()
-        .map(|e| e.rsplit('/').next().unwrap_or(e))
+        .map(|e| e.rsplit(['/', '\\']).next().unwrap_or(e))
         .unwrap_or("");
     if super::looks_like_r(&p.name, p.exe.as_deref()) {
         Some(Kind::R)
-    } else if p.name.starts_with("python") || exe_file.starts_with("python") {
+    } else if p.name.starts_with("python") || exe_file.starts_with("python") || p.name == "py.exe" {
         Some(Kind::Python)
     } else {
         None
@@ -159,7 +159,7 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
         .clone()
         .or_else(|| p.uid.map(|u| format!("uid {u}")))
         .unwrap_or_else(|| "an unknown user".into());
-    let mine = p.uid == Some(caller.uid);
+    let mine = super::owned_by_caller(p, caller.uid);
     let protected = |summary: String, mut reasons: Vec<String>| {
         reasons.insert(0, summary.clone());
         Verdict {
@@ -192,8 +192,13 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
     }
     if !mine && !caller.can_signal_others {
         // Under sudo it is still another user's process: only --force acts.
-        // Root lacking CAP_KILL gains nothing from sudo.
-        let why = if caller.uid == 0 {
+        // Root lacking CAP_KILL gains nothing from sudo; Windows elevates.
+        let why = if cfg!(windows) {
+            format!(
+                "another user's process ({user}); run `gauth free-port --force {}` from an elevated prompt if it must go",
+                caller.port
+            )
+        } else if caller.uid == 0 {
             format!(
                 "another user's process ({user}), and gauth runs as root without CAP_KILL, \
                  so it may not signal it (run gauth where root has CAP_KILL, e.g. on the host)"
@@ -290,7 +295,7 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
     let k = kind.name();
     // Killing a live rsession ends the user's RStudio session and its
     // workspace; RStudio can restart R without that loss.
-    if p.name == "rsession" && !p.parent_gone {
+    if super::program_name(&p.name) == "rsession" && !p.parent_gone {
         return not(
             "an RStudio R session still attached to RStudio; restart R there (Session > Restart R) instead".into(),
             reasons,
@@ -343,7 +348,8 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
     }
 }
 
-#[cfg(test)]
+// Ownership by uid: the Unix rules (Windows compares SIDs).
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
@@ -355,6 +361,7 @@ mod tests {
             cmdline: vec![],
             uid: Some(uid),
             user: Some(if uid == 0 { "root" } else { "jenny" }.into()),
+            sid: None,
             state: "S".into(),
             ppid: 1,
             parent_name: Some("init".into()),

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: real listener processes (the
 //! Python helper in tests/helpers/listen.py) and running the real binary.
 #![allow(dead_code)]
+#[cfg(unix)]
 pub mod oidc;
 
 use std::io::{BufRead, BufReader};
@@ -22,7 +23,10 @@ pub struct Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        #[cfg(unix)]
+        unsafe {
+            libc::kill(self.pid, libc::SIGKILL)
+        };
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -40,14 +44,17 @@ pub fn listen(args: &[&str]) -> Listener {
 /// be "a live interactive session", never a leftover. (A test that wants a
 /// terminal gives the helper one with `script`, which makes its own.)
 pub fn listen_with(cmd: &mut Command) -> Listener {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: setsid(2) is async-signal-safe; the child has not exec'd yet
-    // and is not a process group leader, so it cannot fail.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setsid(2) is async-signal-safe; the child has not exec'd
+        // yet and is not a process group leader, so it cannot fail.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
     }
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -87,6 +94,7 @@ pub fn gauth() -> Command {
 /// process (otherwise its parent) may sit on the developer's: `setsid`
 /// alone would leave it an ancestor, so `setsid --fork` orphans a shell
 /// that runs gauth and writes its exit status to a file.
+#[cfg(unix)]
 pub fn output_detached(args: &[&str], env: &[(&str, &str)]) -> Output {
     use std::os::unix::process::ExitStatusExt;
     let status = tempfile::NamedTempFile::new().expect("status file");

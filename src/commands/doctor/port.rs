@@ -45,19 +45,20 @@ pub fn holder_action(h: &Holder, state: &PortState, who: &Who) -> (String, Optio
             None,
         );
     }
-    if pr.pid == 1 || h.verdict.class == Class::Protected && pr.uid == Some(who.uid) {
+    let mine = crate::process::owned_by_caller(pr, who.uid);
+    if pr.pid == 1 || h.verdict.class == Class::Protected && mine {
         return (
             "use another port: the holder cannot be killed safely".into(),
             None,
         );
     }
-    if pr.uid != Some(who.uid) {
+    if !mine {
         let user = pr
             .user
             .clone()
             .or_else(|| pr.uid.map(|u| format!("uid {u}")))
             .unwrap_or_else(|| "another user".into());
-        if !who.can_signal_others && who.uid == 0 {
+        if !who.can_signal_others && who.uid == 0 && cfg!(unix) {
             // Root without CAP_KILL: sudo changes nothing.
             return (
                 format!(
@@ -66,12 +67,23 @@ pub fn holder_action(h: &Holder, state: &PortState, who: &Who) -> (String, Optio
                 None,
             );
         }
-        let sudo = if who.can_signal_others { "" } else { "sudo " };
+        // Windows has no sudo: the same command, from an elevated prompt.
+        let elevate = !who.can_signal_others && cfg!(windows);
+        let sudo = if who.can_signal_others || elevate {
+            ""
+        } else {
+            "sudo "
+        };
         let run = format!("{sudo}gauth free-port --force {p}");
+        let how = if elevate {
+            " from an elevated prompt"
+        } else {
+            ""
+        };
         return (
-            format!("{run} (it is {user}'s: only if it must go), or use another port"),
+            format!("{run}{how} (it is {user}'s: only if it must go), or use another port"),
             Some(cmd(
-                format!("port {p} is held by {user}'s {name}: if it must go"),
+                format!("port {p} is held by {user}'s {name}: if it must go{how}"),
                 &run,
             )),
         );
@@ -141,7 +153,9 @@ pub fn checks(
                 .invisible()
                 .next()
                 .and_then(|l| l.user.clone())
-                .unwrap_or_else(|| format!("uid {uid}"));
+                .unwrap_or_else(|| {
+                    uid.map_or_else(|| "an unknown owner".into(), |u| format!("uid {u}"))
+                });
             c = c.fix(format!("{run} (it is {user}'s: only if it must go)"));
             actions.push(Command {
                 what: format!(
