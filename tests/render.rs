@@ -256,6 +256,32 @@ fn human_result_escalated_and_free() {
     insta::assert_snapshot!(render_result(&r, Paint::new(false)));
 }
 
+/// Windows has no signal to send first: a holder ended by TerminateProcess
+/// is "terminated", not "exited after" a signal.
+#[test]
+fn human_result_terminated_on_windows() {
+    let mut state = held_state();
+    state.holders.truncate(1);
+    state.listeners.truncate(1);
+    let after = without(&state, &[16664]);
+    let r = report(
+        state,
+        Some(after),
+        vec![Action::Signalled {
+            outcome: Outcome::Exited {
+                signal: "TerminateProcess",
+                escalated: false,
+                rebound: false,
+                waited_ms: 40,
+            },
+        }],
+        ok_binds(),
+    );
+    let text = render_result(&r, Paint::new(false));
+    assert!(text.contains("R (pid 16664) terminated (0.0 s)"), "{text}");
+    assert!(!text.contains("exited after"), "{text}");
+}
+
 /// A holder that took the port again after SIGTERM (SIGKILLed), and a
 /// replacement that appeared meanwhile (named, judged, not signalled).
 #[test]

@@ -187,6 +187,16 @@ fn action_line(h: &Holder, a: &Action, paint: Paint) -> Option<String> {
         return None;
     };
     Some(match outcome {
+        // Windows: there is no signal to send first, only TerminateProcess.
+        Outcome::Exited {
+            signal: "TerminateProcess",
+            waited_ms,
+            ..
+        } => format!(
+            "{} {name} terminated ({})",
+            paint.mark_ok(),
+            secs(*waited_ms)
+        ),
         Outcome::Exited {
             signal,
             escalated: false,
