@@ -346,6 +346,8 @@ fn human_time_wait() {
     ));
 }
 
+/// Unix: another user's process that gauth cannot see (sudo shows it).
+#[cfg(unix)]
 #[test]
 fn human_invisible_owner() {
     let mut state = held_state();
@@ -369,6 +371,38 @@ fn human_invisible_owner() {
         render_state(&r.state, Paint::new(false), false),
         render_result(&r, Paint::new(false))
     ));
+}
+
+/// Windows: a socket whose owning process Windows does not name (pid 0)
+/// has an unknown owner; no sudo, no uid, nothing to kill.
+#[cfg(windows)]
+#[test]
+fn human_invisible_owner_on_windows() {
+    let mut state = held_state();
+    state.holders.clear();
+    state.listeners.truncate(1);
+    state.listeners[0].pids.clear();
+    state.listeners[0].user = None;
+    state.listeners[0].socket.uid = None;
+    let r = report(
+        state,
+        None,
+        vec![],
+        vec![BindCheck {
+            address: "127.0.0.1:1410".into(),
+            result: BindResult::InUse,
+        }],
+    );
+    let text = format!(
+        "{}{}",
+        render_state(&r.state, Paint::new(false), false),
+        render_result(&r, Paint::new(false))
+    );
+    assert!(
+        text.contains("whose owning process Windows does not name (pid 0): its owner is unknown"),
+        "{text}"
+    );
+    assert!(!text.contains("sudo") && !text.contains("uid "), "{text}");
 }
 
 #[test]
@@ -395,6 +429,7 @@ fn one_question_and_one_wait_line_name_every_holder_escaped() {
 
 /// Root without CAP_SYS_PTRACE (a container that drops it): jenny's holder
 /// is invisible, and sudo would not help.
+#[cfg(unix)]
 #[test]
 fn human_invisible_owner_to_root_without_cap_sys_ptrace() {
     let mut state = held_state();
