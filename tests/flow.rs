@@ -518,6 +518,7 @@ fn login_auto_and_doctor_agree_over_the_detection_cases() {
 /// Root lacking a capability (a container that drops it): sudo changes
 /// nothing, so neither the check nor the recommendation says sudo; they say
 /// what is missing.
+#[cfg(unix)]
 #[test]
 fn root_without_a_capability_is_never_told_to_use_sudo() {
     let maria = || r_process(66, 1001, "maria");
