@@ -168,17 +168,21 @@ pub struct FreePortArgs {
 /// Which provider and client: shared by login, token and logout.
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
-    /// An OpenID provider's issuer URL (discovery); https, or http on a
-    /// loopback address [default: the config file's, else Google].
+    /// The OpenID provider's issuer URL. login: where to log in (https, or
+    /// http on a loopback address) [default: the config file's, else
+    /// Google]. token, logout: which cached login.
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
 
-    /// The OAuth client id [env: GAUTH_CLIENT_ID; default: the config file's].
+    /// The OAuth client id. login: the client to log in as [env:
+    /// GAUTH_CLIENT_ID; default: the config file's]. token, logout: which
+    /// cached login.
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
 
-    /// A scope to ask for (repeatable) [default: the config file's, else
-    /// openid email, plus offline_access for a provider other than Google].
+    /// A scope (repeatable). login: one to ask for [default: the config
+    /// file's, else openid email, plus offline_access for a provider other
+    /// than Google]. token, logout: one the cached login must have.
     #[arg(long = "scope", value_name = "SCOPE", value_parser = parse_scope)]
     pub scopes: Vec<String>,
 }

@@ -215,7 +215,14 @@ fn one_line(s: &str) -> String {
     s.lines()
         .map(str::trim)
         .filter(|l| {
-            !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ')
+            // toml's report quotes the line as `1 | flow = 3` and marks it
+            // with `|` and `^` lines: keep only the message.
+            !l.is_empty()
+                && !l.starts_with('|')
+                && !l.chars().all(|c| c == '^' || c == ' ')
+                && !l.split_once('|').is_some_and(|(n, _)| {
+                    !n.trim().is_empty() && n.trim().bytes().all(|b| b.is_ascii_digit())
+                })
         })
         .collect::<Vec<_>>()
         .join(" ")

@@ -147,7 +147,19 @@ pub fn recommend(x: &Situation) -> Recommendation {
         && let Some(e) = &s.ssh
     {
         // OpenSSH takes `user@2001:db8::5`; `[…]` would be a literal name.
-        let at = e.user.as_ref().map_or(String::new(), |u| format!("{u}@"));
+        // The user name is another program's text in a command to paste into
+        // a shell: quoted unless it is plainly a login name.
+        let at = e.user.as_ref().map_or(String::new(), |u| {
+            if !u.is_empty()
+                && u.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+                && !u.starts_with('-')
+            {
+                format!("{u}@")
+            } else {
+                format!("'{}'@", u.replace('\'', "'\\''"))
+            }
+        });
         let port_flag = if e.server_port == 22 {
             String::new()
         } else {

@@ -315,7 +315,7 @@ fn run_accounts(env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
 fn run_logout(args: &cli::LogoutArgs, env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
     let store = open_store(env, printer)?;
     let q = commands::token::query(&args.client, args.account.as_deref(), env);
-    let report = commands::logout::run(&store, &q, args.all, &auth::http::client)?;
+    let report = commands::logout::run(&store, &q, args.all, env, &auth::http::client)?;
     let mut warnings: Vec<String> = report.problems.iter().map(|p| p.line()).collect();
     warnings.extend(store.take_notes());
     warn(printer, &warnings);

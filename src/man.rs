@@ -90,6 +90,8 @@ fn upper_first(s: &str) -> String {
 }
 
 fn render(cmd: clap::Command, name: &str) -> (String, Vec<u8>) {
+    // clap_mangen writes the heading even for a command without any.
+    let has_subcommands = cmd.get_subcommands().any(|s| s.get_name() != "help");
     let man = clap_mangen::Man::new(cmd)
         .date("")
         .source(format!("gauth {}", env!("CARGO_PKG_VERSION")));
@@ -100,7 +102,9 @@ fn render(cmd: clap::Command, name: &str) -> (String, Vec<u8>) {
     let _ = man.render_synopsis_section(&mut buf);
     let _ = man.render_description_section(&mut buf);
     let _ = man.render_options_section(&mut buf);
-    let _ = man.render_subcommands_section(&mut buf);
+    if has_subcommands {
+        let _ = man.render_subcommands_section(&mut buf);
+    }
     let command = name.strip_prefix("gauth-").unwrap_or("");
     let mut roff = Roff::new();
     roff.control("SH", ["EXIT STATUS"]);

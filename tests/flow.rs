@@ -560,3 +560,34 @@ fn root_without_a_capability_is_never_told_to_use_sudo() {
         );
     }
 }
+
+/// The tunnel command is pasted into a shell: a user name that is not
+/// plainly a login name is quoted; an empty SSH_CONNECTION is no SSH.
+#[test]
+fn the_tunnel_quotes_an_odd_user_and_empty_ssh_variables_are_no_ssh() {
+    let s = detect(&facts(
+        &[SSH, ("USER", "a b;rm -rf /")],
+        vec![ancestor(10, "cron", None)],
+        &[],
+    ));
+    let r = recommend(&Situation {
+        session: &s,
+        forced: None,
+        paste: None,
+        listener_works: true,
+        port: 1410,
+        port_free: true,
+        port_actions: vec![],
+    });
+    let tunnel = r
+        .commands
+        .iter()
+        .find(|c| c.run.starts_with("ssh -L"))
+        .expect("a tunnel line");
+    assert_eq!(
+        tunnel.run,
+        "ssh -L 1410:127.0.0.1:1410 'a b;rm -rf /'@10.9.8.7"
+    );
+    let s = detect(&facts(&[("SSH_CONNECTION", "")], vec![], &[]));
+    assert_ne!(s.kind, gauth::env::detect::Kind::Ssh, "{s:?}");
+}

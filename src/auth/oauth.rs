@@ -267,7 +267,8 @@ pub fn device_poll(
     sleep: impl Fn(Duration),
 ) -> anyhow::Result<Tokens> {
     use oauth2::DeviceCodeErrorResponseType as E;
-    let http = super::http::client()?;
+    // No poll may outlive the login's own deadline.
+    let http = super::http::client_within(timeout.max(Duration::from_secs(1)))?;
     // The crate backs off silently when the provider cannot be reached and
     // reports the end of the wait as an expired code: remember the last
     // transport error to say what really happened.
@@ -281,6 +282,9 @@ pub fn device_poll(
     let client = token_client(provider, creds)?;
     let result = client
         .exchange_device_access_token(&start.response)
+        // A provider that does not answer is retried every few seconds, not
+        // every ten: the wait ends close to --timeout.
+        .set_max_backoff_interval(Duration::from_secs(4))
         .request(&call, sleep, Some(timeout))
         .map(Tokens::from);
     result.map_err(|e| {

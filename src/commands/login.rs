@@ -99,6 +99,10 @@ pub fn run(
         )));
     }
     let plan = plan(env, opts, &config, now_unix)?;
+    // Before anyone consents: a cache that cannot take the tokens would
+    // throw away a grant the user just gave.
+    let store = Store::open(env)
+        .map_err(|e| Error::Runtime(anyhow::anyhow!("the token cache cannot be used: {e}")))?;
     let mut decisions = Vec::new();
     let mut note = |ui: &mut dyn Ui, line: String| {
         ui.note(&line);
@@ -165,7 +169,6 @@ pub fn run(
             .map(|d| now_unix.saturating_add(d.as_secs())),
         created_at: now_unix,
     };
-    let store = Store::open(env).map_err(|e| Error::Runtime(anyhow::anyhow!("{e}")))?;
     store
         .save(&entry)
         .map_err(|e| Error::Runtime(anyhow::anyhow!("cannot cache the tokens: {e}")))?;
@@ -249,6 +252,23 @@ fn plan(env: &Env, opts: &Options, config: &config::Config, now_unix: u64) -> Re
             None
         },
     ) {
+        // The file's `credentials` is relative to the config file, and `~/`
+        // is the home directory; a flag's path is the shell's business.
+        let from_file = opts.credentials.is_none();
+        let path = &if from_file {
+            let p = path.to_string_lossy();
+            if let (Some(rest), Some(home)) = (p.strip_prefix("~/"), env.var("HOME")) {
+                std::path::Path::new(home).join(rest)
+            } else if path.is_relative() {
+                std::path::Path::new(where_config)
+                    .parent()
+                    .map_or_else(|| path.clone(), |d| d.join(path))
+            } else {
+                path.clone()
+            }
+        } else {
+            path.clone()
+        };
         let shown = esc(&path.display().to_string());
         let bytes = crate::fsutil::read_regular(path, crate::fsutil::CAP)
             .map_err(|e| Error::Usage(format!("cannot read the client file {shown}: {e}")))?;
@@ -271,15 +291,27 @@ fn plan(env: &Env, opts: &Options, config: &config::Config, now_unix: u64) -> Re
                 "the client id from {source} is empty or has control characters"
             )));
         }
+        // A secret belongs to its own client: `--client-secret` to whichever
+        // client is named, GAUTH_CLIENT_SECRET only to GAUTH_CLIENT_ID, the
+        // file's only to the file's client at the file's issuer. Never one
+        // client's secret sent for another, or to another provider.
+        let same_issuer = opts.issuer.is_none()
+            || opts.issuer.as_deref().map(|i| i.trim_end_matches('/'))
+                == d.issuer.as_deref().map(|i| i.trim_end_matches('/'));
         let secret = opts
             .client_secret
             .clone()
             .or_else(|| {
-                env.var("GAUTH_CLIENT_SECRET")
-                    .filter(|v| !v.is_empty())
+                (source == "GAUTH_CLIENT_ID")
+                    .then(|| env.var("GAUTH_CLIENT_SECRET").filter(|v| !v.is_empty()))
+                    .flatten()
                     .map(str::to_owned)
             })
-            .or_else(|| d.client_secret.clone())
+            .or_else(|| {
+                (source == "the config file" && same_issuer)
+                    .then(|| d.client_secret.clone())
+                    .flatten()
+            })
             .map(Secret::new);
         ClientConfig {
             creds: ClientCreds { id, secret },
@@ -308,6 +340,18 @@ fn plan(env: &Env, opts: &Options, config: &config::Config, now_unix: u64) -> Re
         // and `gauth token` could not renew the login.
         vec!["openid".into(), "email".into(), "offline_access".into()]
     };
+    // Each scope once, in the order given.
+    let mut seen = std::collections::BTreeSet::new();
+    let scopes: Vec<String> = scopes
+        .into_iter()
+        .filter(|s| seen.insert(s.clone()))
+        .collect();
+    if scopes.is_empty() {
+        return Err(Error::Usage(format!(
+            "no scope to ask for (`scopes = []` in {}): list at least one, e.g. scopes = [\"openid\", \"email\"]",
+            esc(where_config)
+        )));
+    }
     if let Some(bad) = scopes
         .iter()
         .find(|s| s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()))
@@ -406,9 +450,21 @@ impl Run<'_> {
                         );
                         return Ok((Flow::Paste, self.paste(ui, input)?));
                     }
+                    (false, false)
+                        if self.plan.provider.device_authorization_endpoint.is_some() =>
+                    {
+                        note(
+                            ui,
+                            format!(
+                                "port {port} is taken{}, the client allows only that port, and nobody can paste here: using the device flow",
+                                held_by(self.env, port)
+                            ),
+                        );
+                        return self.device(ui, note, input);
+                    }
                     (false, false) => {
-                        return Err(Error::Runtime(anyhow::anyhow!(
-                            "port {port} is taken{}, the client allows only that port, and there is no terminal to paste into; `gauth doctor --port {port}` says what would free it",
+                        return Err(Error::LoginRequired(format!(
+                            "port {port} is taken{}, the client allows only that port, there is no terminal to paste into and no device flow; `gauth doctor --port {port}` says what would free it",
                             held_by(self.env, port)
                         )));
                     }
@@ -649,6 +705,74 @@ fn wait_for_paste(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn opts(client_id: Option<&str>, issuer: Option<&str>) -> Options {
+        Options {
+            issuer: issuer.map(str::to_owned),
+            client_id: client_id.map(str::to_owned),
+            client_secret: None,
+            credentials: None,
+            scopes: vec![],
+            flow: None,
+            flow_source: "auto".into(),
+            port: None,
+            timeout: Duration::from_secs(60),
+            no_browser: true,
+            stdin_tty: false,
+        }
+    }
+
+    /// A secret goes only with its own client and provider.
+    #[test]
+    fn a_secret_is_never_sent_for_another_client() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("gauth")).unwrap();
+        std::fs::write(
+            dir.path().join("gauth/config.toml"),
+            "client_id = \"file-client\"\nclient_secret = \"file-secret\"\n",
+        )
+        .unwrap();
+        let xdg = dir.path().to_str().unwrap();
+        let secret_for = |pairs: &[(&str, &str)], o: Options| {
+            let mut all = pairs.to_vec();
+            all.push(("XDG_CONFIG_HOME", xdg));
+            let env = Env::from_pairs(all);
+            let config = config::load(&env);
+            let p = plan(&env, &o, &config, 0).unwrap();
+            (
+                p.client.creds.id,
+                p.client.creds.secret.map(|s| s.expose().to_owned()),
+            )
+        };
+        assert_eq!(
+            secret_for(&[], opts(None, None)),
+            ("file-client".into(), Some("file-secret".into()))
+        );
+        assert_eq!(
+            secret_for(&[], opts(Some("other"), None)),
+            ("other".into(), None)
+        );
+        assert_eq!(
+            secret_for(
+                &[("GAUTH_CLIENT_SECRET", "env-secret")],
+                opts(Some("other"), None)
+            ),
+            ("other".into(), None)
+        );
+        assert_eq!(
+            secret_for(
+                &[
+                    ("GAUTH_CLIENT_ID", "env-client"),
+                    ("GAUTH_CLIENT_SECRET", "env-secret")
+                ],
+                opts(None, None)
+            ),
+            ("env-client".into(), Some("env-secret".into()))
+        );
+        // The file's client at another provider: not the file's secret.
+        let o = opts(None, Some("https://accounts.google.com/"));
+        assert_eq!(secret_for(&[], o).1, None);
+    }
 
     #[test]
     fn pasted_lines_that_are_too_long_or_not_utf8_are_refused_whole() {

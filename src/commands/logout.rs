@@ -2,7 +2,7 @@
 //! revocation endpoint), then delete it here, whatever the provider said.
 use crate::auth::tokens::{self, Revoked};
 use crate::cache::{Problem, Query, Store, Stored};
-use crate::commands::token::{NoPick, ambiguous, flags, select};
+use crate::commands::token::{NoPick, ambiguous, default_login, flags, select};
 use crate::error::Error;
 use serde::Serialize;
 
@@ -43,6 +43,7 @@ pub fn run(
     store: &Store,
     q: &Query,
     all: bool,
+    env: &crate::env::Env,
     http: &dyn Fn() -> anyhow::Result<reqwest::blocking::Client>,
 ) -> Result<LogoutReport, Error> {
     let listing = store.list().map_err(|e| Error::Runtime(e.into()))?;
@@ -52,9 +53,13 @@ pub fn run(
     } else {
         match select(listing.entries, q) {
             Ok(s) => vec![s],
-            Err(NoPick::Many(found)) => {
-                return Err(Error::Usage(format!("{} (or --all)", ambiguous(&found))));
-            }
+            // Several, no flags: the default login, as `gauth token` picks it.
+            Err(NoPick::Many(found)) => match default_login(found, q, env) {
+                Ok(s) => vec![s],
+                Err(found) => {
+                    return Err(Error::Usage(format!("{} (or --all)", ambiguous(&found))));
+                }
+            },
             Err(NoPick::None { .. }) if q.is_empty() => Vec::new(),
             Err(NoPick::None { total }) => {
                 return Err(Error::Usage(format!(

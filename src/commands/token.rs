@@ -85,7 +85,7 @@ pub fn query(client: &ClientArgs, account: Option<&str>, env: &Env) -> Query {
 /// With no flags and several logins, the default login: the one the config
 /// file's `issuer`, `client_id` and `scopes` (those it sets) pick. The
 /// config file is read only here, never on the path of a single login.
-fn default_login(found: Vec<Stored>, q: &Query, env: &Env) -> Result<Stored, Vec<Stored>> {
+pub fn default_login(found: Vec<Stored>, q: &Query, env: &Env) -> Result<Stored, Vec<Stored>> {
     if !q.is_empty() {
         return Err(found);
     }

@@ -160,7 +160,12 @@ fn container(f: &Facts) -> Option<(String, Vec<String>)> {
 }
 
 fn ssh(f: &Facts) -> (Vec<String>, Option<SshEndpoint>) {
-    let mut ev = var_evidence(f, &["SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"]);
+    // sshd never sets these empty: an empty one (`SSH_CONNECTION=`, an
+    // unset done badly) is no evidence of SSH.
+    let mut ev: Vec<String> = var_evidence(f, &["SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"])
+        .into_iter()
+        .filter(|e| !e.ends_with('='))
+        .collect();
     if let Some(a) = ancestor(f, |n, _| matches!(n, "sshd" | "sshd-session")) {
         ev.push(among_ancestors("an sshd", a));
     }

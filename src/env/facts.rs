@@ -191,8 +191,15 @@ fn unix_answers(path: &std::path::Path) -> bool {
 /// is not contacted (`None`).
 #[cfg(unix)]
 fn x11_answers(env: &Env, display: &str) -> Option<bool> {
-    let (host, rest) = display.rsplit_once(':')?;
-    let n: u16 = rest.split('.').next()?.parse().ok()?;
+    // A value that is no display at all (`junk`, `:`, `:abc`) opens nothing:
+    // "no", not "unknown". Only a display on another host stays unknown
+    // (checking it would leave the machine).
+    let Some((host, rest)) = display.rsplit_once(':') else {
+        return Some(false);
+    };
+    let Some(n) = rest.split('.').next().and_then(|d| d.parse::<u16>().ok()) else {
+        return Some(false);
+    };
     if host.starts_with('/') {
         // macOS launchd: the whole value is the socket's path.
         return Some(unix_answers(std::path::Path::new(display)));

@@ -52,7 +52,8 @@ impl<'a> TerminalLoginUi<'a> {
         TerminalLoginUi {
             printer,
             stdin_tty,
-            spinner: std::io::stderr().is_terminal(),
+            // A dumb terminal cannot redraw a line: no spinner there.
+            spinner: std::io::stderr().is_terminal() && env.var("TERM") != Some("dumb"),
             frame: 0,
             env,
         }
@@ -64,6 +65,14 @@ impl<'a> TerminalLoginUi<'a> {
             self.printer.diag("\r\x1b[2K");
             self.frame = 0;
         }
+    }
+}
+
+/// The spinner line is cleared whatever ends the login, so an error never
+/// lands glued to it.
+impl Drop for TerminalLoginUi<'_> {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
@@ -118,8 +127,10 @@ impl Ui for TerminalLoginUi<'_> {
         }
         const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
         let s = left.as_secs();
+        // Short enough for any terminal: a line that wraps cannot be
+        // redrawn in place and would push the code off the screen.
         self.printer.diag(&format!(
-            "\r\x1b[2K{} waiting for you to approve the login… {}:{:02} left",
+            "\r\x1b[2K{} waiting, {}:{:02} left",
             FRAMES[self.frame % FRAMES.len()],
             s / 60,
             s % 60
