@@ -735,7 +735,9 @@ mod tests {
         let xdg = dir.path().to_str().unwrap();
         let secret_for = |pairs: &[(&str, &str)], o: Options| {
             let mut all = pairs.to_vec();
+            // The config file's place: XDG on Unix, %APPDATA% on Windows.
             all.push(("XDG_CONFIG_HOME", xdg));
+            all.push(("APPDATA", xdg));
             let env = Env::from_pairs(all);
             let config = config::load(&env);
             let p = plan(&env, &o, &config, 0).unwrap();
