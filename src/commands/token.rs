@@ -293,8 +293,17 @@ pub fn command_line(
     if let Some(c) = client_id.filter(|c| env.var("GAUTH_CLIENT_ID") != Some(*c)) {
         cmd.push_str(&format!(" --client-id {}", shell_quote(c)));
     }
+    // The scopes `gauth login` asks for by default: `openid email`, plus
+    // `offline_access` for a provider other than Google. Anything else is
+    // spelt out, or the new login would be another cache entry.
+    let google = issuer.is_none_or(|i| i.trim_end_matches('/') == GOOGLE_ISSUER);
+    let default: BTreeSet<&str> = if google {
+        BTreeSet::from(["email", "openid"])
+    } else {
+        BTreeSet::from(["email", "offline_access", "openid"])
+    };
     let set: BTreeSet<&str> = scopes.iter().map(String::as_str).collect();
-    if !set.is_empty() && set != BTreeSet::from(["email", "openid"]) {
+    if !set.is_empty() && set != default {
         for s in set {
             cmd.push_str(&format!(" --scope {}", shell_quote(s)));
         }
@@ -401,6 +410,17 @@ mod tests {
         assert_eq!(
             login_command(&o, &env),
             "gauth login --issuer http://127.0.0.1:5/ --client-id 'cli ent' --scope offline_access --scope openid"
+        );
+        // A non-Google login with the scopes login asks for by default.
+        let d = entry(
+            "http://127.0.0.1:5/",
+            "cli",
+            "a@x",
+            &["openid", "email", "offline_access"],
+        );
+        assert_eq!(
+            login_command(&d, &env),
+            "gauth login --issuer http://127.0.0.1:5/ --client-id cli"
         );
         assert_eq!(shell_quote("it's"), "'it'\\''s'");
         assert_eq!(shell_quote(""), "''");
