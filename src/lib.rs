@@ -143,7 +143,7 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
                 }
             });
             let opts = commands::doctor::Options {
-                port: args.port.map(Port::get),
+                port: args.port,
                 online,
             };
             let report = commands::doctor::run(env, &facts, &opts, &caller, now_unix())

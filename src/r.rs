@@ -100,10 +100,13 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'.' || b == b'_'
 }
 
-/// R code without its comments: a `#` outside a string starts one. Bytes,
-/// not text: profiles in Latin-1 are common.
-fn strip_comments(src: &[u8]) -> Vec<u8> {
+/// R code without its comments (a `#` outside a string starts one), and for
+/// each byte kept whether it is inside a string (`"…"` or `'…'`; a
+/// backtick-quoted name is not a string). One pass for both. Bytes, not
+/// text: profiles in Latin-1 are common.
+fn strip_comments(src: &[u8]) -> (Vec<u8>, Vec<bool>) {
     let mut out = Vec::with_capacity(src.len());
+    let mut quoted = Vec::with_capacity(src.len());
     let mut quote = None;
     let mut escaped = false;
     let mut comment = false;
@@ -112,12 +115,14 @@ fn strip_comments(src: &[u8]) -> Vec<u8> {
             if b == b'\n' {
                 comment = false;
                 out.push(b);
+                quoted.push(false);
             }
             continue;
         }
         match quote {
             Some(q) => {
                 out.push(b);
+                quoted.push(q != b'`');
                 if escaped {
                     escaped = false;
                 } else if b == b'\\' {
@@ -132,10 +137,11 @@ fn strip_comments(src: &[u8]) -> Vec<u8> {
                     quote = Some(b);
                 }
                 out.push(b);
+                quoted.push(matches!(b, b'"' | b'\''));
             }
         }
     }
-    out
+    (out, quoted)
 }
 
 /// The top-level arguments of the call whose `(` is at `code[open]`.
@@ -177,39 +183,10 @@ fn call_args(code: &[u8], open: usize) -> Vec<&[u8]> {
     Vec::new()
 }
 
-/// For each byte of comment-free code: is it inside a string?
-fn in_string(code: &[u8]) -> Vec<bool> {
-    let mut out = Vec::with_capacity(code.len());
-    let mut quote = None;
-    let mut escaped = false;
-    for &b in code {
-        match quote {
-            Some(q) => {
-                out.push(true);
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == q {
-                    quote = None;
-                }
-            }
-            None => {
-                if matches!(b, b'"' | b'\'') {
-                    quote = Some(b);
-                }
-                out.push(quote.is_some());
-            }
-        }
-    }
-    out
-}
-
 /// The out-of-band options an R file sets to `TRUE` (or `T`) in an
 /// `options(...)` call, e.g. `options(gargle_oob_default = TRUE)`.
 pub fn oob_options(src: &[u8]) -> Vec<&'static str> {
-    let code = strip_comments(src);
-    let quoted = in_string(&code);
+    let (code, quoted) = strip_comments(src);
     let mut found = Vec::new();
     let word = b"options";
     let mut i = 0;

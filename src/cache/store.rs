@@ -6,7 +6,6 @@
 //! On Windows (`store/windows.rs`) the cache lives in the per-user, private
 //! `%LOCALAPPDATA%`, has no modes to repair, and locks with `LockFileEx`.
 use super::Entry;
-#[cfg(unix)]
 use super::Query;
 use crate::env::Env;
 use crate::output::escape::esc;
@@ -102,6 +101,42 @@ pub struct Stored {
 pub struct Listing {
     pub entries: Vec<Stored>,
     pub problems: Vec<Problem>,
+}
+
+/// What both platforms' stores share: reading the listed files, and finding.
+impl Store {
+    /// Read the login files `names` (from the platform's directory listing),
+    /// sorted by issuer, client and account; unreadable ones are problems.
+    fn listing(&self, names: Vec<String>) -> Listing {
+        let mut listing = Listing::default();
+        for name in names {
+            match self.read(&name) {
+                Ok(Some(entry)) => listing.entries.push(Stored {
+                    path: self.path_of(&name),
+                    name,
+                    entry,
+                }),
+                Ok(None) => {} // removed meanwhile
+                Err(p) => listing.problems.push(p),
+            }
+        }
+        listing.entries.sort_by(|a, b| {
+            (&a.entry.issuer, &a.entry.client_id, &a.entry.account).cmp(&(
+                &b.entry.issuer,
+                &b.entry.client_id,
+                &b.entry.account,
+            ))
+        });
+        listing
+    }
+
+    /// The logins `q` matches (all of them for an empty query), and the
+    /// files that could not be read.
+    pub fn find(&self, q: &Query) -> Result<Listing, CacheError> {
+        let mut listing = self.list()?;
+        listing.entries.retain(|s| s.entry.matches(q));
+        Ok(listing)
+    }
 }
 
 /// The exclusive lock on one login (an `flock` on `<hash>.lock`), released
@@ -226,35 +261,7 @@ impl Store {
                 names.push(name.to_owned());
             }
         }
-        names.sort();
-        let mut listing = Listing::default();
-        for name in names {
-            match self.read(&name) {
-                Ok(Some(entry)) => listing.entries.push(Stored {
-                    path: self.path_of(&name),
-                    name,
-                    entry,
-                }),
-                Ok(None) => {} // removed meanwhile
-                Err(p) => listing.problems.push(p),
-            }
-        }
-        listing.entries.sort_by(|a, b| {
-            (&a.entry.issuer, &a.entry.client_id, &a.entry.account).cmp(&(
-                &b.entry.issuer,
-                &b.entry.client_id,
-                &b.entry.account,
-            ))
-        });
-        Ok(listing)
-    }
-
-    /// The logins `q` matches (all of them for an empty query), and the
-    /// files that could not be read.
-    pub fn find(&self, q: &Query) -> Result<Listing, CacheError> {
-        let mut listing = self.list()?;
-        listing.entries.retain(|s| s.entry.matches(q));
-        Ok(listing)
+        Ok(self.listing(names))
     }
 
     /// Read one login by file name: `Ok(None)` when there is no such file.

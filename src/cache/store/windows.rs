@@ -3,7 +3,7 @@
 //! modes to check or repair. Files are written atomically (temporary file,
 //! flush, rename over the old one) and each login is written under a
 //! `LockFileEx` lock on `<hash>.lock` (`std::fs::File::try_lock`).
-use super::super::{Entry, Query};
+use super::super::Entry;
 use super::{CacheError, LOCK_POLL, LOCK_WAIT, Listing, MAX_FILE_BYTES, Problem, Stored};
 use super::{is_entry_name, lock_name, parse};
 use crate::env::Env;
@@ -88,32 +88,7 @@ impl Store {
             }
         }
         names.sort();
-        let mut listing = Listing::default();
-        for name in names {
-            match self.read(&name) {
-                Ok(Some(entry)) => listing.entries.push(Stored {
-                    path: self.path_of(&name),
-                    name,
-                    entry,
-                }),
-                Ok(None) => {}
-                Err(p) => listing.problems.push(p),
-            }
-        }
-        listing.entries.sort_by(|a, b| {
-            (&a.entry.issuer, &a.entry.client_id, &a.entry.account).cmp(&(
-                &b.entry.issuer,
-                &b.entry.client_id,
-                &b.entry.account,
-            ))
-        });
-        Ok(listing)
-    }
-
-    pub fn find(&self, q: &Query) -> Result<Listing, CacheError> {
-        let mut listing = self.list()?;
-        listing.entries.retain(|s| s.entry.matches(q));
-        Ok(listing)
+        Ok(self.listing(names))
     }
 
     /// Read one login: `Ok(None)` when there is no such file; a link, a

@@ -114,7 +114,7 @@ pub struct Report {
 }
 
 pub struct Options {
-    pub port: Option<u16>,
+    pub port: Option<crate::port::number::Port>,
     pub online: Option<Vec<String>>,
 }
 
@@ -125,8 +125,7 @@ pub fn run(
     caller: &Caller,
     now_unix: u64,
 ) -> anyhow::Result<Report> {
-    let (port, port_source) =
-        crate::port::number::Port::resolve(opts.port.and_then(crate::port::number::Port::new), env);
+    let (port, port_source) = crate::port::number::Port::resolve(opts.port, env);
     let port = port.get();
     let caller = Caller {
         port,
