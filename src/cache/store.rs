@@ -107,7 +107,9 @@ pub struct Listing {
 impl Store {
     /// Read the login files `names` (from the platform's directory listing),
     /// sorted by issuer, client and account; unreadable ones are problems.
-    fn listing(&self, names: Vec<String>) -> Listing {
+    fn listing(&self, mut names: Vec<String>) -> Listing {
+        // In name order, so the problems come out the same every time.
+        names.sort();
         let mut listing = Listing::default();
         for name in names {
             match self.read(&name) {

@@ -87,7 +87,6 @@ impl Store {
                 names.push(name);
             }
         }
-        names.sort();
         Ok(self.listing(names))
     }
 
