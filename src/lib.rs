@@ -254,9 +254,13 @@ fn run_login(args: &cli::LoginArgs, env: &env::Env, printer: &Printer) -> Result
     Ok(Exit::Success)
 }
 
-fn open_store(env: &env::Env, printer: &Printer) -> Result<cache::Store, Error> {
-    let store = cache::Store::open(env).map_err(|e| Error::Runtime(e.into()))?;
-    warn(printer, &store.take_notes());
+/// The cache as it is, to read: `None` when there is none yet (nothing is
+/// made for a command that only reads).
+fn existing_store(env: &env::Env, printer: &Printer) -> Result<Option<cache::Store>, Error> {
+    let store = cache::Store::existing(env).map_err(|e| Error::Runtime(e.into()))?;
+    if let Some(s) = &store {
+        warn(printer, &s.take_notes());
+    }
     Ok(store)
 }
 
@@ -275,18 +279,22 @@ fn warn(printer: &Printer, lines: &[String]) {
 /// ever shows it. The cache-hit path makes no request and builds no HTTP
 /// client.
 fn run_token(args: &cli::TokenArgs, env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
-    let store = open_store(env, printer)?;
+    let store = existing_store(env, printer)?;
     let q = commands::token::query(&args.client, args.account.as_deref(), env);
     let mut warnings = Vec::new();
     let result = commands::token::run(
-        &store,
+        store.as_ref(),
         &q,
         env,
         &now_unix,
-        &auth::http::client,
+        &|deadline| {
+            auth::http::client_within(deadline.saturating_duration_since(std::time::Instant::now()))
+        },
         &mut warnings,
     );
-    warnings.extend(store.take_notes());
+    if let Some(s) = &store {
+        warnings.extend(s.take_notes());
+    }
     warn(printer, &warnings);
     let report = result?;
     printer.verbose_diag(&output::tokens::render_token_verbose(&report));
@@ -299,10 +307,13 @@ fn run_token(args: &cli::TokenArgs, env: &env::Env, printer: &Printer) -> Result
 }
 
 fn run_accounts(env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
-    let store = open_store(env, printer)?;
-    let report = commands::accounts::run(&store, now_unix())?;
+    let store = existing_store(env, printer)?;
+    let dir = cache::store::cache_dir(env).unwrap_or_default();
+    let report = commands::accounts::run(store.as_ref(), &dir, now_unix())?;
     let mut warnings: Vec<String> = report.problems.iter().map(|p| p.line()).collect();
-    warnings.extend(store.take_notes());
+    if let Some(s) = &store {
+        warnings.extend(s.take_notes());
+    }
     warn(printer, &warnings);
     if printer.json {
         printer.json(&report)?;
@@ -313,11 +324,13 @@ fn run_accounts(env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
 }
 
 fn run_logout(args: &cli::LogoutArgs, env: &env::Env, printer: &Printer) -> Result<Exit, Error> {
-    let store = open_store(env, printer)?;
+    let store = existing_store(env, printer)?;
     let q = commands::token::query(&args.client, args.account.as_deref(), env);
-    let report = commands::logout::run(&store, &q, args.all, env, &auth::http::client)?;
+    let report = commands::logout::run(store.as_ref(), &q, args.all, env, &auth::http::client)?;
     let mut warnings: Vec<String> = report.problems.iter().map(|p| p.line()).collect();
-    warnings.extend(store.take_notes());
+    if let Some(s) = &store {
+        warnings.extend(s.take_notes());
+    }
     warn(printer, &warnings);
     if printer.json {
         printer.json(&report)?;

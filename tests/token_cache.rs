@@ -403,7 +403,8 @@ fn offline_entry(account: &str, expires_at: u64, refresh: bool) -> Entry {
         revocation_endpoint: None,
         account: Some(account.into()),
         scopes: vec!["email".into(), "openid".into()],
-        access_token: Secret::new(format!("ya29.token-of-{account}")),
+        // A bearer token (RFC 6750): no `@`.
+        access_token: Secret::new(format!("ya29.token-of-{}", account.replace('@', "-at-"))),
         refresh_token: refresh.then(|| Secret::new("1//refresh")),
         expires_at: Some(expires_at),
         created_at: now(),
@@ -451,7 +452,7 @@ fn several_logins_need_a_choice_and_accounts_lists_them_without_secrets() {
         "gauth: error: 3 cached logins match; pick one by adding --account a@example.test | --account b@example.test | --account c@example.test\n"
     );
     let out = token_cmd(cache.path(), &["token", "--account", "A@example.test"]);
-    assert_eq!(stdout(&out), "ya29.token-of-a@example.test\n");
+    assert_eq!(stdout(&out), "ya29.token-of-a-at-example.test\n");
 
     let out = token_cmd(cache.path(), &["accounts"]);
     assert_eq!(out.status.code(), Some(0));
@@ -607,13 +608,15 @@ fn a_corrupt_cache_file_is_a_clear_one_line_warning() {
         .unwrap();
     let out = token_cmd(cache.path(), &["token"]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(stdout(&out), "ya29.token-of-a@example.test\n");
+    assert_eq!(stdout(&out), "ya29.token-of-a-at-example.test\n");
     assert!(stderr(&out).contains("corrupt login file"));
     assert_eq!(token_cmd(cache.path(), &["-q", "token"]).stderr, b"");
 }
 
+/// A cache others can read (not write) is used, and the fix is said; a
+/// command that only reads changes nothing on disk and makes nothing.
 #[test]
-fn an_open_cache_directory_is_made_private_and_said() {
+fn an_open_cache_directory_is_said_and_left_alone_by_readers() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("gauth");
     Store::open_at(&cache)
@@ -626,18 +629,18 @@ fn an_open_cache_directory_is_made_private_and_said() {
     assert_eq!(
         stderr(&out),
         format!(
-            "gauth: warning: {}: other users could get into the token cache (mode 755); made it 700\n",
-            cache.display()
+            "gauth: warning: {d}: other users can read the token cache (mode 755); make it private: `chmod 700 {d}`\n",
+            d = cache.display()
         )
     );
-    assert_eq!(mode(&cache), 0o700);
+    assert_eq!(mode(&cache), 0o755, "a reader changes nothing");
     // XDG_CACHE_HOME, then HOME, when GAUTH_CACHE is not set.
     let out = gauth()
         .env("XDG_CACHE_HOME", tmp.path())
         .arg("token")
         .output()
         .unwrap();
-    assert_eq!(stdout(&out), "ya29.token-of-a@example.test\n");
+    assert_eq!(stdout(&out), "ya29.token-of-a-at-example.test\n");
     let out = gauth()
         .env("HOME", tmp.path())
         .args(["--json", "accounts"])
@@ -648,7 +651,17 @@ fn an_open_cache_directory_is_made_private_and_said() {
         v["cache_dir"],
         tmp.path().join(".cache/gauth").display().to_string()
     );
-    assert_eq!(mode(&tmp.path().join(".cache/gauth/tokens")), 0o700);
+    assert_eq!(v["logins"], serde_json::json!([]));
+    assert!(
+        !tmp.path().join(".cache").exists(),
+        "accounts made no cache directory"
+    );
+    // `gauth token` with no cache: exit 4, and nothing made, not even the
+    // parents of GAUTH_CACHE.
+    let missing = tmp.path().join("no/such/cache");
+    let out = token_cmd(&missing, &["token"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(!tmp.path().join("no").exists());
 }
 
 proptest::proptest! {

@@ -2,14 +2,13 @@
 //! once and cached. Only https, except a loopback issuer (tests, local
 //! development): RFC 6749 §3.1 wants TLS for every endpoint.
 use super::provider::Provider;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How long a cached discovery document is used before it is fetched again.
 pub const FRESH_FOR: Duration = Duration::from_secs(24 * 3600);
 
 /// Largest discovery document read (Google's is about 1.3 KiB).
-const MAX_DOCUMENT: u64 = 256 * 1024;
+pub const MAX_DOCUMENT: u64 = 256 * 1024;
 
 pub use super::http::check_url;
 
@@ -26,11 +25,12 @@ pub fn check_issuer(issuer: &str) -> Result<url::Url, String> {
     Ok(u)
 }
 
-fn cache_file(cache_dir: &Path, issuer: &str) -> PathBuf {
+/// The file name of `issuer`'s document in the cache's `discovery/`.
+pub fn cache_name(issuer: &str) -> String {
     use sha2::Digest;
-    let hash = sha2::Sha256::digest(issuer.as_bytes());
+    let hash = sha2::Sha256::digest(issuer.trim_end_matches('/').as_bytes());
     let name: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
-    cache_dir.join("discovery").join(format!("{name}.json"))
+    format!("{name}.json")
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -39,41 +39,59 @@ struct Cached {
     provider: Provider,
 }
 
-/// The provider behind `issuer`: from the cache when fresh, else fetched
-/// (and cached). `cache_dir` `None`: no cache.
+/// The provider behind `issuer`: from the cache (`read`) when fresh and
+/// sound, else fetched and handed to `write` to be cached. The cache is
+/// the caller's (this module knows nothing of files).
 pub fn discover(
     issuer: &str,
-    cache_dir: Option<&Path>,
+    read: &dyn Fn() -> Option<Vec<u8>>,
+    write: &dyn Fn(&[u8]),
     now_unix: u64,
     limit: Duration,
 ) -> anyhow::Result<Provider> {
     let issuer = issuer.trim_end_matches('/');
     check_issuer(issuer).map_err(anyhow::Error::msg)?;
-    if let Some(dir) = cache_dir
-        && let Some(p) = read_cached(&cache_file(dir, issuer), issuer, now_unix)
-    {
+    if let Some(p) = read().and_then(|bytes| from_cache(&bytes, issuer, now_unix)) {
         return Ok(p);
     }
     let provider = fetch(issuer, limit)?;
-    if let Some(dir) = cache_dir {
-        let cached = Cached {
-            fetched_at: now_unix,
-            provider: provider.clone(),
-        };
-        // A cache that cannot be written costs a fetch next time, nothing more.
-        let _ = crate::fsutil::write_private(
-            &cache_file(dir, issuer),
-            &serde_json::to_vec_pretty(&cached).unwrap_or_default(),
-        );
+    let cached = Cached {
+        fetched_at: now_unix,
+        provider: provider.clone(),
+    };
+    if let Ok(bytes) = serde_json::to_vec_pretty(&cached) {
+        write(&bytes);
     }
     Ok(provider)
 }
 
-fn read_cached(path: &Path, issuer: &str, now_unix: u64) -> Option<Provider> {
-    let bytes = crate::fsutil::read_regular(path, MAX_DOCUMENT).ok()?;
-    let c: Cached = serde_json::from_slice(&bytes).ok()?;
+/// A cached document, used only when it is fresh, names `issuer`, and
+/// passes the checks a fetched one passes (the endpoints a secret will be
+/// sent to): what is read from the cache is checked before it is trusted.
+fn from_cache(bytes: &[u8], issuer: &str, now_unix: u64) -> Option<Provider> {
+    let c: Cached = serde_json::from_slice(bytes).ok()?;
     let age = now_unix.checked_sub(c.fetched_at)?;
-    (age < FRESH_FOR.as_secs() && c.provider.issuer == issuer).then_some(c.provider)
+    if age >= FRESH_FOR.as_secs() || c.provider.issuer != issuer {
+        return None;
+    }
+    check_endpoints(&c.provider).ok()?;
+    Some(c.provider)
+}
+
+/// Every endpoint a provider names is https, or http on loopback.
+fn check_endpoints(p: &Provider) -> anyhow::Result<()> {
+    for (what, u) in [
+        ("authorization endpoint", Some(&p.authorization_endpoint)),
+        ("token endpoint", Some(&p.token_endpoint)),
+        ("device endpoint", p.device_authorization_endpoint.as_ref()),
+        ("revocation endpoint", p.revocation_endpoint.as_ref()),
+        ("userinfo endpoint", p.userinfo_endpoint.as_ref()),
+    ] {
+        if let Some(u) = u {
+            check_url(&format!("the provider's {what}"), u).map_err(anyhow::Error::msg)?;
+        }
+    }
+    Ok(())
 }
 
 fn fetch(issuer: &str, limit: Duration) -> anyhow::Result<Provider> {
@@ -109,17 +127,7 @@ fn fetch(issuer: &str, limit: Duration) -> anyhow::Result<Provider> {
             esc(issuer)
         );
     }
-    for (what, u) in [
-        ("authorization endpoint", Some(&p.authorization_endpoint)),
-        ("token endpoint", Some(&p.token_endpoint)),
-        ("device endpoint", p.device_authorization_endpoint.as_ref()),
-        ("revocation endpoint", p.revocation_endpoint.as_ref()),
-        ("userinfo endpoint", p.userinfo_endpoint.as_ref()),
-    ] {
-        if let Some(u) = u {
-            check_url(&format!("the provider's {what}"), u).map_err(anyhow::Error::msg)?;
-        }
-    }
+    check_endpoints(&p)?;
     Ok(Provider {
         issuer: issuer.to_owned(),
         ..p
@@ -167,28 +175,36 @@ mod tests {
     }
 
     #[test]
-    fn a_stale_or_foreign_cache_entry_is_not_used() {
-        let dir = tempfile::tempdir().unwrap();
+    fn a_stale_foreign_or_unsound_cache_entry_is_not_used() {
         let p = Provider {
             issuer: "http://127.0.0.1:9".into(),
             ..Provider::google()
         };
-        let path = cache_file(dir.path(), &p.issuer);
-        let write = |fetched_at: u64, provider: &Provider| {
-            crate::fsutil::write_private(
-                &path,
-                &serde_json::to_vec(&Cached {
-                    fetched_at,
-                    provider: provider.clone(),
-                })
-                .unwrap(),
-            )
-            .unwrap();
+        let bytes = |fetched_at: u64, provider: &Provider| {
+            serde_json::to_vec(&Cached {
+                fetched_at,
+                provider: provider.clone(),
+            })
+            .unwrap()
         };
-        write(1000, &p);
-        assert_eq!(read_cached(&path, &p.issuer, 1000 + 60), Some(p.clone()));
-        assert_eq!(read_cached(&path, &p.issuer, 1000 + 2 * 86400), None);
-        write(1000, &Provider::google());
-        assert_eq!(read_cached(&path, &p.issuer, 1001), None);
+        assert_eq!(
+            from_cache(&bytes(1000, &p), &p.issuer, 1000 + 60),
+            Some(p.clone())
+        );
+        assert_eq!(
+            from_cache(&bytes(1000, &p), &p.issuer, 1000 + 2 * 86400),
+            None
+        );
+        assert_eq!(
+            from_cache(&bytes(1000, &Provider::google()), &p.issuer, 1001),
+            None
+        );
+        // A token endpoint no fetch would have accepted.
+        let forged = Provider {
+            token_endpoint: "http://evil.example/token".into(),
+            ..p.clone()
+        };
+        assert_eq!(from_cache(&bytes(1000, &forged), &p.issuer, 1001), None);
+        assert_eq!(from_cache(b"{", &p.issuer, 1001), None);
     }
 }

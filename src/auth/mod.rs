@@ -1,5 +1,6 @@
 //! OAuth pieces shared by the login flows (groundwork for `gauth login`):
 //! secrets that never print, the loopback callback and the pasted answer.
+pub mod bearer;
 pub mod browser;
 pub mod callback;
 pub mod client;

@@ -2,16 +2,16 @@
 //! 0600 in a 0700 directory, written atomically, refreshed under a lock.
 //!
 //! Where: `GAUTH_CACHE` if set, else `$XDG_CACHE_HOME/gauth`, else
-//! `$HOME/.cache/gauth`; the files are `<dir>/tokens/<sha256 of the key>.json`.
-//! These are the Unix locations; the Windows and macOS ones come with the
-//! platform work, and the store itself uses Unix file modes and `flock`.
+//! `$HOME/.cache/gauth` (Windows: `%LOCALAPPDATA%\gauth`); the files are
+//! `<dir>/tokens/<sha256 of the key>.json`, discovery documents
+//! `<dir>/discovery/<sha256 of the issuer>.json`.
 use crate::auth::secret::Secret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub mod store;
 
-pub use store::{CacheError, Listing, Lock, Problem, Store, Stored};
+pub use store::{Area, CacheError, Failure, Listing, Lock, Prepared, Problem, Store, Stored};
 
 /// A token is handed out only while it has at least this long to live, so
 /// that the request that uses it does not race its expiry.
@@ -88,6 +88,37 @@ impl Entry {
         let digest = Sha256::digest(key.to_string().as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         format!("{hex}.json")
+    }
+
+    /// Everything a cache file says is checked before it is trusted: the
+    /// endpoints a token will be sent to, and the tokens themselves (they
+    /// are printed and put into headers). One line, no secret.
+    pub fn check(&self) -> Result<(), String> {
+        use crate::auth::bearer;
+        use crate::auth::http::check_url;
+        if self.client_id.len() > 4096 || self.client_id.chars().any(char::is_control) {
+            return Err("the client id is too long or has control characters".into());
+        }
+        check_url("the issuer", &self.issuer)?;
+        check_url("the token endpoint", &self.token_endpoint)?;
+        if let Some(r) = &self.revocation_endpoint {
+            check_url("the revocation endpoint", r)?;
+        }
+        bearer::check_access_token(self.access_token.expose())?;
+        if let Some(rt) = self.refresh_token.as_ref().filter(|t| !t.is_empty()) {
+            bearer::check_refresh_token(rt.expose())?;
+        }
+        if self
+            .scopes
+            .iter()
+            .any(|s| s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err("a scope is empty or has spaces or control characters".into());
+        }
+        if self.account.as_ref().is_some_and(|a| a.len() > 4096) {
+            return Err("the account name is too long".into());
+        }
+        Ok(())
     }
 
     pub fn freshness(&self, now: u64) -> Freshness {

@@ -1,7 +1,8 @@
 //! `gauth accounts`: the cached logins, with the state of each access
 //! token. No secrets, no network.
-use crate::cache::{Freshness, Problem, Store};
+use crate::cache::{Freshness, Listing, Problem, Store};
 use serde::Serialize;
+use std::path::Path;
 
 /// `gauth accounts --json` (schema_version 1).
 #[derive(Debug, Serialize)]
@@ -30,11 +31,15 @@ pub struct Login {
     pub file: String,
 }
 
-pub fn run(store: &Store, now: u64) -> anyhow::Result<AccountsReport> {
-    let listing = store.list()?;
+/// `store` `None`: there is no cache yet at `dir` (nothing is made).
+pub fn run(store: Option<&Store>, dir: &Path, now: u64) -> anyhow::Result<AccountsReport> {
+    let listing = match store {
+        Some(s) => s.list()?,
+        None => Listing::default(),
+    };
     Ok(AccountsReport {
         schema_version: 1,
-        cache_dir: store.dir().display().to_string(),
+        cache_dir: dir.display().to_string(),
         logins: listing
             .entries
             .iter()

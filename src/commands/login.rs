@@ -80,6 +80,15 @@ struct Plan {
     scopes: Vec<String>,
 }
 
+/// What the options, environment and config file say, before the provider
+/// is discovered (which needs the cache).
+struct Wanted {
+    /// `None`: Google.
+    issuer: Option<String>,
+    client: ClientConfig,
+    scopes: Vec<String>,
+}
+
 /// Run the login. `input` is where pasted answers come from (stdin): read on
 /// its own thread while a loopback login waits; its end never ends the wait.
 pub fn run(
@@ -98,11 +107,23 @@ pub fn run(
             esc(p)
         )));
     }
-    let plan = plan(env, opts, &config, now_unix)?;
-    // Before anyone consents: a cache that cannot take the tokens would
-    // throw away a grant the user just gave.
+    let wanted = plan(env, opts, &config)?;
+    // Before anyone consents: the cache must take the tokens (a grant the
+    // user just gave must not be thrown away), so the file they will go
+    // to is made now, with room set aside. Discovery is read from the
+    // same checked cache.
     let store = Store::open(env)
         .map_err(|e| Error::Runtime(anyhow::anyhow!("the token cache cannot be used: {e}")))?;
+    let prepared = store.prepare().map_err(|e| {
+        Error::Runtime(anyhow::anyhow!(
+            "the token cache cannot be written ({e}); nothing was asked of anyone"
+        ))
+    })?;
+    let plan = Plan {
+        provider: provider(&wanted, &store, now_unix, opts.timeout)?,
+        client: wanted.client,
+        scopes: wanted.scopes,
+    };
     let mut decisions = Vec::new();
     let mut note = |ui: &mut dyn Ui, line: String| {
         ui.note(&line);
@@ -149,6 +170,18 @@ pub fn run(
         Flow::Paste => (Flow::Paste, run.paste(ui, input)?),
         Flow::Device => run.device(ui, &mut note, input)?,
     };
+    // What came back is checked before it is cached or printed.
+    let checked = crate::auth::bearer::check_access_token(tokens.access_token.expose())
+        .and_then(|()| match &tokens.refresh_token {
+            Some(rt) => crate::auth::bearer::check_refresh_token(rt.expose()),
+            None => Ok(()),
+        })
+        .and_then(|()| crate::auth::bearer::check_lifetime(tokens.expires_in.map(|d| d.as_secs())));
+    let lifetime = checked.map_err(|why| {
+        Error::Runtime(anyhow::anyhow!(
+            "the provider's answer cannot be used: {why}; nothing was cached"
+        ))
+    })?;
     let scopes = normalize(tokens.scopes.clone().unwrap_or_else(|| plan.scopes.clone()));
     let account = tokens
         .id_token
@@ -164,14 +197,20 @@ pub fn run(
         scopes: scopes.clone(),
         access_token: tokens.access_token.clone(),
         refresh_token: tokens.refresh_token.clone(),
-        expires_at: tokens
-            .expires_in
-            .map(|d| now_unix.saturating_add(d.as_secs())),
+        expires_at: lifetime.map(|s| now_unix.saturating_add(s)),
         created_at: now_unix,
     };
-    store
-        .save(&entry)
-        .map_err(|e| Error::Runtime(anyhow::anyhow!("cannot cache the tokens: {e}")))?;
+    let saved = store
+        .lock(
+            &entry.file_name(),
+            Instant::now() + crate::cache::store::LOCK_WAIT,
+        )
+        .and_then(|lock| prepared.commit(&lock, &entry));
+    if let Err(e) = saved {
+        return Err(Error::Runtime(anyhow::anyhow!(
+            "you logged in, but the tokens could not be saved ({e}): nothing is cached, and this login is lost; run `gauth login` again once the cache can be written"
+        )));
+    }
     for n in store.take_notes() {
         ui.note(&format!("warning: {n}"));
     }
@@ -238,7 +277,7 @@ fn normalize(mut scopes: Vec<String>) -> Vec<String> {
 /// Provider, client and scopes from the options, the environment
 /// (`GAUTH_CLIENT_ID`, `GAUTH_CLIENT_SECRET`) and the config file, in that
 /// order. A missing or broken client is a usage error saying where to put one.
-fn plan(env: &Env, opts: &Options, config: &config::Config, now_unix: u64) -> Result<Plan, Error> {
+fn plan(env: &Env, opts: &Options, config: &config::Config) -> Result<Wanted, Error> {
     let d = &config.defaults;
     let where_config = config
         .path
@@ -320,20 +359,20 @@ fn plan(env: &Env, opts: &Options, config: &config::Config, now_unix: u64) -> Re
             source: source.to_owned(),
         }
     };
-    let provider = match opts.issuer.as_ref().or(d.issuer.as_ref()) {
-        Some(issuer) if issuer.trim_end_matches('/') != crate::auth::provider::GOOGLE_ISSUER => {
-            crate::auth::discovery::check_issuer(issuer).map_err(Error::Usage)?;
-            let cache = crate::cache::store::cache_dir(env);
-            crate::auth::discovery::discover(issuer, cache.as_deref(), now_unix, opts.timeout)
-                .map_err(|e| Error::Runtime(e.context("cannot discover the provider")))?
-        }
-        _ => Provider::google(),
-    };
+    let issuer = opts
+        .issuer
+        .as_ref()
+        .or(d.issuer.as_ref())
+        .filter(|i| i.trim_end_matches('/') != crate::auth::provider::GOOGLE_ISSUER)
+        .cloned();
+    if let Some(i) = &issuer {
+        crate::auth::discovery::check_issuer(i).map_err(Error::Usage)?;
+    }
     let scopes = if !opts.scopes.is_empty() {
         opts.scopes.clone()
     } else if let Some(s) = &d.scopes {
         s.clone()
-    } else if provider.is_google() {
+    } else if issuer.is_none() {
         vec!["openid".into(), "email".into()]
     } else {
         // Without offline_access an OpenID provider gives no refresh token,
@@ -361,11 +400,43 @@ fn plan(env: &Env, opts: &Options, config: &config::Config, now_unix: u64) -> Re
             esc(bad)
         )));
     }
-    Ok(Plan {
-        provider,
+    Ok(Wanted {
+        issuer,
         client,
         scopes,
     })
+}
+
+/// The provider: Google's preset, or discovered (through the checked
+/// cache; a fetch is cached for a day).
+fn provider(
+    wanted: &Wanted,
+    store: &Store,
+    now_unix: u64,
+    limit: Duration,
+) -> Result<Provider, Error> {
+    let Some(issuer) = &wanted.issuer else {
+        return Ok(Provider::google());
+    };
+    let name = crate::auth::discovery::cache_name(issuer);
+    let area = crate::cache::Area::Discovery;
+    crate::auth::discovery::discover(
+        issuer,
+        &|| match store.read_file(area, &name, crate::auth::discovery::MAX_DOCUMENT) {
+            Ok(found) => found,
+            Err(p) => {
+                store.note(format!("{} (fetched again)", p.line()));
+                None
+            }
+        },
+        &|bytes| {
+            // A cache that cannot be written costs a fetch next time.
+            let _ = store.write_file(area, &name, bytes);
+        },
+        now_unix,
+        limit,
+    )
+    .map_err(|e| Error::Runtime(e.context("cannot discover the provider")))
 }
 
 struct Run<'a> {
@@ -740,7 +811,7 @@ mod tests {
             all.push(("APPDATA", xdg));
             let env = Env::from_pairs(all);
             let config = config::load(&env);
-            let p = plan(&env, &o, &config, 0).unwrap();
+            let p = plan(&env, &o, &config).unwrap();
             (
                 p.client.creds.id,
                 p.client.creds.secret.map(|s| s.expose().to_owned()),

@@ -11,7 +11,10 @@ use serde::Serialize;
 pub struct LogoutReport {
     pub schema_version: u32,
     pub logouts: Vec<Logout>,
+    /// Files that could not be read as logins and were left alone.
     pub problems: Vec<Problem>,
+    /// Files that could not be read as logins, deleted by `--all`.
+    pub removed: Vec<Problem>,
 }
 
 #[derive(Debug, Serialize)]
@@ -38,16 +41,48 @@ pub enum Revocation {
     Unsupported,
 }
 
-/// Log out of the one login `q` picks, or of every login with `all`.
+/// Log out of the one login `q` picks, or of every login with `all` (the
+/// files that cannot be read as logins too: they are deleted, and said).
+/// `store` `None`: there is no cache.
 pub fn run(
-    store: &Store,
+    store: Option<&Store>,
     q: &Query,
     all: bool,
     env: &crate::env::Env,
     http: &dyn Fn() -> anyhow::Result<reqwest::blocking::Client>,
 ) -> Result<LogoutReport, Error> {
+    let Some(store) = store else {
+        if !all && !q.is_empty() {
+            return Err(Error::Usage(format!(
+                "no cached login matches {}; there is no token cache",
+                flags(q)
+            )));
+        }
+        return Ok(LogoutReport {
+            schema_version: 1,
+            logouts: Vec::new(),
+            problems: Vec::new(),
+            removed: Vec::new(),
+        });
+    };
     let listing = store.list().map_err(|e| Error::Runtime(e.into()))?;
-    let problems = listing.problems;
+    let mut problems = Vec::new();
+    let mut removed = Vec::new();
+    for (name, mut p) in listing.problem_names.iter().zip(listing.problems) {
+        // A file that is not a readable login cannot be revoked, but with
+        // --all it is always deleted: its name goes, never what it points to.
+        if !all {
+            problems.push(p);
+            continue;
+        }
+        match store.remove(name) {
+            Ok(()) => removed.push(p),
+            Err(e) => {
+                p.what = format!("{}; cannot delete it: {e}", p.what);
+                problems.push(p);
+            }
+        }
+    }
     let chosen: Vec<Stored> = if all {
         listing.entries
     } else {
@@ -103,5 +138,6 @@ pub fn run(
         schema_version: 1,
         logouts,
         problems,
+        removed,
     })
 }

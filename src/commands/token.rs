@@ -5,13 +5,14 @@
 use crate::auth::provider::GOOGLE_ISSUER;
 use crate::auth::secret::Secret;
 use crate::auth::tokens::{self, RefreshError};
-use crate::cache::{Entry, Freshness, Query, Store, Stored};
+use crate::cache::{Entry, Failure, Freshness, Query, Store, Stored};
 use crate::cli::ClientArgs;
 use crate::env::Env;
 use crate::error::Error;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// How the token was had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +118,15 @@ pub enum NoPick {
 pub fn select(entries: Vec<Stored>, q: &Query) -> Result<Stored, NoPick> {
     let total = entries.len();
     let mut found: Vec<Stored> = entries.into_iter().filter(|s| s.entry.matches(q)).collect();
+    // Accounts match whatever their case; when several do, the one spelt
+    // exactly as asked wins (else `Jenny@x` and `jenny@x` could never be
+    // told apart).
+    if found.len() > 1
+        && let Some(a) = &q.account
+        && found.iter().any(|s| s.entry.account.as_ref() == Some(a))
+    {
+        found.retain(|s| s.entry.account.as_ref() == Some(a));
+    }
     if found.len() > 1 && !q.scopes.is_empty() {
         let wanted: BTreeSet<&String> = q.scopes.iter().collect();
         let exact: Vec<usize> = (0..found.len())
@@ -133,26 +143,37 @@ pub fn select(entries: Vec<Stored>, q: &Query) -> Result<Stored, NoPick> {
     }
 }
 
-/// `gauth token`: see the module doc. `http` builds the client only when
-/// a refresh is needed; `clock` gives seconds since the epoch.
+/// The most `gauth token` spends, waiting for the lock and refreshing
+/// together: a script that calls it is never held for more than this (the
+/// request limit alone would let twenty queued callers take turns).
+pub const BUDGET: Duration = Duration::from_secs(25);
+
+/// A caller queued on the lock waits this much past its own budget, so
+/// that a holder which started just before it fails (and says why) before
+/// the waiter gives up; 27 s in all, still under 30.
+const LOCK_GRACE: Duration = Duration::from_secs(2);
+
+/// `gauth token`: see the module doc. `store` `None`: there is no cache
+/// (nothing is made). `http` builds a client for a refresh that must be
+/// over by the deadline it is given; `clock` gives seconds since the
+/// epoch.
 pub fn run(
-    store: &Store,
+    store: Option<&Store>,
     q: &Query,
     env: &Env,
     clock: &dyn Fn() -> u64,
-    http: &dyn Fn() -> anyhow::Result<reqwest::blocking::Client>,
+    http: &dyn Fn(Instant) -> anyhow::Result<reqwest::blocking::Client>,
     warnings: &mut Vec<String>,
 ) -> Result<TokenReport, Error> {
+    let started = Instant::now();
+    let deadline = started + BUDGET;
+    let started_unix = clock();
+    let Some(store) = store else {
+        return Err(Error::LoginRequired(no_login(q, 0, env)));
+    };
     let listing = store.list().map_err(|e| Error::Runtime(e.into()))?;
     warnings.extend(listing.problems.iter().map(|p| p.line()));
-    let stored = match select(listing.entries, q) {
-        Ok(s) => s,
-        Err(NoPick::Many(found)) => match default_login(found, q, env) {
-            Ok(s) => s,
-            Err(found) => return Err(Error::Usage(ambiguous(&found))),
-        },
-        Err(NoPick::None { total }) => return Err(Error::LoginRequired(no_login(q, total, env))),
-    };
+    let stored = pick(listing.entries, q, env)?;
     let now = clock();
     match stored.entry.freshness(now) {
         Freshness::Valid => {
@@ -164,11 +185,13 @@ pub fn run(
     // Refresh tokens rotate: two refreshes with the same one revoke the
     // family. Under the lock, read again: another gauth may have done it.
     let lock = store
-        .lock(&stored.name)
+        .lock(&stored.name, deadline + LOCK_GRACE)
         .map_err(|e| Error::Runtime(e.into()))?;
     let current = match store.read(&stored.name) {
         Ok(Some(e)) => e,
         Ok(None) => {
+            // A logout removed it while this one waited: leave no lock file.
+            store.drop_lock(lock);
             return Err(Error::LoginRequired(format!(
                 "the login was removed meanwhile (a logout?); log in again: `{}`",
                 login_command(&stored.entry, env)
@@ -200,29 +223,137 @@ pub fn run(
         Freshness::Expired => return Err(Error::LoginRequired(expired(&current, env))),
         Freshness::Refreshable => {}
     }
-    let client = http().map_err(|e| Error::Runtime(e.context("cannot set up HTTPS")))?;
-    match tokens::refresh(&client, &current) {
-        Ok(fresh) => {
-            let mut entry = current;
-            entry.apply(&fresh, now);
-            store.write(&lock, &entry).map_err(|e| {
-                Error::Runtime(anyhow::Error::new(e).context("the new token could not be cached"))
-            })?;
-            drop(lock);
-            Ok(TokenReport::new(
-                &stored,
-                &entry,
-                Source::Refreshed,
-                clock(),
-            ))
+    // The gauth this one waited for tried this very refresh and failed:
+    // its cause is this one's, at once (not another wait for the same
+    // hanging endpoint).
+    if lock.waited
+        && !changed
+        && let Some(f) = store.last_failure(&lock).filter(|f| f.at >= started_unix)
+    {
+        let msg = format!(
+            "another gauth refreshing this login just failed: {}",
+            crate::output::escape::esc(&f.cause)
+        );
+        return Err(if f.login_required {
+            Error::LoginRequired(msg)
+        } else {
+            Error::Runtime(anyhow::anyhow!(msg))
+        });
+    }
+    // Before the refresh token is spent: the file its answer goes to, with
+    // room set aside. A cache that cannot be written stops here, with the
+    // refresh token still good.
+    let prepared = store.prepare().map_err(|e| {
+        Error::Runtime(anyhow::Error::new(e).context(
+            "the token cache cannot be written, so the refresh token was not used; fix that and run `gauth token` again",
+        ))
+    })?;
+    store.mark_refreshing(&lock, now);
+    let fail = |cause: String, login_required: bool| {
+        store.record_failure(
+            &lock,
+            Some(&Failure {
+                at: clock(),
+                cause,
+                login_required,
+            }),
+        );
+    };
+    let client = match http(deadline) {
+        Ok(c) => c,
+        Err(e) => {
+            fail(format!("cannot set up HTTPS: {e}"), false);
+            return Err(Error::Runtime(e.context("cannot set up HTTPS")));
         }
-        Err(RefreshError::Refused(detail)) => Err(Error::LoginRequired(format!(
-            "the provider refused the refresh token ({detail}): revoked, expired or reused; log in again: `{}`",
-            login_command(&current, env)
-        ))),
-        Err(e) => Err(Error::Runtime(
-            anyhow::Error::new(e).context(format!("cannot refresh the token of {}", who(&current))),
-        )),
+    };
+    let fresh = match tokens::refresh(&client, &current) {
+        Ok(fresh) => fresh,
+        Err(RefreshError::Refused(detail)) => {
+            let msg = format!(
+                "the provider refused the refresh token ({detail}): revoked, expired or reused; log in again: `{}`",
+                login_command(&current, env)
+            );
+            fail(msg.clone(), true);
+            return Err(Error::LoginRequired(msg));
+        }
+        Err(e) => {
+            let e = anyhow::Error::new(e)
+                .context(format!("cannot refresh the token of {}", who(&current)));
+            fail(tokens::chain(&e), false);
+            return Err(Error::Runtime(e));
+        }
+    };
+    let rotated = fresh.refresh_token.is_some();
+    let lost = if rotated {
+        "the provider has already replaced the refresh token, so this login is lost"
+    } else {
+        "the refresh token is unchanged, so the next `gauth token` refreshes again"
+    };
+    // What came back is checked before it is cached or printed.
+    let checked = crate::auth::bearer::check_access_token(fresh.access_token.expose())
+        .and_then(|()| match &fresh.refresh_token {
+            Some(rt) => crate::auth::bearer::check_refresh_token(rt.expose()),
+            None => Ok(()),
+        })
+        .and_then(|()| crate::auth::bearer::check_lifetime(fresh.expires_in).map(|_| ()));
+    if let Err(why) = checked {
+        let msg = format!(
+            "the token endpoint's answer cannot be used: {why}; nothing was cached ({lost}{})",
+            if rotated {
+                format!(": `{}`", login_command(&current, env))
+            } else {
+                String::new()
+            }
+        );
+        fail(msg.clone(), rotated);
+        return Err(if rotated {
+            Error::LoginRequired(msg)
+        } else {
+            Error::Runtime(anyhow::anyhow!(msg))
+        });
+    }
+    let mut entry = current;
+    entry.apply(&fresh, now);
+    match prepared.commit(&lock, &entry) {
+        Ok(_) => store.record_failure(&lock, None),
+        Err(e) => {
+            // The access token is good and the caller asked for it: hand
+            // it out, and say plainly what was lost.
+            let until = entry
+                .expires_in(clock())
+                .map(|s| format!(" for {}", crate::output::tokens::duration(s)))
+                .unwrap_or_default();
+            warnings.push(format!(
+                "the renewed login could not be saved ({}): this token works{until}, and {lost}{}",
+                crate::output::escape::esc(&e.to_string()),
+                if rotated {
+                    format!("; then log in again: `{}`", login_command(&entry, env))
+                } else {
+                    String::new()
+                }
+            ));
+            store.record_failure(&lock, None);
+        }
+    }
+    drop(lock);
+    Ok(TokenReport::new(
+        &stored,
+        &entry,
+        Source::Refreshed,
+        clock(),
+    ))
+}
+
+/// The one login `q` picks among `entries` (with several and no flags,
+/// the config file's default login).
+fn pick(entries: Vec<Stored>, q: &Query, env: &Env) -> Result<Stored, Error> {
+    match select(entries, q) {
+        Ok(s) => Ok(s),
+        Err(NoPick::Many(found)) => match default_login(found, q, env) {
+            Ok(s) => Ok(s),
+            Err(found) => Err(Error::Usage(ambiguous(&found))),
+        },
+        Err(NoPick::None { total }) => Err(Error::LoginRequired(no_login(q, total, env))),
     }
 }
 
@@ -348,6 +479,29 @@ pub fn ambiguous(found: &[Stored]) -> String {
         }
     }
     let picks: Vec<String> = found.iter().map(|s| flags_of(&chosen, &s.entry)).collect();
+    // Files no flag tells apart hold the same login (a copy, an older
+    // gauth's name): the way out is to delete the extra files.
+    let mut seen = BTreeSet::new();
+    let mut extra: Vec<&Stored> = Vec::new();
+    let mut order: Vec<&Stored> = found.iter().collect();
+    // The file gauth itself would write for that login is the one kept.
+    order.sort_by_key(|s| s.name != s.entry.file_name());
+    for s in order {
+        if !seen.insert(flags_of(&chosen, &s.entry)) {
+            extra.push(s);
+        }
+    }
+    if !extra.is_empty() {
+        let files: Vec<String> = extra
+            .iter()
+            .map(|s| shell_quote(&s.path.display().to_string()))
+            .collect();
+        return format!(
+            "{} cached logins match, and some are the same login in two files; remove the extra: `rm {}`",
+            found.len(),
+            files.join(" ")
+        );
+    }
     format!(
         "{} cached logins match; pick one by adding {}",
         found.len(),

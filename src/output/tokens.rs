@@ -74,10 +74,19 @@ pub fn render_accounts(r: &AccountsReport, paint: Paint) -> String {
 }
 
 pub fn render_logout(r: &LogoutReport, paint: Paint) -> String {
-    if r.logouts.is_empty() {
-        return "No cached logins.\n".to_owned();
-    }
     let mut out = String::new();
+    for p in &r.removed {
+        out.push_str(&format!(
+            "Deleted {} (not a readable login)\n",
+            esc(&p.path)
+        ));
+    }
+    if r.logouts.is_empty() {
+        if out.is_empty() {
+            return "No cached logins.\n".to_owned();
+        }
+        return out;
+    }
     for l in &r.logouts {
         let who = match &l.account {
             Some(a) => format!("{} at {}", esc(a), esc(&l.issuer)),

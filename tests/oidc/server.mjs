@@ -7,6 +7,9 @@
 //   --device-interval S interval to announce for device polling (default 1)
 //   --slow-down N       answer the first N device token polls with slow_down
 //   --no-device         no device authorization endpoint (like many providers)
+//   --mangle-token M    spoil the token endpoint's answers (a hostile provider):
+//                       control (escape sequences and a header injection in the
+//                       access token), empty, long (2 MB), zero-expiry
 // Clients: `gauth-native` (public, native: any loopback port on
 // http://127.0.0.1/callback, PKCE) and `gauth-web` (secret `web-secret`,
 // redirect http://127.0.0.1:1410/). Any login/password is accepted.
@@ -25,6 +28,7 @@ const deviceTtl = Number(opt('--device-ttl', '600'));
 const interval = Number(opt('--device-interval', '1'));
 let slowDown = Number(opt('--slow-down', '0'));
 const device = !flag('--no-device');
+const mangle = opt('--mangle-token', '');
 
 const server = http.createServer();
 await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -103,6 +107,14 @@ provider.use(async (ctx, next) => {
     ctx.request.body = body;
   }
   await next();
+  if (mangle && isToken && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+    const body = { ...ctx.body };
+    if (mangle === 'control') body.access_token = 'ya29.\u001b]0;PWNED\u0007\r\nX-Injected: 1';
+    if (mangle === 'empty') body.access_token = '';
+    if (mangle === 'long') body.access_token = 'a'.repeat(2 * 1024 * 1024);
+    if (mangle === 'zero-expiry') body.expires_in = 0;
+    ctx.body = body;
+  }
   if (ctx.path === '/device/auth' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
     ctx.body = { ...ctx.body, interval };
   }

@@ -1,14 +1,19 @@
 //! The cache on Windows: `%LOCALAPPDATA%\gauth`, inside the per-user profile
 //! that only its account (and administrators) can open, so there are no
-//! modes to check or repair. Files are written atomically (temporary file,
-//! flush, rename over the old one) and each login is written under a
-//! `LockFileEx` lock on `<hash>.lock` (`std::fs::File::try_lock`).
+//! modes to check or repair. A link (symbolic link or junction) where an
+//! area or a file should be is refused, as on Unix. Files are written
+//! atomically (temporary file, flush, rename over the old one) and each
+//! login is written under a `LockFileEx` lock on `<hash>.lock`
+//! (`std::fs::File::try_lock`).
 use super::super::Entry;
-use super::{CacheError, LOCK_POLL, LOCK_WAIT, Listing, MAX_FILE_BYTES, Problem, Stored};
-use super::{is_entry_name, lock_name, parse};
+use super::{
+    Area, CacheError, Failure, LOCK_POLL, Listing, MAX_FILE_BYTES, Problem, RESERVE_BYTES, Stored,
+    is_entry_name, lock_name, parse,
+};
 use crate::env::Env;
+use std::cell::RefCell;
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -17,13 +22,18 @@ use std::time::Instant;
 #[derive(Debug)]
 pub struct Lock {
     name: String,
-    _file: File,
+    file: RefCell<File>,
+    /// The caller had to wait for another gauth to release it.
+    pub waited: bool,
 }
 
 #[derive(Debug)]
 pub struct Store {
     root: PathBuf,
     tokens_path: PathBuf,
+    /// `tokens\` exists (a store opened to read may have none yet).
+    has_tokens: bool,
+    notes: RefCell<Vec<String>>,
 }
 
 fn io_err<'a>(
@@ -37,29 +47,117 @@ fn io_err<'a>(
     }
 }
 
+/// `Ok(false)`: it does not exist. A link or a file is refused.
+fn check_area(path: &Path) -> Result<bool, CacheError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => Ok(true),
+        Ok(_) => Err(CacheError::Unsafe {
+            path: path.display().to_string(),
+            why: "not a directory (a link or a file)".into(),
+            fix: format!(
+                "move it away and log in again: `move \"{}\" \"{}.untrusted\"`",
+                path.display(),
+                path.display()
+            ),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_err("open", path)(e)),
+    }
+}
+
+/// A login file made ready before the tokens exist (see the Unix store):
+/// a temporary file in `tokens\` with room set aside, removed when dropped
+/// unless committed.
+#[derive(Debug)]
+pub struct Prepared<'s> {
+    store: &'s Store,
+    tmp: Option<tempfile::NamedTempFile>,
+}
+
+impl Prepared<'_> {
+    pub fn commit(mut self, lock: &Lock, entry: &Entry) -> Result<Stored, CacheError> {
+        let path = self.store.path_of(&lock.name);
+        let mut json = serde_json::to_vec_pretty(entry).map_err(|e| CacheError::Io {
+            action: "encode",
+            path: path.display().to_string(),
+            source: e.into(),
+        })?;
+        json.push(b'\n');
+        let Some(mut tmp) = self.tmp.take() else {
+            return Err(CacheError::Io {
+                action: "write",
+                path: path.display().to_string(),
+                source: std::io::Error::other("already used"),
+            });
+        };
+        let tmp_path = tmp.path().to_owned();
+        (|| {
+            tmp.as_file_mut().rewind()?;
+            tmp.write_all(&json)?;
+            tmp.as_file().set_len(json.len() as u64)?;
+            tmp.as_file().sync_all()
+        })()
+        .map_err(io_err("write", &tmp_path))?;
+        tmp.persist(&path).map_err(|e| CacheError::Io {
+            action: "write",
+            path: path.display().to_string(),
+            source: e.error,
+        })?;
+        Ok(Stored {
+            name: lock.name.clone(),
+            path,
+            entry: entry.clone(),
+        })
+    }
+}
+
+/// What a lock file says after a failed refresh (see the Unix store).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct LockNote {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failure: Option<Failure>,
+}
+
 impl Store {
-    /// Open (and create) the cache the environment names.
+    /// Open (and create) the cache the environment names, to write to it.
     pub fn open(env: &Env) -> Result<Store, CacheError> {
         Store::open_at(&super::cache_dir(env).ok_or(CacheError::NoDir)?)
     }
 
-    /// Open (and create) the cache at `root`; `root\tokens` must be a
-    /// directory, not a link to one elsewhere.
     pub fn open_at(root: &Path) -> Result<Store, CacheError> {
-        let tokens_path = root.join("tokens");
-        std::fs::create_dir_all(&tokens_path)
-            .map_err(io_err("create the cache directory", &tokens_path))?;
-        let meta = std::fs::symlink_metadata(&tokens_path).map_err(io_err("open", &tokens_path))?;
-        if !meta.is_dir() {
-            return Err(CacheError::Unsafe {
-                path: tokens_path.display().to_string(),
-                why: "not a directory (a symbolic link or a file)".into(),
-            });
+        for area in [Area::Tokens, Area::Discovery] {
+            let p = root.join(area.dir_name());
+            if !check_area(&p)? {
+                std::fs::create_dir_all(&p).map_err(io_err("create the cache directory", &p))?;
+            }
+            check_area(&p)?;
         }
         Ok(Store {
             root: root.to_owned(),
-            tokens_path,
+            tokens_path: root.join(Area::Tokens.dir_name()),
+            has_tokens: true,
+            notes: RefCell::new(Vec::new()),
         })
+    }
+
+    /// Open the cache to read it: `Ok(None)` when there is none; nothing
+    /// is made.
+    pub fn existing(env: &Env) -> Result<Option<Store>, CacheError> {
+        Store::existing_at(&super::cache_dir(env).ok_or(CacheError::NoDir)?)
+    }
+
+    pub fn existing_at(root: &Path) -> Result<Option<Store>, CacheError> {
+        if !check_area(root)? {
+            return Ok(None);
+        }
+        let has_tokens = check_area(&root.join(Area::Tokens.dir_name()))?;
+        check_area(&root.join(Area::Discovery.dir_name()))?;
+        Ok(Some(Store {
+            root: root.to_owned(),
+            tokens_path: root.join(Area::Tokens.dir_name()),
+            has_tokens,
+            notes: RefCell::new(Vec::new()),
+        }))
     }
 
     pub fn dir(&self) -> &Path {
@@ -70,12 +168,18 @@ impl Store {
         self.tokens_path.join(name)
     }
 
-    /// Nothing is ever repaired on Windows (no modes).
     pub fn take_notes(&self) -> Vec<String> {
-        Vec::new()
+        std::mem::take(&mut *self.notes.borrow_mut())
+    }
+
+    pub fn note(&self, line: String) {
+        self.notes.borrow_mut().push(line);
     }
 
     pub fn list(&self) -> Result<Listing, CacheError> {
+        if !self.has_tokens {
+            return Ok(Listing::default());
+        }
         let mut names = Vec::new();
         let dir =
             std::fs::read_dir(&self.tokens_path).map_err(io_err("list", &self.tokens_path))?;
@@ -98,37 +202,46 @@ impl Store {
             path: path.display().to_string(),
             what,
         };
-        let meta = match std::fs::symlink_metadata(&path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(problem(format!("cannot open it ({e}; ignored)"))),
-        };
-        if meta.is_symlink() {
-            return Err(problem("a symbolic link, not a file (ignored)".into()));
+        match read_file_at(&path, MAX_FILE_BYTES).map_err(problem)? {
+            None => Ok(None),
+            Some(bytes) => parse(&bytes).map(Some).map_err(problem),
         }
-        if !meta.is_file() {
-            return Err(problem("not a regular file (ignored)".into()));
-        }
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(problem(format!(
-                "{} bytes, too large for a login (ignored)",
-                meta.len()
-            )));
-        }
-        let mut bytes = Vec::new();
-        File::open(&path)
-            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-            .map_err(|e| problem(format!("cannot read it ({e}; ignored)")))?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(problem("grew too large for a login (ignored)".into()));
-        }
-        parse(&bytes).map(Some).map_err(problem)
     }
 
-    /// Take the exclusive lock on a login (blocking up to a limit).
-    pub fn lock(&self, name: &str) -> Result<Lock, CacheError> {
+    pub fn read_file(&self, area: Area, name: &str, cap: u64) -> Result<Option<Vec<u8>>, Problem> {
+        let path = self.root.join(area.dir_name()).join(name);
+        read_file_at(&path, cap).map_err(|what| Problem {
+            path: path.display().to_string(),
+            what,
+        })
+    }
+
+    pub fn write_file(&self, area: Area, name: &str, bytes: &[u8]) -> Result<(), CacheError> {
+        let dir = self.root.join(area.dir_name());
+        if !check_area(&dir)? {
+            return Err(io_err("open", &dir)(std::io::ErrorKind::NotFound.into()));
+        }
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(io_err("write", &dir))?;
+        tmp.write_all(bytes)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(io_err("write", &dir))?;
+        tmp.persist(dir.join(name)).map_err(|e| CacheError::Io {
+            action: "write",
+            path: dir.join(name).display().to_string(),
+            source: e.error,
+        })?;
+        Ok(())
+    }
+
+    /// Take the exclusive lock on a login, waiting until `deadline`.
+    pub fn lock(&self, name: &str, deadline: Instant) -> Result<Lock, CacheError> {
         let path = self.path_of(&lock_name(name));
-        let deadline = Instant::now() + LOCK_WAIT;
+        let started = Instant::now();
+        let mut waited = false;
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -141,15 +254,22 @@ impl Store {
                 Ok(()) => {
                     return Ok(Lock {
                         name: name.to_owned(),
-                        _file: file,
+                        file: RefCell::new(file),
+                        waited,
                     });
                 }
                 Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    waited = true;
                     std::thread::sleep(LOCK_POLL);
                 }
                 Err(TryLockError::WouldBlock) => {
                     return Err(CacheError::LockTimeout {
                         path: path.display().to_string(),
+                        what: format!(
+                            "another gauth holds the lock on {} and did not release it; gave up waiting after {} s",
+                            crate::output::escape::esc(&path.display().to_string()),
+                            started.elapsed().as_secs()
+                        ),
                     });
                 }
                 Err(TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
@@ -157,51 +277,103 @@ impl Store {
         }
     }
 
-    /// Write a login under its lock: a temporary file in the same
-    /// directory, flushed, then renamed over the old one (`MoveFileEx` with
-    /// replace: a reader sees the old file or the new one).
-    pub fn write(&self, lock: &Lock, entry: &Entry) -> Result<Stored, CacheError> {
-        let path = self.path_of(&lock.name);
-        let mut json = serde_json::to_vec_pretty(entry).map_err(|e| CacheError::Io {
-            action: "encode",
-            path: path.display().to_string(),
-            source: e.into(),
-        })?;
-        json.push(b'\n');
+    fn write_note(lock: &Lock, note: &LockNote) {
+        let bytes = serde_json::to_vec(note).unwrap_or_default();
+        let mut f = lock.file.borrow_mut();
+        let _ = f
+            .set_len(0)
+            .and_then(|()| f.rewind())
+            .and_then(|()| f.write_all(&bytes));
+    }
+
+    /// Windows: a locked file cannot be read by the waiters, so there is
+    /// nothing to say while refreshing.
+    pub fn mark_refreshing(&self, _lock: &Lock, _now: u64) {}
+
+    pub fn record_failure(&self, lock: &Lock, failure: Option<&Failure>) {
+        Store::write_note(
+            lock,
+            &LockNote {
+                failure: failure.cloned(),
+            },
+        );
+    }
+
+    pub fn last_failure(&self, lock: &Lock) -> Option<Failure> {
+        let mut f = lock.file.borrow_mut();
+        let mut buf = Vec::new();
+        f.rewind().ok()?;
+        (&mut *f).take(8192).read_to_end(&mut buf).ok()?;
+        serde_json::from_slice::<LockNote>(&buf).ok()?.failure
+    }
+
+    /// The login is gone: give the lock back. Its file stays (deleting it
+    /// while another gauth waits on it would let a third lock a new file
+    /// of the same name; the Unix store re-checks the inode instead).
+    pub fn drop_lock(&self, lock: Lock) {
+        drop(lock);
+    }
+
+    /// Make a login file ready to be written (see [`Prepared`]).
+    pub fn prepare(&self) -> Result<Prepared<'_>, CacheError> {
         let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", lock.name))
+            .prefix(".login.")
             .suffix(".tmp")
             .tempfile_in(&self.tokens_path)
-            .map_err(io_err("write", &self.tokens_path))?;
-        tmp.write_all(&json)
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(io_err("write", tmp.path()))?;
-        tmp.persist(&path).map_err(|e| CacheError::Io {
-            action: "write",
-            path: path.display().to_string(),
-            source: e.error,
-        })?;
-        Ok(Stored {
-            name: lock.name.clone(),
-            path,
-            entry: entry.clone(),
+            .map_err(io_err("write to", &self.tokens_path))?;
+        tmp.write_all(&[0u8; RESERVE_BYTES])
+            .and_then(|()| tmp.as_file().sync_data())
+            .map_err(io_err("write to", &self.tokens_path))?;
+        Ok(Prepared {
+            store: self,
+            tmp: Some(tmp),
         })
     }
 
+    pub fn write(&self, lock: &Lock, entry: &Entry) -> Result<Stored, CacheError> {
+        self.prepare()?.commit(lock, entry)
+    }
+
     pub fn save(&self, entry: &Entry) -> Result<Stored, CacheError> {
-        let lock = self.lock(&entry.file_name())?;
+        let lock = self.lock(&entry.file_name(), Instant::now() + super::LOCK_WAIT)?;
         self.write(&lock, entry)
     }
 
-    /// Delete a login (under its lock). The lock file stays: deleting it
-    /// while another gauth waits on it would let a third lock a new file
-    /// of the same name (the Unix store re-checks the inode instead).
+    /// Delete a login (under its lock). The lock file stays (see
+    /// [`Store::drop_lock`]).
     pub fn remove(&self, name: &str) -> Result<(), CacheError> {
-        let _lock = self.lock(name)?;
+        let _lock = self.lock(name, Instant::now() + super::LOCK_WAIT)?;
         match std::fs::remove_file(self.path_of(name)) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_err("delete", &self.path_of(name))(e)),
         }
     }
+}
+
+/// Read a file of the cache when it is a regular file (not a link) of at
+/// most `cap` bytes. `Ok(None)`: no such file.
+fn read_file_at(path: &Path, cap: u64) -> Result<Option<Vec<u8>>, String> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot open it ({e}; ignored)")),
+    };
+    if meta.is_symlink() {
+        return Err("a symbolic link, not a file (ignored)".into());
+    }
+    if !meta.is_file() {
+        return Err("not a regular file (ignored)".into());
+    }
+    if meta.len() > cap {
+        return Err(format!("{} bytes, too large (ignored)", meta.len()));
+    }
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(cap + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read it ({e}; ignored)"))?;
+    if bytes.len() as u64 > cap {
+        return Err("grew too large (ignored)".into());
+    }
+    Ok(Some(bytes))
 }

@@ -1,0 +1,1030 @@
+//! The cache on Unix. Nothing is read before the whole path to it is
+//! checked: the cache directory, then each subdirectory (`tokens/`,
+//! `discovery/`), must be a real directory owned by the caller that no one
+//! else can write to, opened relative to its parent's descriptor without
+//! following a link; a file is read only when it is a regular file of the
+//! caller's, with one name (a hard link to another file is never read nor
+//! changed), no one else can write to it, and it fits the cap.
+//!
+//! A directory others could write to is refused with the command that
+//! fixes it, never repaired and then trusted: what is inside may have been
+//! planted. Commands that only read (`token` on a cache hit, `accounts`)
+//! change nothing on disk; they say what they would fix.
+use super::super::Entry;
+use super::{
+    Area, CacheError, Failure, LOCK_POLL, Listing, MAX_FILE_BYTES, Problem, RESERVE_BYTES, Stored,
+    is_entry_name, lock_name, parse,
+};
+use crate::output::escape::esc;
+use rustix::fs::{self as rfs, AtFlags, FileType, FlockOperation, Mode, OFlags};
+use rustix::io::Errno;
+use std::cell::RefCell;
+use std::io::{Read, Seek, Write};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::CLOEXEC)
+    .union(OFlags::NOFOLLOW);
+const READ_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::NONBLOCK)
+    .union(OFlags::NOCTTY)
+    .union(OFlags::CLOEXEC);
+
+#[derive(Debug)]
+pub struct Store {
+    root: PathBuf,
+    tokens_path: PathBuf,
+    /// `None`: the cache exists but has no `tokens/` yet (opened to read).
+    tokens: Option<OwnedFd>,
+    /// `discovery/`, checked as `tokens/` is; `None` when it does not exist.
+    discovery: Option<OwnedFd>,
+    /// What was repaired, or would need fixing, for the command to say on
+    /// stderr (one line each).
+    notes: RefCell<Vec<String>>,
+}
+
+/// The exclusive lock on one login (an `flock` on `<hash>.lock`), released
+/// when dropped. Writing a login requires holding its lock.
+#[derive(Debug)]
+pub struct Lock {
+    name: String,
+    fd: OwnedFd,
+    /// The caller had to wait for another gauth to release it.
+    pub waited: bool,
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(Errno) -> CacheError + 'a {
+    move |e| CacheError::Io {
+        action,
+        path: path.display().to_string(),
+        source: e.into(),
+    }
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn me() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// `'path'` as a POSIX shell reads it back, for the fixes gauth prints.
+fn quoted(path: &Path) -> String {
+    crate::commands::token::shell_quote(&path.display().to_string())
+}
+
+/// What is wrong with a directory of the cache, if anything, and what fixes
+/// it. Readable by others (but not writable) is repaired when `repair`,
+/// else noted; anything that lets another user put a file there is refused.
+fn check_dir(
+    fd: &OwnedFd,
+    path: &Path,
+    is_root: bool,
+    repair: bool,
+    notes: &mut Vec<String>,
+) -> Result<(), CacheError> {
+    let st = rfs::fstat(fd).map_err(io_err("inspect", path))?;
+    let unsafe_ = |why: String, fix: String| CacheError::Unsafe {
+        path: path.display().to_string(),
+        why,
+        fix,
+    };
+    let me = me();
+    let away = format!(
+        "move it away and log in again: `mv {} {}`",
+        quoted(path),
+        quoted(&PathBuf::from(format!("{}.untrusted", path.display())))
+    );
+    if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
+        return Err(unsafe_("not a directory".into(), away));
+    }
+    if st.st_uid != me {
+        let fix = if is_root {
+            "set GAUTH_CACHE to a directory of your own".to_owned()
+        } else if st.st_uid == 0 {
+            // Made by a root gauth (sudo with HOME kept): root could write
+            // anywhere anyway, so what it wrote is no less trusted.
+            format!(
+                "it was made by root (a `sudo gauth …`?): `sudo chown -R {me} {}`",
+                quoted(path)
+            )
+        } else {
+            away.clone()
+        };
+        return Err(unsafe_(
+            format!("owned by uid {}, not you (uid {me})", st.st_uid),
+            fix,
+        ));
+    }
+    let perm = st.st_mode & 0o7777;
+    if perm & 0o022 != 0 {
+        return Err(unsafe_(
+            format!(
+                "other users can write to it (mode {:o}), so nothing in it can be trusted",
+                perm & 0o777
+            ),
+            away,
+        ));
+    }
+    if perm & 0o055 != 0 {
+        let shown = esc(&path.display().to_string());
+        if repair {
+            rfs::fchmod(fd, Mode::from_raw_mode(0o700)).map_err(|e| {
+                unsafe_(
+                    format!(
+                        "other users can read it (mode {:o}) and it cannot be made private ({})",
+                        perm & 0o777,
+                        std::io::Error::from(e)
+                    ),
+                    format!("`chmod 700 {}`", quoted(path)),
+                )
+            })?;
+            notes.push(format!(
+                "{shown}: other users could read the token cache (mode {:o}); made it 700",
+                perm & 0o777
+            ));
+        } else {
+            notes.push(format!(
+                "{shown}: other users can read the token cache (mode {:o}); make it private: `chmod 700 {}`",
+                perm & 0o777,
+                quoted(path)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Open the subdirectory `name` of `parent` without following a link, and
+/// check it; `create` makes it first. `Ok(None)`: it does not exist.
+fn open_sub(
+    parent: &OwnedFd,
+    parent_path: &Path,
+    name: &str,
+    create: bool,
+    notes: &mut Vec<String>,
+) -> Result<Option<OwnedFd>, CacheError> {
+    let path = parent_path.join(name);
+    if create {
+        match rfs::mkdirat(parent, name, Mode::from_raw_mode(0o700)) {
+            Ok(()) | Err(Errno::EXIST) => {}
+            Err(e) => return Err(io_err("create", &path)(e)),
+        }
+    }
+    let fd = match rfs::openat(parent, name, DIR_FLAGS, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) if !create => return Ok(None),
+        Err(Errno::LOOP | Errno::NOTDIR) => {
+            return Err(CacheError::Unsafe {
+                path: path.display().to_string(),
+                why: "not a directory (a symbolic link or a file)".into(),
+                fix: format!(
+                    "move it away and log in again: `mv {} {}`",
+                    quoted(&path),
+                    quoted(&PathBuf::from(format!("{}.untrusted", path.display())))
+                ),
+            });
+        }
+        Err(e) => return Err(io_err("open", &path)(e)),
+    };
+    check_dir(&fd, &path, false, create, notes)?;
+    Ok(Some(fd))
+}
+
+/// Read `name` in the directory `dir` when it can be trusted (see the
+/// module doc). `Ok(None)`: no such file.
+fn read_checked(
+    dir: &OwnedFd,
+    path: &Path,
+    name: &str,
+    cap: u64,
+    notes: &RefCell<Vec<String>>,
+) -> Result<Option<Vec<u8>>, String> {
+    let fd = match rfs::openat(dir, name, READ_FLAGS, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Ok(None),
+        Err(Errno::LOOP) => return Err("a symbolic link, not a file (ignored)".into()),
+        Err(e) => {
+            return Err(format!(
+                "cannot open it ({}; ignored)",
+                std::io::Error::from(e)
+            ));
+        }
+    };
+    let st = rfs::fstat(&fd)
+        .map_err(|e| format!("cannot stat it ({}; ignored)", std::io::Error::from(e)))?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Err("not a regular file (ignored)".into());
+    }
+    let me = me();
+    if st.st_uid != me {
+        return Err(format!(
+            "owned by uid {}, not you (uid {me}; ignored)",
+            st.st_uid
+        ));
+    }
+    if st.st_nlink > 1 {
+        return Err(format!(
+            "has {} names (a hard link to another file; ignored, and never changed)",
+            st.st_nlink
+        ));
+    }
+    let perm = st.st_mode & 0o777;
+    if perm & 0o022 != 0 {
+        return Err(format!(
+            "other users can write to it (mode {perm:o}; ignored)"
+        ));
+    }
+    if perm & 0o044 != 0 {
+        notes.borrow_mut().push(format!(
+            "{}: other users can read this file (mode {perm:o}); make it private: `chmod 600 {}`",
+            esc(&path.display().to_string()),
+            quoted(path)
+        ));
+    }
+    let size = u64::try_from(st.st_size).unwrap_or(u64::MAX);
+    if size > cap {
+        return Err(format!("{size} bytes, too large (ignored)"));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
+    std::fs::File::from(fd)
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read it ({e}; ignored)"))?;
+    if bytes.len() as u64 > cap {
+        return Err("grew too large (ignored)".into());
+    }
+    Ok(Some(bytes))
+}
+
+/// Create a temporary file in `dir` (0600, exclusive, never through a link)
+/// for `name`: `(temporary name, file)`.
+fn temp_in(
+    dir: &OwnedFd,
+    dir_path: &Path,
+    name: &str,
+) -> Result<(String, std::fs::File), CacheError> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    for attempt in 0u32..100 {
+        let tmp = format!(".{name}.{}.{stamp}.{attempt}.tmp", std::process::id());
+        match rfs::openat(
+            dir,
+            tmp.as_str(),
+            OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        ) {
+            Ok(fd) => {
+                // The umask can only take bits away; make sure of 0600.
+                rfs::fchmod(&fd, Mode::from_raw_mode(0o600))
+                    .map_err(io_err("write", &dir_path.join(&tmp)))?;
+                return Ok((tmp, std::fs::File::from(fd)));
+            }
+            Err(Errno::EXIST) => continue,
+            Err(e) => return Err(io_err("write", &dir_path.join(&tmp))(e)),
+        }
+    }
+    Err(CacheError::Io {
+        action: "create a temporary file in",
+        path: dir_path.display().to_string(),
+        source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+    })
+}
+
+/// A login file made ready before the tokens exist: a temporary file in
+/// `tokens/` with room set aside. Made before anyone consents (a login)
+/// and before a refresh token is spent, so that a cache that cannot be
+/// written fails first and no grant is thrown away. Removed when dropped
+/// unless committed.
+#[derive(Debug)]
+pub struct Prepared<'s> {
+    store: &'s Store,
+    tmp: String,
+    file: Option<std::fs::File>,
+}
+
+impl Drop for Prepared<'_> {
+    fn drop(&mut self) {
+        if self.file.take().is_some()
+            && let Some(tokens) = &self.store.tokens
+        {
+            let _ = rfs::unlinkat(tokens, self.tmp.as_str(), AtFlags::empty());
+        }
+    }
+}
+
+impl Prepared<'_> {
+    /// Write `entry` into the prepared file and rename it over the login's
+    /// file (under its lock), then sync the directory.
+    pub fn commit(mut self, lock: &Lock, entry: &Entry) -> Result<Stored, CacheError> {
+        let store = self.store;
+        let path = store.path_of(&lock.name);
+        let tmp_path = store.path_of(&self.tmp);
+        let tokens = store.tokens()?;
+        let mut json = serde_json::to_vec_pretty(entry).map_err(|e| CacheError::Io {
+            action: "encode",
+            path: path.display().to_string(),
+            source: e.into(),
+        })?;
+        json.push(b'\n');
+        let Some(mut file) = self.file.take() else {
+            return Err(CacheError::Io {
+                action: "write",
+                path: tmp_path.display().to_string(),
+                source: std::io::Error::other("already used"),
+            });
+        };
+        let written = (|| {
+            file.rewind()?;
+            file.write_all(&json)?;
+            file.set_len(json.len() as u64)?;
+            file.sync_all()?;
+            drop(file);
+            rfs::renameat(tokens, self.tmp.as_str(), tokens, lock.name.as_str())?;
+            Ok::<_, std::io::Error>(())
+        })();
+        if let Err(source) = written {
+            let _ = rfs::unlinkat(tokens, self.tmp.as_str(), AtFlags::empty());
+            return Err(CacheError::Io {
+                action: "write",
+                path: tmp_path.display().to_string(),
+                source,
+            });
+        }
+        rfs::fsync(tokens).map_err(io_err("sync", &store.tokens_path))?;
+        Ok(Stored {
+            name: lock.name.clone(),
+            path,
+            entry: entry.clone(),
+        })
+    }
+}
+
+/// What a lock file says: who holds it and since when (while refreshing),
+/// or how the last refresh failed.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct LockNote {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    since: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failure: Option<Failure>,
+}
+
+fn read_note(fd: &OwnedFd) -> LockNote {
+    let mut buf = vec![0u8; 8192];
+    let n = rustix::io::pread(fd, &mut buf, 0).unwrap_or(0);
+    serde_json::from_slice(&buf[..n]).unwrap_or_default()
+}
+
+fn write_note(fd: &OwnedFd, note: &LockNote) {
+    // Best effort: the note only speeds up the gauths queued behind.
+    let bytes = serde_json::to_vec(note).unwrap_or_default();
+    if rfs::ftruncate(fd, 0).is_ok() {
+        let _ = rustix::io::pwrite(fd, &bytes, 0);
+    }
+}
+
+impl Store {
+    /// Open the cache the environment names to write to it (`gauth
+    /// login`), making it and its parents (0700, as the XDG spec says)
+    /// where they do not exist.
+    pub fn open(env: &crate::env::Env) -> Result<Store, CacheError> {
+        Store::open_at(&super::cache_dir(env).ok_or(CacheError::NoDir)?)
+    }
+
+    /// [`Store::open`] at `root`.
+    pub fn open_at(root: &Path) -> Result<Store, CacheError> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(root)
+            .map_err(|source| CacheError::Io {
+                action: "create the cache directory",
+                path: root.display().to_string(),
+                source,
+            })?;
+        Store::opened(root, true)?.ok_or(CacheError::NoDir)
+    }
+
+    /// Open the cache the environment names to read it: `Ok(None)` when
+    /// there is none yet. Nothing is made or changed.
+    pub fn existing(env: &crate::env::Env) -> Result<Option<Store>, CacheError> {
+        Store::existing_at(&super::cache_dir(env).ok_or(CacheError::NoDir)?)
+    }
+
+    /// [`Store::existing`] at `root`.
+    pub fn existing_at(root: &Path) -> Result<Option<Store>, CacheError> {
+        Store::opened(root, false)
+    }
+
+    fn opened(root: &Path, create: bool) -> Result<Option<Store>, CacheError> {
+        let mut notes = Vec::new();
+        // The path to the cache is the user's (GAUTH_CACHE, ~/.cache may be
+        // links they made); from the cache directory down, nothing is
+        // followed.
+        let root_fd = match rfs::open(
+            root,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) if !create => return Ok(None),
+            Err(e) => return Err(io_err("open the cache directory", root)(e)),
+        };
+        check_dir(&root_fd, root, true, create, &mut notes)?;
+        let tokens = open_sub(&root_fd, root, Area::Tokens.dir_name(), create, &mut notes)?;
+        let discovery = open_sub(
+            &root_fd,
+            root,
+            Area::Discovery.dir_name(),
+            create,
+            &mut notes,
+        )?;
+        Ok(Some(Store {
+            root: root.to_owned(),
+            tokens_path: root.join(Area::Tokens.dir_name()),
+            tokens,
+            discovery,
+            notes: RefCell::new(notes),
+        }))
+    }
+
+    fn tokens(&self) -> Result<&OwnedFd, CacheError> {
+        self.tokens.as_ref().ok_or_else(|| CacheError::Io {
+            action: "open",
+            path: self.tokens_path.display().to_string(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        })
+    }
+
+    /// The cache directory.
+    pub fn dir(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where a login with this file name lives.
+    pub fn path_of(&self, name: &str) -> PathBuf {
+        self.tokens_path.join(name)
+    }
+
+    /// What was repaired, or should be fixed, since the last call (one
+    /// line each, escaped).
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.borrow_mut())
+    }
+
+    /// Every login, sorted by issuer, client and account; unreadable files
+    /// are skipped and listed as problems.
+    pub fn list(&self) -> Result<Listing, CacheError> {
+        let Some(tokens) = &self.tokens else {
+            return Ok(Listing::default());
+        };
+        let dir = rfs::Dir::read_from(tokens).map_err(io_err("list", &self.tokens_path))?;
+        let mut names = Vec::new();
+        for item in dir {
+            let item = item.map_err(io_err("list", &self.tokens_path))?;
+            if let Ok(name) = item.file_name().to_str()
+                && is_entry_name(name)
+            {
+                names.push(name.to_owned());
+            }
+        }
+        Ok(self.listing(names))
+    }
+
+    /// Read one login by file name: `Ok(None)` when there is no such file.
+    /// Only a trusted file (see the module doc) is read, and what it says
+    /// is checked ([`parse`]); anything else is a [`Problem`].
+    pub fn read(&self, name: &str) -> Result<Option<Entry>, Problem> {
+        let path = self.path_of(name);
+        let problem = |what: String| Problem {
+            path: path.display().to_string(),
+            what,
+        };
+        let Some(tokens) = &self.tokens else {
+            return Ok(None);
+        };
+        match read_checked(tokens, &path, name, MAX_FILE_BYTES, &self.notes).map_err(problem)? {
+            None => Ok(None),
+            Some(bytes) => parse(&bytes).map(Some).map_err(problem),
+        }
+    }
+
+    fn area(&self, area: Area) -> Option<&OwnedFd> {
+        match area {
+            Area::Tokens => self.tokens.as_ref(),
+            Area::Discovery => self.discovery.as_ref(),
+        }
+    }
+
+    /// Note a line for the command to say on stderr (a cache file that was
+    /// not used, …).
+    pub fn note(&self, line: String) {
+        self.notes.borrow_mut().push(line);
+    }
+
+    /// A file of another area (`discovery/`), checked as a login file is:
+    /// `Ok(None)` when the area or the file does not exist.
+    pub fn read_file(&self, area: Area, name: &str, cap: u64) -> Result<Option<Vec<u8>>, Problem> {
+        let path = self.root.join(area.dir_name()).join(name);
+        let Some(dir) = self.area(area) else {
+            return Ok(None);
+        };
+        read_checked(dir, &path, name, cap, &self.notes).map_err(|what| Problem {
+            path: path.display().to_string(),
+            what,
+        })
+    }
+
+    /// Write a file of another area atomically (0600, temporary file,
+    /// rename over the name, never through it).
+    pub fn write_file(&self, area: Area, name: &str, bytes: &[u8]) -> Result<(), CacheError> {
+        let dir_path = self.root.join(area.dir_name());
+        let Some(dir) = self.area(area) else {
+            return Err(CacheError::Io {
+                action: "open",
+                path: dir_path.display().to_string(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        };
+        let (tmp, mut file) = temp_in(dir, &dir_path, name)?;
+        let written = (|| {
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            drop(file);
+            rfs::renameat(dir, tmp.as_str(), dir, name)?;
+            rfs::fsync(dir)?;
+            Ok::<_, std::io::Error>(())
+        })();
+        written.map_err(|source| {
+            let _ = rfs::unlinkat(dir, tmp.as_str(), AtFlags::empty());
+            CacheError::Io {
+                action: "write",
+                path: dir_path.join(name).display().to_string(),
+                source,
+            }
+        })
+    }
+
+    /// Take the exclusive lock on a login, waiting for another gauth that
+    /// holds it until `deadline`. The lock file stays; `remove` deletes it,
+    /// so after waiting the lock is checked to still be the file at that
+    /// name, or taken again.
+    pub fn lock(&self, name: &str, deadline: Instant) -> Result<Lock, CacheError> {
+        let tokens = self.tokens()?;
+        let lock_name = lock_name(name);
+        let path = self.path_of(&lock_name);
+        let started = Instant::now();
+        let mut waited = false;
+        loop {
+            let fd = rfs::openat(
+                tokens,
+                lock_name.as_str(),
+                OFlags::RDWR
+                    | OFlags::CREATE
+                    | OFlags::NOFOLLOW
+                    | OFlags::NONBLOCK
+                    | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o600),
+            )
+            .map_err(io_err("open the lock", &path))?;
+            // The lock file is written to (a note for the waiters): only a
+            // regular file of ours with one name.
+            let st = rfs::fstat(&fd).map_err(io_err("lock", &path))?;
+            if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile
+                || st.st_uid != me()
+                || st.st_nlink > 1
+            {
+                return Err(CacheError::Unsafe {
+                    path: path.display().to_string(),
+                    why: "the lock is not a regular file of yours with one name".into(),
+                    fix: format!("remove it: `rm {}`", quoted(&path)),
+                });
+            }
+            loop {
+                match rfs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+                    Ok(()) => break,
+                    Err(Errno::WOULDBLOCK | Errno::INTR) if Instant::now() < deadline => {
+                        waited = true;
+                        std::thread::sleep(LOCK_POLL);
+                    }
+                    Err(Errno::WOULDBLOCK) => {
+                        let note = read_note(&fd);
+                        let waited_s = started.elapsed().as_secs();
+                        let failed = note.failure.filter(|f| f.at + 5 >= now_unix());
+                        let what = match (failed, note.pid, note.since) {
+                            (Some(f), _, _) => format!(
+                                "another gauth refreshing this login just failed: {}",
+                                esc(&f.cause)
+                            ),
+                            (None, Some(pid), Some(since)) => format!(
+                                "another gauth (pid {pid}) has been refreshing this login for {} s and has not finished; gave up waiting after {waited_s} s",
+                                now_unix().saturating_sub(since)
+                            ),
+                            _ => format!(
+                                "another gauth holds the lock on {} and did not release it; gave up waiting after {waited_s} s",
+                                esc(&path.display().to_string())
+                            ),
+                        };
+                        return Err(CacheError::LockTimeout {
+                            path: path.display().to_string(),
+                            what,
+                        });
+                    }
+                    Err(e) => return Err(io_err("lock", &path)(e)),
+                }
+            }
+            let held = rfs::fstat(&fd).map_err(io_err("lock", &path))?;
+            match rfs::statat(tokens, lock_name.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(now) if now.st_ino == held.st_ino && now.st_dev == held.st_dev => {
+                    return Ok(Lock {
+                        name: name.to_owned(),
+                        fd,
+                        waited,
+                    });
+                }
+                // Removed (a logout) or replaced while we waited: again.
+                Ok(_) | Err(Errno::NOENT) => continue,
+                Err(e) => return Err(io_err("lock", &path)(e)),
+            }
+        }
+    }
+
+    /// Say in the lock file that this gauth is refreshing (for the waiters'
+    /// message if it hangs).
+    pub fn mark_refreshing(&self, lock: &Lock, now: u64) {
+        write_note(
+            &lock.fd,
+            &LockNote {
+                pid: Some(std::process::id()),
+                since: Some(now),
+                failure: None,
+            },
+        );
+    }
+
+    /// Leave how the refresh ended in the lock file: a failure for the
+    /// waiters to fail with at once, or nothing.
+    pub fn record_failure(&self, lock: &Lock, failure: Option<&Failure>) {
+        write_note(
+            &lock.fd,
+            &LockNote {
+                failure: failure.cloned(),
+                ..LockNote::default()
+            },
+        );
+    }
+
+    /// The failure the last holder of this lock recorded, if any.
+    pub fn last_failure(&self, lock: &Lock) -> Option<Failure> {
+        read_note(&lock.fd).failure
+    }
+
+    /// Give the lock back and delete its file, when the login it guards is
+    /// gone (a logout raced this command): no lock file is left behind.
+    pub fn drop_lock(&self, lock: Lock) {
+        if let Some(tokens) = &self.tokens
+            && let (Ok(held), Ok(now)) = (
+                rfs::fstat(&lock.fd),
+                rfs::statat(
+                    tokens,
+                    lock_name(&lock.name).as_str(),
+                    AtFlags::SYMLINK_NOFOLLOW,
+                ),
+            )
+            && held.st_ino == now.st_ino
+            && held.st_dev == now.st_dev
+        {
+            let _ = rfs::unlinkat(tokens, lock_name(&lock.name).as_str(), AtFlags::empty());
+        }
+    }
+
+    /// Make a login file ready to be written (see [`Prepared`]).
+    pub fn prepare(&self) -> Result<Prepared<'_>, CacheError> {
+        let tokens = self.tokens()?;
+        let (tmp, mut file) = temp_in(tokens, &self.tokens_path, "login")?;
+        let reserved = (|| {
+            // Blocks written and synced now are there when the tokens come
+            // (a copy-on-write file system may still need more; none is
+            // assumed here).
+            file.write_all(&[0u8; RESERVE_BYTES])?;
+            file.sync_data()
+        })();
+        if let Err(source) = reserved {
+            let _ = rfs::unlinkat(tokens, tmp.as_str(), AtFlags::empty());
+            return Err(CacheError::Io {
+                action: "write to",
+                path: self.tokens_path.display().to_string(),
+                source,
+            });
+        }
+        Ok(Prepared {
+            store: self,
+            tmp,
+            file: Some(file),
+        })
+    }
+
+    /// Write a login under its lock, atomically: a reader sees the old file
+    /// or the new one, never a part.
+    pub fn write(&self, lock: &Lock, entry: &Entry) -> Result<Stored, CacheError> {
+        self.prepare()?.commit(lock, entry)
+    }
+
+    /// Save a login (what tests and `gauth login` without a preparation
+    /// call): under its lock, replacing the file of the same issuer,
+    /// client, account and scopes.
+    pub fn save(&self, entry: &Entry) -> Result<Stored, CacheError> {
+        let lock = self.lock(&entry.file_name(), Instant::now() + super::LOCK_WAIT)?;
+        self.write(&lock, entry)
+    }
+
+    /// Delete a login and its lock file (under the lock). The name is
+    /// removed, never what it points to: a link, a FIFO or an unreadable
+    /// file goes as well as a login.
+    pub fn remove(&self, name: &str) -> Result<(), CacheError> {
+        let tokens = self.tokens()?;
+        let lock = self.lock(name, Instant::now() + super::LOCK_WAIT)?;
+        match rfs::unlinkat(tokens, name, AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(e) => return Err(io_err("delete", &self.path_of(name))(e)),
+        }
+        let _ = rfs::unlinkat(tokens, lock_name(name).as_str(), AtFlags::empty());
+        drop(lock);
+        rfs::fsync(tokens).map_err(io_err("sync", &self.tokens_path))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::secret::Secret;
+    use crate::cache::Query;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn entry(account: &str) -> Entry {
+        Entry {
+            issuer: "https://id.example.test".into(),
+            client_id: "cli".into(),
+            client_secret: None,
+            token_endpoint: "https://id.example.test/token".into(),
+            revocation_endpoint: None,
+            account: Some(account.into()),
+            scopes: vec!["email".into(), "openid".into()],
+            access_token: Secret::new("at-1"),
+            refresh_token: Some(Secret::new("rt-1")),
+            expires_at: Some(2_000_000_000),
+            created_at: 1_700_000_000,
+        }
+    }
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    fn chmod(p: &Path, m: u32) {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn save_list_find_remove() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("c");
+        let store = Store::open_at(&root).unwrap();
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&root.join("tokens")), 0o700);
+        assert_eq!(mode(&root.join("discovery")), 0o700);
+        let a = store.save(&entry("a@x")).unwrap();
+        store.save(&entry("b@x")).unwrap();
+        assert_eq!(mode(&a.path), 0o600);
+        // The same login again replaces the file.
+        let mut again = entry("a@x");
+        again.access_token = Secret::new("at-2");
+        assert_eq!(store.save(&again).unwrap().name, a.name);
+        let all = store.list().unwrap();
+        assert_eq!(all.entries.len(), 2);
+        assert!(all.problems.is_empty());
+        let q = Query {
+            account: Some("A@X".into()),
+            ..Query::default()
+        };
+        let found = store.find(&q).unwrap();
+        assert_eq!(found.entries.len(), 1);
+        assert_eq!(found.entries[0].entry.access_token.expose(), "at-2");
+        store.remove(&a.name).unwrap();
+        assert_eq!(store.list().unwrap().entries.len(), 1);
+        let left: Vec<String> = names(&root.join("tokens"))
+            .into_iter()
+            .filter(|n| !n.ends_with(".lock"))
+            .collect();
+        assert_eq!(left.len(), 1, "no temporary files left: {left:?}");
+    }
+
+    #[test]
+    fn a_prepared_file_is_removed_unless_committed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("c");
+        let store = Store::open_at(&root).unwrap();
+        let p = store.prepare().unwrap();
+        assert_eq!(names(&root.join("tokens")).len(), 1);
+        drop(p);
+        assert!(names(&root.join("tokens")).is_empty());
+        let p = store.prepare().unwrap();
+        let e = entry("a@x");
+        let lock = store.lock(&e.file_name(), Instant::now()).unwrap();
+        p.commit(&lock, &e).unwrap();
+        drop(lock);
+        assert_eq!(store.list().unwrap().entries.len(), 1);
+        let left = names(&root.join("tokens"));
+        assert!(left.iter().all(|n| !n.ends_with(".tmp")), "{left:?}");
+    }
+
+    #[test]
+    fn readable_dirs_are_closed_by_a_writer_and_only_said_by_a_reader() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("c");
+        std::fs::create_dir_all(root.join("tokens")).unwrap();
+        chmod(&root, 0o755);
+        chmod(&root.join("tokens"), 0o750);
+        let store = Store::existing_at(&root).unwrap().unwrap();
+        assert_eq!((mode(&root), mode(&root.join("tokens"))), (0o755, 0o750));
+        let notes = store.take_notes();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[1].contains("mode 750") && notes[1].contains("`chmod 700 "));
+        assert!(!root.join("discovery").exists(), "a reader makes nothing");
+        let store = Store::open_at(&root).unwrap();
+        assert_eq!((mode(&root), mode(&root.join("tokens"))), (0o700, 0o700));
+        let notes = store.take_notes();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[1].contains("mode 750") && notes[1].contains("made it 700"));
+    }
+
+    /// Issue #11 item 1: a directory others could write to may hold
+    /// anything; it is refused with the command that fixes it, never
+    /// repaired and then trusted.
+    #[test]
+    fn dirs_others_can_write_to_are_refused_not_repaired() {
+        for (dir, perm) in [("", 0o777), ("tokens", 0o770), ("discovery", 0o703)] {
+            let tmp = tempfile::tempdir().unwrap();
+            let root = tmp.path().join("c");
+            Store::open_at(&root).unwrap();
+            let d = root.join(dir);
+            chmod(&d, perm);
+            for err in [
+                Store::open_at(&root).unwrap_err(),
+                Store::existing_at(&root).unwrap_err(),
+            ] {
+                let msg = err.to_string();
+                assert!(matches!(err, CacheError::Unsafe { .. }), "{msg}");
+                assert!(msg.contains("other users can write to it"), "{msg}");
+                assert!(msg.contains("`mv "), "{msg}");
+                assert!(!msg.contains('\n'));
+            }
+            assert_eq!(mode(&d), perm, "{dir}: not repaired");
+        }
+    }
+
+    #[test]
+    fn symlinked_areas_are_refused() {
+        for area in ["tokens", "discovery"] {
+            let tmp = tempfile::tempdir().unwrap();
+            let root = tmp.path().join("c");
+            let evil = tmp.path().join("evil");
+            std::fs::create_dir_all(&root).unwrap();
+            std::fs::create_dir_all(&evil).unwrap();
+            chmod(&root, 0o700);
+            chmod(&evil, 0o700);
+            std::os::unix::fs::symlink(&evil, root.join(area)).unwrap();
+            let err = Store::open_at(&root).unwrap_err();
+            assert!(matches!(err, CacheError::Unsafe { .. }), "{err}");
+            let err = Store::existing_at(&root).unwrap_err();
+            assert!(err.to_string().contains("symbolic link"), "{err}");
+        }
+    }
+
+    #[test]
+    fn hostile_files_are_problems_and_nothing_is_changed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("c");
+        let store = Store::open_at(&root).unwrap();
+        let t = root.join("tokens");
+        std::fs::write(t.join("a.json"), b"{\"issuer\": ").unwrap();
+        std::fs::write(t.join("b.json"), vec![b' '; (MAX_FILE_BYTES + 1) as usize]).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", t.join("c.json")).unwrap();
+        crate::fsutil::make_fifo(&t.join("d.json"));
+        std::fs::write(t.join("e.json"), b"{\"secret\": \"ya29.leak\"}").unwrap();
+        std::fs::write(t.join(".x.json.1.tmp"), b"garbage").unwrap();
+        // A hard link to a file elsewhere (as root: /etc/shadow).
+        let outside = tmp.path().join("outside");
+        std::fs::write(&outside, serde_json::to_vec(&entry("z@x")).unwrap()).unwrap();
+        chmod(&outside, 0o644);
+        std::fs::hard_link(&outside, t.join("f.json")).unwrap();
+        let writable = t.join("g.json");
+        std::fs::write(&writable, serde_json::to_vec(&entry("g@x")).unwrap()).unwrap();
+        chmod(&writable, 0o666);
+        let mut bad = entry("h@x");
+        bad.access_token = Secret::new("ya29.\u{1b}]0;PWNED\u{7}");
+        std::fs::write(t.join("h.json"), serde_json::to_vec(&bad).unwrap()).unwrap();
+        let mut bad = entry("i@x");
+        bad.token_endpoint = "http://evil.example/token".into();
+        std::fs::write(t.join("i.json"), serde_json::to_vec(&bad).unwrap()).unwrap();
+        let listing = store.list().unwrap();
+        assert!(listing.entries.is_empty(), "{:?}", listing.entries);
+        let lines: Vec<String> = listing.problems.iter().map(Problem::line).collect();
+        assert_eq!(lines.len(), 9, "{lines:?}");
+        for (line, want) in lines.iter().zip([
+            "cut short",
+            "too large",
+            "symbolic link",
+            "not a regular file",
+            "not a gauth login",
+            "hard link",
+            "other users can write to it",
+            "not a bearer token",
+            "plain http",
+        ]) {
+            assert!(line.contains(want), "{want}: {line}");
+        }
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.contains("ya29") && !l.contains("PWNED") && !l.contains('\n'))
+        );
+        assert_eq!(mode(&outside), 0o644, "a hard-linked file is never changed");
+        assert_eq!(mode(&writable), 0o666);
+        assert_eq!(listing.problem_names.len(), 9);
+    }
+
+    #[test]
+    fn a_readable_file_is_used_and_said_but_not_changed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open_at(&tmp.path().join("c")).unwrap();
+        let saved = store.save(&entry("a@x")).unwrap();
+        assert!(store.take_notes().is_empty());
+        chmod(&saved.path, 0o644);
+        assert_eq!(store.list().unwrap().entries.len(), 1);
+        assert_eq!(mode(&saved.path), 0o644);
+        let notes = store.take_notes();
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("`chmod 600 "), "{notes:?}");
+    }
+
+    #[test]
+    fn the_lock_says_why_the_last_refresh_failed_and_leaves_no_file_for_a_removed_login() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("c");
+        let store = Store::open_at(&root).unwrap();
+        let e = entry("a@x");
+        let saved = store.save(&e).unwrap();
+        let lock = store.lock(&saved.name, Instant::now()).unwrap();
+        assert!(!lock.waited);
+        assert_eq!(store.last_failure(&lock), None);
+        let f = Failure {
+            at: 5,
+            cause: "timed out".into(),
+            login_required: false,
+        };
+        store.record_failure(&lock, Some(&f));
+        drop(lock);
+        let lock = store.lock(&saved.name, Instant::now()).unwrap();
+        assert_eq!(store.last_failure(&lock), Some(f));
+        // The login is gone (a logout raced): the lock file goes too.
+        std::fs::remove_file(&saved.path).unwrap();
+        store.drop_lock(lock);
+        assert!(names(&root.join("tokens")).is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_parse_without_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            if let Err(e) = parse(&bytes) {
+                proptest::prop_assert!(!e.contains('\n'));
+            }
+        }
+
+        #[test]
+        fn any_json_like_text_parses_without_panic(s in "\\{(\"[a-z_]{1,15}\": ?(\"[ -~]{0,8}\"|[0-9]{1,20}|null|\\[\\]|-1), ?){0,12}\\}") {
+            let _ = parse(s.as_bytes());
+        }
+    }
+}
