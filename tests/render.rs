@@ -59,6 +59,7 @@ fn caller() -> Caller {
         can_signal_others: false,
         sees_all_processes: false,
         ancestry_unverified: None,
+        foreign_proc: None,
         self_and_ancestors: vec![3000, 2999, 1],
         port: 1410,
     }

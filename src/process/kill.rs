@@ -108,6 +108,10 @@ pub fn terminate_all(
     on_wait: &mut dyn FnMut(&[usize]),
 ) -> Vec<Outcome> {
     let started = Instant::now();
+    // The verdicts refuse this already; the signals must not depend on it.
+    if let Some(why) = super::foreign_proc(proc_root) {
+        return vec![Outcome::Failed { error: why }; targets.len()];
+    }
     let mut outcomes: Vec<Option<Outcome>> = vec![None; targets.len()];
     let mut pending = Vec::new();
     for (index, target) in targets.iter().enumerate() {

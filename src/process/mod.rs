@@ -344,6 +344,39 @@ pub fn user_name(uid: u32) -> Option<String> {
     }
 }
 
+/// Why `proc_root` is not the `/proc` of gauth's own PID namespace, when it
+/// is not: in a child namespace that kept its parent's `/proc` (`unshare -p
+/// -f` without `--mount-proc`) every pid read there names a process of the
+/// parent namespace, and the same number here is another process or none.
+/// `/proc/self` is how that procfs names the reader: gauth's own pid only in
+/// its own namespace's. Unreadable, it cannot be told apart: counted as
+/// another's. Only Linux reads `/proc`; elsewhere pids come from the system.
+pub fn foreign_proc(proc_root: &Path) -> Option<String> {
+    if cfg!(not(target_os = "linux")) {
+        return None;
+    }
+    let me = std::process::id();
+    let link = proc_root.join("self");
+    match std::fs::read_link(&link) {
+        Ok(target) => {
+            let seen = target.to_string_lossy().into_owned();
+            (seen.parse::<u32>().ok() != Some(me)).then(|| {
+                format!(
+                    "{} belongs to another PID namespace (it names gauth pid {}, \
+                     and gauth is pid {me} in its own)",
+                    proc_root.display(),
+                    seen
+                )
+            })
+        }
+        Err(e) => Some(format!(
+            "{} cannot be read ({e}), so whether {} belongs to gauth's own PID namespace cannot be told",
+            link.display(),
+            proc_root.display()
+        )),
+    }
+}
+
 /// gauth's own pid and its ancestors, nearest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ancestry {
@@ -578,6 +611,7 @@ mod tests {
             sees_all_processes: false,
             self_and_ancestors: vec![900],
             ancestry_unverified: None,
+            foreign_proc: None,
             port: 1410,
         };
         let lo = OnPort {
@@ -642,6 +676,31 @@ mod tests {
         std::fs::remove_dir_all(root.path().join("20")).unwrap();
         let a = ancestry_of(root.path(), 30);
         assert_eq!((a.pids, a.unverified), (vec![30, 20], None));
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")] // fake /proc trees
+    fn a_proc_whose_self_is_not_gauth_is_another_namespaces() {
+        assert_eq!(
+            foreign_proc(Path::new("/proc")),
+            None,
+            "the real one is ours"
+        );
+        let root = tempfile::tempdir().unwrap();
+        let missing = foreign_proc(root.path()).unwrap();
+        assert!(missing.contains("cannot be read"), "{missing}");
+        let me = std::process::id();
+        std::os::unix::fs::symlink((me + 1).to_string(), root.path().join("self")).unwrap();
+        let other = foreign_proc(root.path()).unwrap();
+        assert!(
+            other.contains("another PID namespace")
+                && other.contains(&format!("gauth pid {}", me + 1))
+                && other.contains(&format!("gauth is pid {me}")),
+            "{other}"
+        );
+        std::fs::remove_file(root.path().join("self")).unwrap();
+        std::os::unix::fs::symlink(me.to_string(), root.path().join("self")).unwrap();
+        assert_eq!(foreign_proc(root.path()), None);
     }
 
     proptest::proptest! {
