@@ -191,6 +191,7 @@ fn partial_report() -> Report {
                 outcome: Outcome::Exited {
                     signal: "SIGTERM",
                     escalated: false,
+                    released: false,
                     rebound: false,
                     waited_ms: 120,
                 },
@@ -248,8 +249,34 @@ fn human_result_escalated_and_free() {
             outcome: Outcome::Exited {
                 signal: "SIGKILL",
                 escalated: true,
+                released: false,
                 rebound: false,
                 waited_ms: 3012,
+            },
+        }],
+        ok_binds(),
+    );
+    insta::assert_snapshot!(render_result(&r, Paint::new(false)));
+}
+
+/// A holder that let go of the port on SIGTERM but ran on until the
+/// timeout's SIGKILL: it is dealt with by its exit, not by letting go.
+#[test]
+fn human_result_released_then_killed() {
+    let mut state = held_state();
+    state.holders.truncate(1);
+    state.listeners.truncate(1);
+    let after = without(&state, &[16664]);
+    let r = report(
+        state,
+        Some(after),
+        vec![Action::Signalled {
+            outcome: Outcome::Exited {
+                signal: "SIGKILL",
+                escalated: true,
+                released: true,
+                rebound: false,
+                waited_ms: 3004,
             },
         }],
         ok_binds(),
@@ -272,6 +299,7 @@ fn human_result_terminated_on_windows() {
             outcome: Outcome::Exited {
                 signal: "TerminateProcess",
                 escalated: false,
+                released: false,
                 rebound: false,
                 waited_ms: 40,
             },
@@ -307,6 +335,7 @@ fn human_result_rebound_and_now_held_by() {
             outcome: Outcome::Exited {
                 signal: "SIGKILL",
                 escalated: true,
+                released: true,
                 rebound: true,
                 waited_ms: 260,
             },

@@ -218,13 +218,17 @@ fn action_line(h: &Holder, a: &Action, paint: Paint) -> Option<String> {
             paint.mark_ok(),
             secs(*waited_ms)
         ),
-        Outcome::Exited { waited_ms, .. } => format!(
-            "{} {name} ignored the first signal and was killed with SIGKILL ({})",
+        Outcome::Exited {
+            released: true,
+            waited_ms,
+            ..
+        } => format!(
+            "{} {name} let go of the port after the first signal but kept running, and was killed with SIGKILL ({})",
             paint.mark_ok(),
             secs(*waited_ms)
         ),
-        Outcome::Released { signal, waited_ms } => format!(
-            "{} {name} let go of the port after {signal} and is still running ({})",
+        Outcome::Exited { waited_ms, .. } => format!(
+            "{} {name} ignored the first signal and was killed with SIGKILL ({})",
             paint.mark_ok(),
             secs(*waited_ms)
         ),

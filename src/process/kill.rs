@@ -2,7 +2,8 @@
 //! signal (same pid, same start time in clock ticks, still holding the
 //! socket), signals sent through a pidfd so a reused pid can never be hit,
 //! SIGTERM first and SIGKILL only after a timeout, and exits observed rather
-//! than assumed. On Windows (no signals) a process handle is held from the
+//! than assumed: a holder is dealt with once it has exited, not when it lets
+//! go of the socket (it may take the port again), as `docker stop` does. On Windows (no signals) a process handle is held from the
 //! identity check to `TerminateProcess`: see `kill/windows.rs`.
 #[cfg(unix)]
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
@@ -15,7 +16,9 @@ use serde::Serialize;
 use std::os::fd::OwnedFd;
 #[cfg(unix)]
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(unix)]
+use std::time::Instant;
 
 #[cfg(windows)]
 mod windows;
@@ -39,18 +42,14 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
-    /// It exited after `signal` (`escalated`: SIGKILL had to follow;
-    /// `rebound`: because it let go of the port and took it again).
+    /// It exited after `signal` (`escalated`: SIGKILL had to follow, at
+    /// the timeout; `released`: it had let go of the port but kept running;
+    /// `rebound`: it had let go of the port and taken it again).
     Exited {
         signal: &'static str,
         escalated: bool,
+        released: bool,
         rebound: bool,
-        waited_ms: u64,
-    },
-    /// It closed the socket after `signal` and is still running (a graceful
-    /// shutdown): the port is free, so no SIGKILL follows.
-    Released {
-        signal: &'static str,
         waited_ms: u64,
     },
     /// It exited or let go of the socket before we signalled: nothing sent.
@@ -80,14 +79,11 @@ struct Pending {
     handle: Handle,
     signal: &'static str,
     escalated: bool,
-    /// When it was first seen alive without the socket.
-    released_at: Option<Instant>,
+    /// At the SIGKILL: it no longer held its socket, but ran on.
+    released: bool,
+    /// At the SIGKILL: it held a new socket on the port.
+    rebound: bool,
 }
-
-#[cfg(unix)]
-/// How long a process must stay alive without the socket to count as having
-/// released it (rather than being half-way through exiting).
-const RELEASE_SETTLE: Duration = Duration::from_millis(50);
 
 /// How long the targets may take to exit after the first signal before
 /// `terminate_all` says it is waiting for them (most exit at once, and a
@@ -124,7 +120,8 @@ pub fn terminate_all(
                     handle,
                     signal: first.1,
                     escalated: false,
-                    released_at: None,
+                    released: false,
+                    rebound: false,
                 }),
                 Err(outcome) => outcomes[index] = Some(outcome),
             },
@@ -144,12 +141,20 @@ pub fn terminate_all(
     if first.0 != SIGKILL {
         let mut escalated = Vec::new();
         for mut p in pending {
+            // Whether it let go of the port (and took it again) changes
+            // nothing: it is the process that was judged and confirmed, and
+            // only its exit ends its hold on the port.
+            p.released = !still_holds(proc_root, &p.target);
+            p.rebound = p.released && holds_port(proc_root, &p.target);
             match send(proc_root, &p.target, &p.handle, SIGKILL) {
                 Ok(()) => {
                     p.signal = "SIGKILL";
                     p.escalated = true;
                     escalated.push(p);
                 }
+                // Gone between the last look and the signal: the wait below
+                // sees its exit.
+                Err(Outcome::AlreadyGone) => escalated.push(p),
                 Err(outcome) => outcomes[p.index] = Some(outcome),
             }
         }
@@ -169,25 +174,6 @@ pub fn terminate_all(
 
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// The outcome of the SIGKILL sent to a process that released the port
-/// after the first signal and then took it again; `None` when that SIGKILL
-/// found nothing to do (it let go once more), so the first outcome stands.
-pub fn after_rebind(outcome: Outcome, started: Instant) -> Option<Outcome> {
-    match outcome {
-        Outcome::AlreadyGone => None,
-        Outcome::Exited { .. } => Some(Outcome::Exited {
-            signal: "SIGKILL",
-            escalated: true,
-            rebound: true,
-            waited_ms: ms(started.elapsed()),
-        }),
-        Outcome::Survived { .. } => Some(Outcome::Survived {
-            waited_ms: ms(started.elapsed()),
-        }),
-        other => Some(other),
-    }
 }
 
 #[cfg(unix)]
@@ -239,6 +225,20 @@ fn still_holds(proc_root: &Path, t: &Target) -> bool {
         crate::port::owners::holds(proc_root, t.pid, &t.inodes)
     } else {
         crate::port::portable::scan(t.port).is_ok_and(|s| s.holdings.iter().any(|h| h.pid == t.pid))
+    }
+}
+
+#[cfg(unix)]
+/// Does the target hold any socket on its port now (a new one, after
+/// letting go of those it was judged by)?
+fn holds_port(proc_root: &Path, t: &Target) -> bool {
+    if cfg!(target_os = "linux") {
+        crate::port::sockets(t.port, proc_root).is_ok_and(|(socks, _, _)| {
+            let inodes: Vec<u64> = socks.iter().map(|s| s.inode).filter(|&i| i != 0).collect();
+            crate::port::owners::holds(proc_root, t.pid, &inodes)
+        })
+    } else {
+        still_holds(proc_root, t)
     }
 }
 
@@ -334,26 +334,15 @@ fn wait(
 ) -> Vec<Pending> {
     let deadline = Instant::now() + limit;
     loop {
-        pending.retain_mut(|p| {
-            if exited(proc_root, p) {
-                outcomes[p.index] = Some(Outcome::Exited {
-                    signal: p.signal,
-                    escalated: p.escalated,
-                    rebound: false,
-                    waited_ms: ms(started.elapsed()),
-                });
-                return false;
-            }
-            if still_holds(proc_root, &p.target) {
-                p.released_at = None;
+        pending.retain(|p| {
+            if !exited(proc_root, p) {
                 return true;
             }
-            let since = *p.released_at.get_or_insert_with(Instant::now);
-            if since.elapsed() < RELEASE_SETTLE {
-                return true;
-            }
-            outcomes[p.index] = Some(Outcome::Released {
+            outcomes[p.index] = Some(Outcome::Exited {
                 signal: p.signal,
+                escalated: p.escalated,
+                released: p.released,
+                rebound: p.rebound,
                 waited_ms: ms(started.elapsed()),
             });
             false

@@ -10,6 +10,8 @@ listening, then sleeps until killed. Options:
   --ignore-term   ignore SIGTERM (only SIGKILL ends it)
   --close-on-term on SIGTERM close the listener and keep running (a graceful
                   shutdown that outlives the port)
+  --rebind-after S  with --close-on-term: S seconds after closing, bind the
+                  port again (same process, new socket)
   --pthread-exit  the main thread exits with pthread_exit while another
                   thread lives: the process shows as a zombie leader whose
                   socket is only under /proc/PID/task/TID/fd
@@ -43,6 +45,7 @@ ap.add_argument("--reuseaddr", action="store_true")
 ap.add_argument("--fork-orphan", action="store_true")
 ap.add_argument("--ignore-term", action="store_true")
 ap.add_argument("--close-on-term", action="store_true")
+ap.add_argument("--rebind-after", type=float)
 ap.add_argument("--pthread-exit", action="store_true")
 ap.add_argument("--time-wait", action="store_true")
 ap.add_argument("--in-flight", action="store_true")
@@ -139,7 +142,15 @@ if a.fork_on_term:
 if a.ignore_term:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 if a.close_on_term:
-    signal.signal(signal.SIGTERM, lambda *_: s.close())
+    def close(*_):
+        global s
+        s.close()
+        if a.rebind_after is not None:
+            def again():
+                global s
+                s = rebind()
+            threading.Timer(a.rebind_after, again).start()
+    signal.signal(signal.SIGTERM, close)
 
 if a.fork_orphan:
     parent = os.getpid()

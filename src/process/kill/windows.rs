@@ -157,6 +157,7 @@ pub fn terminate_all(
             Outcome::Exited {
                 signal: TERMINATED,
                 escalated: false,
+                released: false,
                 rebound: false,
                 waited_ms: ms(started.elapsed()),
             }
