@@ -284,6 +284,46 @@ fn human_result_released_then_killed() {
     insta::assert_snapshot!(render_result(&r, Paint::new(false)));
 }
 
+/// A holder that exec'd another program between the verdict and the
+/// signal: nothing sent; what runs now is named with its own verdict.
+#[test]
+fn human_result_program_changed() {
+    let mut state = held_state();
+    state.holders.truncate(1);
+    state.listeners.truncate(1);
+    let mut after = state.clone();
+    let sleep = ProcessInfo {
+        name: "sleep".into(),
+        exe: Some("/usr/bin/sleep".into()),
+        cmdline: vec!["sleep".into(), "3600".into()],
+        loaded: vec![],
+        ..r_process()
+    };
+    after.holders = vec![holder(sleep, "127.0.0.1:1410", 11)];
+    let r = report(
+        state,
+        Some(after),
+        vec![Action::Signalled {
+            outcome: Outcome::ProgramChanged {
+                sent: None,
+                exe: Some("/usr/bin/sleep".into()),
+                cmdline: vec!["sleep".into(), "3600".into()],
+            },
+        }],
+        vec![BindCheck {
+            address: "127.0.0.1:1410".into(),
+            result: BindResult::InUse,
+        }],
+    );
+    insta::assert_snapshot!(render_result(&r, Paint::new(false)));
+    assert_eq!(r.now_held_by.len(), 1, "what runs now was never judged");
+    let json = to_json(&r);
+    assert!(
+        json.contains(r#""result": "program_changed""#) && json.contains(r#""sent": null"#),
+        "{json}"
+    );
+}
+
 /// Windows has no signal to send first: a holder ended by TerminateProcess
 /// is "terminated", not "exited after" a signal.
 #[test]

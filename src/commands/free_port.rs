@@ -183,6 +183,8 @@ impl Report {
             .iter()
             .map(|l| l.socket.endpoint())
             .collect();
+        // A holder that exec'd another program is new too: what runs now
+        // was never judged.
         let now_held_by: Vec<Holder> = after
             .as_ref()
             .map(|now| {
@@ -192,6 +194,7 @@ impl Report {
                         !state.holders.iter().any(|was| {
                             was.process.pid == h.process.pid
                                 && was.process.start_ticks == h.process.start_ticks
+                                && was.process.program() == h.process.program()
                         })
                     })
                     .cloned()
@@ -238,6 +241,7 @@ fn target(port: u16, h: &Holder) -> Target {
         pid: h.process.pid,
         port,
         start_ticks: h.process.start_ticks,
+        program: h.process.program(),
         inodes: h.inodes.clone(),
     }
 }

@@ -243,6 +243,24 @@ fn action_line(h: &Holder, a: &Action, paint: Paint) -> Option<String> {
                 h.process.pid
             )
         }
+        Outcome::ProgramChanged { sent, exe, cmdline } => {
+            let now = crate::process::Program {
+                exe: exe.clone(),
+                cmdline: cmdline.clone(),
+            }
+            .command_line();
+            let now = esc_capped(&now, MAX_COMMAND_LINE);
+            match sent {
+                None => format!(
+                    "{} {name} now runs another program ({now}); nothing sent",
+                    paint.mark_warn()
+                ),
+                Some(signal) => format!(
+                    "{} {name} ran another program after {signal} ({now}); no SIGKILL sent",
+                    paint.mark_warn()
+                ),
+            }
+        }
         Outcome::Survived { waited_ms } => {
             format!(
                 "{} {name} is still alive after SIGKILL ({})",

@@ -1,6 +1,6 @@
 //! Terminating port holders safely: identity re-verified right before each
-//! signal (same pid, same start time in clock ticks, still holding the
-//! socket), signals sent through a pidfd so a reused pid can never be hit,
+//! signal (same pid, same start time in clock ticks, the same program as
+//! when judged, still holding the socket), signals sent through a pidfd so a reused pid can never be hit,
 //! SIGTERM first and SIGKILL only after a timeout, and exits observed rather
 //! than assumed: a holder is dealt with once it has exited, not when it lets
 //! go of the socket (it may take the port again), as `docker stop` does. On Windows (no signals) a process handle is held from the
@@ -36,6 +36,9 @@ pub struct Target {
     /// The port it holds (the portable identity check looks it up again).
     pub port: u16,
     pub start_ticks: u64,
+    /// What it ran when judged: the verdict is about this program, and
+    /// holds only while it still runs it (exec keeps pid and start time).
+    pub program: super::Program,
     pub inodes: Vec<u64>,
 }
 
@@ -56,6 +59,15 @@ pub enum Outcome {
     AlreadyGone,
     /// The pid now belongs to another process: nothing sent.
     IdentityChanged,
+    /// The same process now runs another program (it exec'd) than the one
+    /// judged: not signalled under the old verdict. `sent`: the signal it
+    /// had already been sent (None: nothing sent); `exe` and `cmdline`:
+    /// what it runs now.
+    ProgramChanged {
+        sent: Option<&'static str>,
+        exe: Option<String>,
+        cmdline: Vec<String>,
+    },
     /// Still alive after SIGKILL (uninterruptible sleep, or a debugger).
     Survived { waited_ms: u64 },
     /// The signal could not be sent (permission).
@@ -146,15 +158,16 @@ pub fn terminate_all(
             // only its exit ends its hold on the port.
             p.released = !still_holds(proc_root, &p.target);
             p.rebound = p.released && holds_port(proc_root, &p.target);
-            match send(proc_root, &p.target, &p.handle, SIGKILL) {
+            let checked = verify(proc_root, &p.target, Some(p.signal));
+            match checked.and_then(|()| send(proc_root, &p.target, &p.handle, SIGKILL)) {
                 Ok(()) => {
                     p.signal = "SIGKILL";
                     p.escalated = true;
                     escalated.push(p);
                 }
-                // Gone between the last look and the signal: the wait below
-                // sees its exit.
-                Err(Outcome::AlreadyGone) => escalated.push(p),
+                // Gone between the last look and the signal (and its pid
+                // perhaps reused already): the wait below sees its exit.
+                Err(Outcome::AlreadyGone | Outcome::IdentityChanged) => escalated.push(p),
                 Err(outcome) => outcomes[p.index] = Some(outcome),
             }
         }
@@ -180,13 +193,13 @@ fn ms(d: Duration) -> u64 {
 /// Check the target is still the process we inspected, then pin it with a
 /// pidfd and check again (the pidfd cannot be recycled, the pid can).
 fn open_verified(proc_root: &Path, t: &Target) -> Result<Handle, Outcome> {
-    verify(proc_root, t)?;
+    verify(proc_root, t, None)?;
     let Some(pid) = Pid::from_raw(t.pid) else {
         return Err(Outcome::AlreadyGone);
     };
     match pidfd_open(pid) {
         Ok(fd) => {
-            verify(proc_root, t)?;
+            verify(proc_root, t, None)?;
             Ok(Handle::Pidfd(fd))
         }
         Err(Errno::SRCH) => Err(Outcome::AlreadyGone),
@@ -243,13 +256,32 @@ fn holds_port(proc_root: &Path, t: &Target) -> bool {
 }
 
 #[cfg(unix)]
-fn verify(proc_root: &Path, t: &Target) -> Result<(), Outcome> {
-    match super::start_ticks(proc_root, t.pid) {
-        None => Err(Outcome::AlreadyGone),
-        Some(ticks) if ticks != t.start_ticks => Err(Outcome::IdentityChanged),
-        Some(_) if !still_holds(proc_root, t) => Err(Outcome::AlreadyGone),
-        Some(_) => Ok(()),
+/// Is the target still the process judged: same start time, same program,
+/// and (before the first signal, `sent` = None) still holding its socket?
+/// After the first signal it may have let go of the socket: it is still the
+/// process that was confirmed, and only its exit ends its hold on the port.
+fn verify(proc_root: &Path, t: &Target, sent: Option<&'static str>) -> Result<(), Outcome> {
+    let Some(now) = super::now(proc_root, t.pid) else {
+        return Err(Outcome::AlreadyGone);
+    };
+    if now.start_ticks != t.start_ticks {
+        return Err(Outcome::IdentityChanged);
     }
+    if now.program != t.program {
+        // A process on its way out shows no program: gone, not changed.
+        if now.exiting {
+            return Err(Outcome::AlreadyGone);
+        }
+        return Err(Outcome::ProgramChanged {
+            sent,
+            exe: now.program.exe,
+            cmdline: now.program.cmdline,
+        });
+    }
+    if sent.is_none() && !still_holds(proc_root, t) {
+        return Err(Outcome::AlreadyGone);
+    }
+    Ok(())
 }
 
 #[cfg(unix)]

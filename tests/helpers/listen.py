@@ -12,6 +12,11 @@ listening, then sleeps until killed. Options:
                   shutdown that outlives the port)
   --rebind-after S  with --close-on-term: S seconds after closing, bind the
                   port again (same process, new socket)
+  --exec-on-file F  once file F exists, exec `sleep 3600`, which inherits the
+                  listening socket: the same pid and start time, another
+                  program
+  --exec-on-term  on SIGTERM exec `sleep 3600`, which inherits the listening
+                  socket
   --pthread-exit  the main thread exits with pthread_exit while another
                   thread lives: the process shows as a zombie leader whose
                   socket is only under /proc/PID/task/TID/fd
@@ -46,6 +51,8 @@ ap.add_argument("--fork-orphan", action="store_true")
 ap.add_argument("--ignore-term", action="store_true")
 ap.add_argument("--close-on-term", action="store_true")
 ap.add_argument("--rebind-after", type=float)
+ap.add_argument("--exec-on-file")
+ap.add_argument("--exec-on-term", action="store_true")
 ap.add_argument("--pthread-exit", action="store_true")
 ap.add_argument("--time-wait", action="store_true")
 ap.add_argument("--in-flight", action="store_true")
@@ -138,6 +145,20 @@ if a.fork_on_term:
         os.read(r, 1)     # the replacement listens: now leave
         os._exit(0)
     signal.signal(signal.SIGTERM, replace)
+
+def become_sleep(*_):
+    os.set_inheritable(s.fileno(), True)
+    os.execv("/bin/sleep", ["sleep", "3600"])
+
+if a.exec_on_file is not None:
+    def watch():
+        while not os.path.exists(a.exec_on_file):
+            time.sleep(0.01)
+        become_sleep()
+    threading.Thread(target=watch, daemon=True).start()
+
+if a.exec_on_term:
+    signal.signal(signal.SIGTERM, become_sleep)
 
 if a.ignore_term:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
