@@ -119,6 +119,7 @@ fn held_state() -> PortState {
         can_signal_others: false,
         sees_all_processes: false,
         ancestry_unverified: None,
+        foreign_proc: None,
         self_and_ancestors: vec![9000],
         port: 1410,
     };

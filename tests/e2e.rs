@@ -759,3 +759,176 @@ fn online_trusts_the_systems_ca_store() {
     assert_eq!(trusted["ok"], true, "{trusted}");
     assert_eq!(untrusted["ok"], false, "{untrusted}");
 }
+
+/// Run `script` with bash as PID 1 of a new PID namespace (`unshare -p -f`,
+/// plus `extra` unshare flags), with the listener helper as `$1` and gauth
+/// as `$2`, a directory for its files as `$3`. stdin and stdout are piped: the script and the test talk in
+/// lines.
+fn in_a_pid_namespace(extra: &[&str], script: &str, dir: &std::path::Path) -> std::process::Child {
+    Command::new("unshare")
+        .args(["-p", "-f"])
+        .args(extra)
+        .args(["bash", "-c", script, "bash"])
+        .arg(helper())
+        .arg(env!("CARGO_BIN_EXE_gauth"))
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("unshare")
+}
+
+/// The host pid of the process holding `port` (this test sees the host's
+/// PID namespace).
+fn host_holder(port: u16) -> i32 {
+    let scan = gauth::port::scan(port, std::path::Path::new("/proc")).unwrap();
+    assert_eq!(scan.holdings.len(), 1, "{:?}", scan.holdings);
+    scan.holdings[0].pid
+}
+
+#[test]
+#[ignore = "end-to-end: needs root (a PID namespace); run by .ci/run"]
+fn in_a_child_pid_namespace_with_the_hosts_proc_nothing_is_signalled() {
+    use std::io::{BufRead, BufReader, Write};
+    require_root();
+    // Without --mount-proc, /proc is the host's: its pids are not the pids
+    // gauth's signals reach in here. A decoy that holds nothing is planted
+    // at the holder's host pid (ns_last_pid), and gauth itself gets as its
+    // pid in here the host pid of this test, whose ancestry /proc shows in
+    // full: with neither, the old code's walk of "its own" ancestry failed
+    // by luck and protected everything; with both, it killed the decoy.
+    let script = r#"
+        set -u
+        coproc L { exec python3 "$1" run_local_server; }
+        holder=$L_PID
+        read -r ready <&"${L[0]}"
+        echo "$ready"
+        read -r host_pid self_pid
+        echo $((host_pid - 1)) > /proc/sys/kernel/ns_last_pid
+        sleep 3600 & decoy=$!
+        [ "$decoy" = "$host_pid" ] || { echo "DECOY at $decoy, not $host_pid"; exit 1; }
+        port=${ready#*port=}; port=${port%% *}
+        echo $((self_pid - 1)) > /proc/sys/kernel/ns_last_pid
+        "$2" --json free-port --yes --force "$port" > "$3/free-port.json"
+        echo "EXIT $?"
+        echo $((self_pid - 1)) > /proc/sys/kernel/ns_last_pid
+        "$2" --json doctor --port "$port" > "$3/doctor.json"
+        # bash, PID 1 in here, reaps what was killed on SIGCHLD.
+        sleep 0.2
+        kill -0 "$decoy" && echo DECOY_ALIVE
+        kill -0 "$holder" && echo HOLDER_ALIVE
+        echo DONE
+    "#;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = in_a_pid_namespace(&[], script, dir.path());
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready = lines.next().unwrap().unwrap();
+    let port: u16 = ready
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("port="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let holder = host_holder(port);
+    writeln!(
+        child.stdin.as_mut().unwrap(),
+        "{holder} {}",
+        std::process::id()
+    )
+    .unwrap();
+    let mut rest = Vec::new();
+    for line in lines {
+        let line = line.unwrap();
+        if line.starts_with("EXIT") {
+            // Seen from the host, where a zombie is not alive.
+            assert!(alive(holder), "the holder was killed");
+        }
+        rest.push(line);
+    }
+    let _ = child.wait();
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.path().join(name)).unwrap()).unwrap()
+    };
+    let (free_port, doctor) = (read("free-port.json"), read("doctor.json"));
+    assert!(rest.contains(&"DONE".to_owned()), "{rest:?}");
+    assert!(
+        rest.contains(&"DECOY_ALIVE".to_owned()),
+        "{rest:?}\n{free_port:#}"
+    );
+    assert!(
+        rest.contains(&"HOLDER_ALIVE".to_owned()),
+        "{rest:?}\n{free_port:#}"
+    );
+    assert!(
+        rest.contains(&"EXIT 3".to_owned()),
+        "{rest:?}\n{free_port:#}"
+    );
+    // Why, in one line, and in the JSON report.
+    let summary = free_port["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("another PID namespace") && !summary.contains('\n'),
+        "{summary}"
+    );
+    assert_eq!(
+        free_port["actions"][0]["action"], "refused",
+        "{free_port:#}"
+    );
+    assert!(
+        free_port["actions"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("another PID namespace"),
+        "{free_port:#}"
+    );
+    // Nobody in that /proc is called expendable, gauth and its ancestors
+    // included, and doctor offers nothing that signals.
+    for h in free_port["holders"].as_array().unwrap() {
+        assert_eq!(h["verdict"]["class"], "protected", "{h:#}");
+    }
+    let port_checks: Vec<&serde_json::Value> = doctor["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["area"] == "port")
+        .collect();
+    assert!(
+        port_checks.iter().any(|c| c["summary"]
+            .as_str()
+            .unwrap()
+            .contains("another PID namespace")),
+        "{port_checks:#?}"
+    );
+    let text = doctor.to_string();
+    assert!(
+        !text.contains("free-port") && !text.contains("looks expendable"),
+        "{doctor:#}"
+    );
+}
+
+#[test]
+#[ignore = "end-to-end: needs root (a PID namespace); run by .ci/run"]
+fn in_a_child_pid_namespace_with_its_own_proc_free_port_works() {
+    use std::io::{BufRead, BufReader};
+    require_root();
+    let script = r#"
+        set -u
+        coproc L { exec python3 "$1" run_local_server; }
+        holder=$L_PID
+        read -r ready <&"${L[0]}"
+        port=${ready#*port=}; port=${port%% *}
+        "$2" --json free-port --yes "$port" > /dev/null
+        echo "EXIT $?"
+        # bash, PID 1 in here, reaps what was killed on SIGCHLD.
+        sleep 0.2
+        kill -0 "$holder" 2>/dev/null || echo HOLDER_GONE
+    "#;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = in_a_pid_namespace(&["--mount-proc"], script, dir.path());
+    let out: Vec<String> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(Result::unwrap)
+        .collect();
+    let _ = child.wait();
+    assert!(out.contains(&"EXIT 0".to_owned()), "{out:#?}");
+    assert!(out.contains(&"HOLDER_GONE".to_owned()), "{out:#?}");
+}

@@ -228,6 +228,7 @@ fn held_by(
         can_signal_others: can_signal,
         sees_all_processes: sees_all,
         ancestry_unverified: None,
+        foreign_proc: None,
         self_and_ancestors: std::iter::once(9000)
             .chain(ancestors.iter().copied())
             .collect(),

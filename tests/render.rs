@@ -59,6 +59,7 @@ fn caller() -> Caller {
         can_signal_others: false,
         sees_all_processes: false,
         ancestry_unverified: None,
+        foreign_proc: None,
         self_and_ancestors: vec![3000, 2999, 1],
         port: 1410,
     }
@@ -190,6 +191,7 @@ fn partial_report() -> Report {
                 outcome: Outcome::Exited {
                     signal: "SIGTERM",
                     escalated: false,
+                    released: false,
                     rebound: false,
                     waited_ms: 120,
                 },
@@ -247,6 +249,7 @@ fn human_result_escalated_and_free() {
             outcome: Outcome::Exited {
                 signal: "SIGKILL",
                 escalated: true,
+                released: false,
                 rebound: false,
                 waited_ms: 3012,
             },
@@ -254,6 +257,71 @@ fn human_result_escalated_and_free() {
         ok_binds(),
     );
     insta::assert_snapshot!(render_result(&r, Paint::new(false)));
+}
+
+/// A holder that let go of the port on SIGTERM but ran on until the
+/// timeout's SIGKILL: it is dealt with by its exit, not by letting go.
+#[test]
+fn human_result_released_then_killed() {
+    let mut state = held_state();
+    state.holders.truncate(1);
+    state.listeners.truncate(1);
+    let after = without(&state, &[16664]);
+    let r = report(
+        state,
+        Some(after),
+        vec![Action::Signalled {
+            outcome: Outcome::Exited {
+                signal: "SIGKILL",
+                escalated: true,
+                released: true,
+                rebound: false,
+                waited_ms: 3004,
+            },
+        }],
+        ok_binds(),
+    );
+    insta::assert_snapshot!(render_result(&r, Paint::new(false)));
+}
+
+/// A holder that exec'd another program between the verdict and the
+/// signal: nothing sent; what runs now is named with its own verdict.
+#[test]
+fn human_result_program_changed() {
+    let mut state = held_state();
+    state.holders.truncate(1);
+    state.listeners.truncate(1);
+    let mut after = state.clone();
+    let sleep = ProcessInfo {
+        name: "sleep".into(),
+        exe: Some("/usr/bin/sleep".into()),
+        cmdline: vec!["sleep".into(), "3600".into()],
+        loaded: vec![],
+        ..r_process()
+    };
+    after.holders = vec![holder(sleep, "127.0.0.1:1410", 11)];
+    let r = report(
+        state,
+        Some(after),
+        vec![Action::Signalled {
+            outcome: Outcome::ProgramChanged {
+                sent: None,
+                exe: Some("/usr/bin/sleep".into()),
+                cmdline: vec!["sleep".into(), "3600".into()],
+            },
+        }],
+        vec![BindCheck {
+            address: "127.0.0.1:1410".into(),
+            result: BindResult::InUse,
+        }],
+    );
+    insta::assert_snapshot!(render_result(&r, Paint::new(false)));
+    assert_eq!(r.now_held_by.len(), 1, "what runs now was never judged");
+    let json = to_json(&r);
+    assert!(
+        json.contains(r#""result": "program_changed""#) && json.contains(r#""sent": null"#),
+        "{json}"
+    );
 }
 
 /// Windows has no signal to send first: a holder ended by TerminateProcess
@@ -271,6 +339,7 @@ fn human_result_terminated_on_windows() {
             outcome: Outcome::Exited {
                 signal: "TerminateProcess",
                 escalated: false,
+                released: false,
                 rebound: false,
                 waited_ms: 40,
             },
@@ -306,6 +375,7 @@ fn human_result_rebound_and_now_held_by() {
             outcome: Outcome::Exited {
                 signal: "SIGKILL",
                 escalated: true,
+                released: true,
                 rebound: true,
                 waited_ms: 260,
             },

@@ -124,7 +124,6 @@ pub fn run(
     }
     let mut after = None;
     if !targets.is_empty() {
-        let started = std::time::Instant::now();
         let mut on_wait = |waiting: &[usize]| {
             let holders: Vec<&Holder> = waiting
                 .iter()
@@ -138,45 +137,7 @@ pub fn run(
             actions[slot] = Action::Signalled { outcome };
         }
         // Prove the result: who holds the port now (not only which sockets)?
-        let mut now = state::inspect(proc_root, opts.port, caller, now_unix)?;
-        // One that let go and took the port again (a new socket) still
-        // holds it: SIGKILL, which it cannot turn into another rebind.
-        let rebound: Vec<(usize, Target)> = target_slots
-            .iter()
-            .filter(|&&slot| {
-                matches!(
-                    actions[slot],
-                    Action::Signalled {
-                        outcome: Outcome::Released { .. }
-                    }
-                )
-            })
-            .filter_map(|&slot| {
-                let was = &state.holders[slot].process;
-                now.holders
-                    .iter()
-                    .find(|h| h.process.pid == was.pid && h.process.start_ticks == was.start_ticks)
-                    .map(|h| (slot, target(opts.port, h)))
-            })
-            .collect();
-        if !rebound.is_empty() {
-            let again: Vec<Target> = rebound.iter().map(|(_, t)| t.clone()).collect();
-            // SIGKILL first: nothing waits before a SIGKILL to announce.
-            let outcomes = kill::terminate_all(
-                proc_root,
-                &again,
-                (kill::SIGKILL, "SIGKILL"),
-                opts.timeout,
-                &mut |_| {},
-            );
-            for ((slot, _), outcome) in rebound.into_iter().zip(outcomes) {
-                if let Some(outcome) = kill::after_rebind(outcome, started) {
-                    actions[slot] = Action::Signalled { outcome };
-                }
-            }
-            now = state::inspect(proc_root, opts.port, caller, now_unix)?;
-        }
-        after = Some(now);
+        after = Some(state::inspect(proc_root, opts.port, caller, now_unix)?);
     }
 
     let bind = bind::check_loopback(opts.port);
@@ -222,6 +183,8 @@ impl Report {
             .iter()
             .map(|l| l.socket.endpoint())
             .collect();
+        // A holder that exec'd another program is new too: what runs now
+        // was never judged.
         let now_held_by: Vec<Holder> = after
             .as_ref()
             .map(|now| {
@@ -231,6 +194,7 @@ impl Report {
                         !state.holders.iter().any(|was| {
                             was.process.pid == h.process.pid
                                 && was.process.start_ticks == h.process.start_ticks
+                                && was.process.program() == h.process.program()
                         })
                     })
                     .cloned()
@@ -277,6 +241,7 @@ fn target(port: u16, h: &Holder) -> Target {
         pid: h.process.pid,
         port,
         start_ticks: h.process.start_ticks,
+        program: h.process.program(),
         inodes: h.inodes.clone(),
     }
 }

@@ -218,13 +218,17 @@ fn action_line(h: &Holder, a: &Action, paint: Paint) -> Option<String> {
             paint.mark_ok(),
             secs(*waited_ms)
         ),
-        Outcome::Exited { waited_ms, .. } => format!(
-            "{} {name} ignored the first signal and was killed with SIGKILL ({})",
+        Outcome::Exited {
+            released: true,
+            waited_ms,
+            ..
+        } => format!(
+            "{} {name} let go of the port after the first signal but kept running, and was killed with SIGKILL ({})",
             paint.mark_ok(),
             secs(*waited_ms)
         ),
-        Outcome::Released { signal, waited_ms } => format!(
-            "{} {name} let go of the port after {signal} and is still running ({})",
+        Outcome::Exited { waited_ms, .. } => format!(
+            "{} {name} ignored the first signal and was killed with SIGKILL ({})",
             paint.mark_ok(),
             secs(*waited_ms)
         ),
@@ -238,6 +242,24 @@ fn action_line(h: &Holder, a: &Action, paint: Paint) -> Option<String> {
                 paint.mark_warn(),
                 h.process.pid
             )
+        }
+        Outcome::ProgramChanged { sent, exe, cmdline } => {
+            let now = crate::process::Program {
+                exe: exe.clone(),
+                cmdline: cmdline.clone(),
+            }
+            .command_line();
+            let now = esc_capped(&now, MAX_COMMAND_LINE);
+            match sent {
+                None => format!(
+                    "{} {name} now runs another program ({now}); nothing sent",
+                    paint.mark_warn()
+                ),
+                Some(signal) => format!(
+                    "{} {name} ran another program after {signal} ({now}); no SIGKILL sent",
+                    paint.mark_warn()
+                ),
+            }
         }
         Outcome::Survived { waited_ms } => {
             format!(

@@ -1,8 +1,9 @@
 //! Terminating port holders safely: identity re-verified right before each
-//! signal (same pid, same start time in clock ticks, still holding the
-//! socket), signals sent through a pidfd so a reused pid can never be hit,
+//! signal (same pid, same start time in clock ticks, the same program as
+//! when judged, still holding the socket), signals sent through a pidfd so a reused pid can never be hit,
 //! SIGTERM first and SIGKILL only after a timeout, and exits observed rather
-//! than assumed. On Windows (no signals) a process handle is held from the
+//! than assumed: a holder is dealt with once it has exited, not when it lets
+//! go of the socket (it may take the port again), as `docker stop` does. On Windows (no signals) a process handle is held from the
 //! identity check to `TerminateProcess`: see `kill/windows.rs`.
 #[cfg(unix)]
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
@@ -15,7 +16,9 @@ use serde::Serialize;
 use std::os::fd::OwnedFd;
 #[cfg(unix)]
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(unix)]
+use std::time::Instant;
 
 #[cfg(windows)]
 mod windows;
@@ -33,30 +36,38 @@ pub struct Target {
     /// The port it holds (the portable identity check looks it up again).
     pub port: u16,
     pub start_ticks: u64,
+    /// What it ran when judged: the verdict is about this program, and
+    /// holds only while it still runs it (exec keeps pid and start time).
+    pub program: super::Program,
     pub inodes: Vec<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
-    /// It exited after `signal` (`escalated`: SIGKILL had to follow;
-    /// `rebound`: because it let go of the port and took it again).
+    /// It exited after `signal` (`escalated`: SIGKILL had to follow, at
+    /// the timeout; `released`: it had let go of the port but kept running;
+    /// `rebound`: it had let go of the port and taken it again).
     Exited {
         signal: &'static str,
         escalated: bool,
+        released: bool,
         rebound: bool,
-        waited_ms: u64,
-    },
-    /// It closed the socket after `signal` and is still running (a graceful
-    /// shutdown): the port is free, so no SIGKILL follows.
-    Released {
-        signal: &'static str,
         waited_ms: u64,
     },
     /// It exited or let go of the socket before we signalled: nothing sent.
     AlreadyGone,
     /// The pid now belongs to another process: nothing sent.
     IdentityChanged,
+    /// The same process now runs another program (it exec'd) than the one
+    /// judged: not signalled under the old verdict. `sent`: the signal it
+    /// had already been sent (None: nothing sent); `exe` and `cmdline`:
+    /// what it runs now.
+    ProgramChanged {
+        sent: Option<&'static str>,
+        exe: Option<String>,
+        cmdline: Vec<String>,
+    },
     /// Still alive after SIGKILL (uninterruptible sleep, or a debugger).
     Survived { waited_ms: u64 },
     /// The signal could not be sent (permission).
@@ -80,14 +91,11 @@ struct Pending {
     handle: Handle,
     signal: &'static str,
     escalated: bool,
-    /// When it was first seen alive without the socket.
-    released_at: Option<Instant>,
+    /// At the SIGKILL: it no longer held its socket, but ran on.
+    released: bool,
+    /// At the SIGKILL: it held a new socket on the port.
+    rebound: bool,
 }
-
-#[cfg(unix)]
-/// How long a process must stay alive without the socket to count as having
-/// released it (rather than being half-way through exiting).
-const RELEASE_SETTLE: Duration = Duration::from_millis(50);
 
 /// How long the targets may take to exit after the first signal before
 /// `terminate_all` says it is waiting for them (most exit at once, and a
@@ -108,6 +116,10 @@ pub fn terminate_all(
     on_wait: &mut dyn FnMut(&[usize]),
 ) -> Vec<Outcome> {
     let started = Instant::now();
+    // The verdicts refuse this already; the signals must not depend on it.
+    if let Some(why) = super::foreign_proc(proc_root) {
+        return vec![Outcome::Failed { error: why }; targets.len()];
+    }
     let mut outcomes: Vec<Option<Outcome>> = vec![None; targets.len()];
     let mut pending = Vec::new();
     for (index, target) in targets.iter().enumerate() {
@@ -120,7 +132,8 @@ pub fn terminate_all(
                     handle,
                     signal: first.1,
                     escalated: false,
-                    released_at: None,
+                    released: false,
+                    rebound: false,
                 }),
                 Err(outcome) => outcomes[index] = Some(outcome),
             },
@@ -140,12 +153,21 @@ pub fn terminate_all(
     if first.0 != SIGKILL {
         let mut escalated = Vec::new();
         for mut p in pending {
-            match send(proc_root, &p.target, &p.handle, SIGKILL) {
+            // Whether it let go of the port (and took it again) changes
+            // nothing: it is the process that was judged and confirmed, and
+            // only its exit ends its hold on the port.
+            p.released = !still_holds(proc_root, &p.target);
+            p.rebound = p.released && holds_port(proc_root, &p.target);
+            let checked = verify(proc_root, &p.target, Some(p.signal));
+            match checked.and_then(|()| send(proc_root, &p.target, &p.handle, SIGKILL)) {
                 Ok(()) => {
                     p.signal = "SIGKILL";
                     p.escalated = true;
                     escalated.push(p);
                 }
+                // Gone between the last look and the signal (and its pid
+                // perhaps reused already): the wait below sees its exit.
+                Err(Outcome::AlreadyGone | Outcome::IdentityChanged) => escalated.push(p),
                 Err(outcome) => outcomes[p.index] = Some(outcome),
             }
         }
@@ -167,36 +189,17 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The outcome of the SIGKILL sent to a process that released the port
-/// after the first signal and then took it again; `None` when that SIGKILL
-/// found nothing to do (it let go once more), so the first outcome stands.
-pub fn after_rebind(outcome: Outcome, started: Instant) -> Option<Outcome> {
-    match outcome {
-        Outcome::AlreadyGone => None,
-        Outcome::Exited { .. } => Some(Outcome::Exited {
-            signal: "SIGKILL",
-            escalated: true,
-            rebound: true,
-            waited_ms: ms(started.elapsed()),
-        }),
-        Outcome::Survived { .. } => Some(Outcome::Survived {
-            waited_ms: ms(started.elapsed()),
-        }),
-        other => Some(other),
-    }
-}
-
 #[cfg(unix)]
 /// Check the target is still the process we inspected, then pin it with a
 /// pidfd and check again (the pidfd cannot be recycled, the pid can).
 fn open_verified(proc_root: &Path, t: &Target) -> Result<Handle, Outcome> {
-    verify(proc_root, t)?;
+    verify(proc_root, t, None)?;
     let Some(pid) = Pid::from_raw(t.pid) else {
         return Err(Outcome::AlreadyGone);
     };
     match pidfd_open(pid) {
         Ok(fd) => {
-            verify(proc_root, t)?;
+            verify(proc_root, t, None)?;
             Ok(Handle::Pidfd(fd))
         }
         Err(Errno::SRCH) => Err(Outcome::AlreadyGone),
@@ -239,13 +242,46 @@ fn still_holds(proc_root: &Path, t: &Target) -> bool {
 }
 
 #[cfg(unix)]
-fn verify(proc_root: &Path, t: &Target) -> Result<(), Outcome> {
-    match super::start_ticks(proc_root, t.pid) {
-        None => Err(Outcome::AlreadyGone),
-        Some(ticks) if ticks != t.start_ticks => Err(Outcome::IdentityChanged),
-        Some(_) if !still_holds(proc_root, t) => Err(Outcome::AlreadyGone),
-        Some(_) => Ok(()),
+/// Does the target hold any socket on its port now (a new one, after
+/// letting go of those it was judged by)?
+fn holds_port(proc_root: &Path, t: &Target) -> bool {
+    if cfg!(target_os = "linux") {
+        crate::port::sockets(t.port, proc_root).is_ok_and(|(socks, _, _)| {
+            let inodes: Vec<u64> = socks.iter().map(|s| s.inode).filter(|&i| i != 0).collect();
+            crate::port::owners::holds(proc_root, t.pid, &inodes)
+        })
+    } else {
+        still_holds(proc_root, t)
     }
+}
+
+#[cfg(unix)]
+/// Is the target still the process judged: same start time, same program,
+/// and (before the first signal, `sent` = None) still holding its socket?
+/// After the first signal it may have let go of the socket: it is still the
+/// process that was confirmed, and only its exit ends its hold on the port.
+fn verify(proc_root: &Path, t: &Target, sent: Option<&'static str>) -> Result<(), Outcome> {
+    let Some(now) = super::now(proc_root, t.pid) else {
+        return Err(Outcome::AlreadyGone);
+    };
+    if now.start_ticks != t.start_ticks {
+        return Err(Outcome::IdentityChanged);
+    }
+    if now.program != t.program {
+        // A process on its way out shows no program: gone, not changed.
+        if now.exiting {
+            return Err(Outcome::AlreadyGone);
+        }
+        return Err(Outcome::ProgramChanged {
+            sent,
+            exe: now.program.exe,
+            cmdline: now.program.cmdline,
+        });
+    }
+    if sent.is_none() && !still_holds(proc_root, t) {
+        return Err(Outcome::AlreadyGone);
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -330,26 +366,15 @@ fn wait(
 ) -> Vec<Pending> {
     let deadline = Instant::now() + limit;
     loop {
-        pending.retain_mut(|p| {
-            if exited(proc_root, p) {
-                outcomes[p.index] = Some(Outcome::Exited {
-                    signal: p.signal,
-                    escalated: p.escalated,
-                    rebound: false,
-                    waited_ms: ms(started.elapsed()),
-                });
-                return false;
-            }
-            if still_holds(proc_root, &p.target) {
-                p.released_at = None;
+        pending.retain(|p| {
+            if !exited(proc_root, p) {
                 return true;
             }
-            let since = *p.released_at.get_or_insert_with(Instant::now);
-            if since.elapsed() < RELEASE_SETTLE {
-                return true;
-            }
-            outcomes[p.index] = Some(Outcome::Released {
+            outcomes[p.index] = Some(Outcome::Exited {
                 signal: p.signal,
+                escalated: p.escalated,
+                released: p.released,
+                rebound: p.rebound,
                 waited_ms: ms(started.elapsed()),
             });
             false

@@ -131,6 +131,88 @@ pub fn parse_maps_traces(text: &str) -> Vec<String> {
     found
 }
 
+/// What a process runs: its executable and its command line. exec(2)
+/// keeps the pid and the start time and changes both: a verdict on a
+/// process is a verdict on the program it ran when judged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Program {
+    /// The `/proc/PID/exe` link (None: unreadable, as another user's
+    /// process is without privilege).
+    pub exe: Option<String>,
+    pub cmdline: Vec<String>,
+}
+
+impl Program {
+    /// `sleep 3600`, or `[name]` without a command line.
+    pub fn command_line(&self) -> String {
+        match (&self.exe, self.cmdline.is_empty()) {
+            (_, false) => self.cmdline.join(" "),
+            (Some(exe), true) => exe.clone(),
+            (None, true) => String::new(),
+        }
+    }
+}
+
+/// A process as the identity check sees it right before a signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Now {
+    pub start_ticks: u64,
+    pub program: Program,
+    /// It has exited or is exiting (a zombie with no live thread, or its
+    /// memory already released: no command line and no executable), so a
+    /// program that "changed" is only one that is going.
+    pub exiting: bool,
+}
+
+/// Read what `dir` (a /proc/PID) runs; a zombie leader (`pthread_exit`)
+/// shows no command line or executable, its surviving threads still do.
+fn read_program(dir: &Path, stat: &Stat) -> Program {
+    let mut sources = vec![dir.to_path_buf()];
+    if stat.state == 'Z'
+        && let Ok(tasks) = std::fs::read_dir(dir.join("task"))
+    {
+        sources.extend(tasks.flatten().map(|t| t.path()));
+    }
+    let cmdline: Vec<String> = sources
+        .iter()
+        .filter_map(|d| std::fs::read(d.join("cmdline")).ok())
+        .map(|b| {
+            b.split(|&c| c == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect::<Vec<_>>()
+        })
+        .find(|c| !c.is_empty())
+        .unwrap_or_default();
+    let exe = sources
+        .iter()
+        .find_map(|d| std::fs::read_link(d.join("exe")).ok())
+        .map(|p| p.to_string_lossy().into_owned());
+    Program { exe, cmdline }
+}
+
+/// `pid`'s start time, program and whether it is exiting, read right
+/// before a signal (the same reading `describe` made for the verdict);
+/// `None` when it is gone.
+#[cfg(unix)]
+pub fn now(proc_root: &Path, pid: i32) -> Option<Now> {
+    if cfg!(not(target_os = "linux")) {
+        return portable::now(pid);
+    }
+    let dir = proc_root.join(pid.to_string());
+    let stat = read_stat(proc_root, pid)?;
+    let program = read_program(&dir, &stat);
+    let zombie_alone =
+        stat.state == 'Z' && std::fs::read_dir(dir.join("task")).map_or(0, |d| d.count()) <= 1;
+    let exiting =
+        zombie_alone || stat.state == 'X' || program.exe.is_none() && program.cmdline.is_empty();
+    Some(Now {
+        start_ticks: stat.start_ticks,
+        program,
+        exiting,
+    })
+}
+
 /// Everything gauth shows about a process holding a port.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProcessInfo {
@@ -166,6 +248,14 @@ pub struct ProcessInfo {
 }
 
 impl ProcessInfo {
+    /// The program it ran when described.
+    pub fn program(&self) -> Program {
+        Program {
+            exe: self.exe.clone(),
+            cmdline: self.cmdline.clone(),
+        }
+    }
+
     /// The name to show: R runs as `R` even when started as `Rscript`.
     pub fn display_name(&self) -> &str {
         &self.name
@@ -203,29 +293,14 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
     let stat = read_stat(proc_root, pid)?;
     let read = |name: &str| read_lossy(&dir.join(name));
     let uid = read("status").as_deref().and_then(parse_status_uid);
-    // A zombie leader (pthread_exit) shows no command line or executable;
-    // its surviving threads still do.
+    let Program { exe, cmdline } = read_program(&dir, &stat);
+    // The maps of a zombie leader are its surviving threads'.
     let mut sources = vec![dir.clone()];
     if stat.state == 'Z'
         && let Ok(tasks) = std::fs::read_dir(dir.join("task"))
     {
         sources.extend(tasks.flatten().map(|t| t.path()));
     }
-    let cmdline: Vec<String> = sources
-        .iter()
-        .filter_map(|d| std::fs::read(d.join("cmdline")).ok())
-        .map(|b| {
-            b.split(|&c| c == 0)
-                .filter(|a| !a.is_empty())
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect::<Vec<_>>()
-        })
-        .find(|c| !c.is_empty())
-        .unwrap_or_default();
-    let exe = sources
-        .iter()
-        .find_map(|d| std::fs::read_link(d.join("exe")).ok())
-        .map(|p| p.to_string_lossy().into_owned());
     let is_r = looks_like_r(&stat.comm, exe.as_deref());
     let parent = read_stat(proc_root, stat.ppid);
     let parent_name = parent.as_ref().map(|p| p.comm.clone());
@@ -341,6 +416,39 @@ pub fn user_name(uid: u32) -> Option<String> {
                 .to_string_lossy()
                 .into_owned(),
         )
+    }
+}
+
+/// Why `proc_root` is not the `/proc` of gauth's own PID namespace, when it
+/// is not: in a child namespace that kept its parent's `/proc` (`unshare -p
+/// -f` without `--mount-proc`) every pid read there names a process of the
+/// parent namespace, and the same number here is another process or none.
+/// `/proc/self` is how that procfs names the reader: gauth's own pid only in
+/// its own namespace's. Unreadable, it cannot be told apart: counted as
+/// another's. Only Linux reads `/proc`; elsewhere pids come from the system.
+pub fn foreign_proc(proc_root: &Path) -> Option<String> {
+    if cfg!(not(target_os = "linux")) {
+        return None;
+    }
+    let me = std::process::id();
+    let link = proc_root.join("self");
+    match std::fs::read_link(&link) {
+        Ok(target) => {
+            let seen = target.to_string_lossy().into_owned();
+            (seen.parse::<u32>().ok() != Some(me)).then(|| {
+                format!(
+                    "{} belongs to another PID namespace (it names gauth pid {}, \
+                     and gauth is pid {me} in its own)",
+                    proc_root.display(),
+                    seen
+                )
+            })
+        }
+        Err(e) => Some(format!(
+            "{} cannot be read ({e}), so whether {} belongs to gauth's own PID namespace cannot be told",
+            link.display(),
+            proc_root.display()
+        )),
     }
 }
 
@@ -578,6 +686,7 @@ mod tests {
             sees_all_processes: false,
             self_and_ancestors: vec![900],
             ancestry_unverified: None,
+            foreign_proc: None,
             port: 1410,
         };
         let lo = OnPort {
@@ -642,6 +751,31 @@ mod tests {
         std::fs::remove_dir_all(root.path().join("20")).unwrap();
         let a = ancestry_of(root.path(), 30);
         assert_eq!((a.pids, a.unverified), (vec![30, 20], None));
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")] // fake /proc trees
+    fn a_proc_whose_self_is_not_gauth_is_another_namespaces() {
+        assert_eq!(
+            foreign_proc(Path::new("/proc")),
+            None,
+            "the real one is ours"
+        );
+        let root = tempfile::tempdir().unwrap();
+        let missing = foreign_proc(root.path()).unwrap();
+        assert!(missing.contains("cannot be read"), "{missing}");
+        let me = std::process::id();
+        std::os::unix::fs::symlink((me + 1).to_string(), root.path().join("self")).unwrap();
+        let other = foreign_proc(root.path()).unwrap();
+        assert!(
+            other.contains("another PID namespace")
+                && other.contains(&format!("gauth pid {}", me + 1))
+                && other.contains(&format!("gauth is pid {me}")),
+            "{other}"
+        );
+        std::fs::remove_file(root.path().join("self")).unwrap();
+        std::os::unix::fs::symlink(me.to_string(), root.path().join("self")).unwrap();
+        assert_eq!(foreign_proc(root.path()), None);
     }
 
     proptest::proptest! {

@@ -3,7 +3,7 @@
 //! cross-checked against the `/proc` reader by the integration tests. It
 //! refreshes only the pids asked for (a full refresh costs 130–190 ms at
 //! 2,000 processes). Owners are uids on Unix and accounts (SIDs) on Windows.
-use super::{INIT_LIKE, ProcessInfo, user_name};
+use super::{INIT_LIKE, ProcessInfo, Program, user_name};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 
 fn refresh(sys: &mut System, pids: &[Pid]) {
@@ -31,18 +31,14 @@ pub fn describe(pid: i32, now_unix: u64) -> Option<ProcessInfo> {
     });
     let p = sys.process(me)?;
     let name = p.name().to_string_lossy().into_owned();
-    let exe = p.exe().map(|e| e.to_string_lossy().into_owned());
+    let Program { exe, cmdline } = program(p);
     let owner = owner(p);
     let started_at = Some(started);
     let parent_gone = parent_gone(ppid, parent.as_ref(), started);
     let parent_name = parent.map(|(n, _)| n);
     Some(ProcessInfo {
         pid,
-        cmdline: p
-            .cmd()
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
+        cmdline,
         uid: owner.uid,
         user: owner.user,
         sid: owner.sid,
@@ -63,6 +59,34 @@ pub fn describe(pid: i32, now_unix: u64) -> Option<ProcessInfo> {
         loaded: Vec::new(),
         name,
         exe,
+    })
+}
+
+fn program(p: &sysinfo::Process) -> Program {
+    Program {
+        exe: p.exe().map(|e| e.to_string_lossy().into_owned()),
+        cmdline: p
+            .cmd()
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+    }
+}
+
+/// `pid`'s start time (whole seconds), program and whether it has exited,
+/// right before a signal (Unix: Windows has no exec, see `kill/windows.rs`).
+#[cfg(unix)]
+pub fn now(pid: i32) -> Option<super::Now> {
+    let mut sys = System::new().ok()?;
+    let me = Pid::from_u32(u32::try_from(pid).ok()?);
+    refresh(&mut sys, &[me]);
+    let p = sys.process(me)?;
+    let program = program(p);
+    Some(super::Now {
+        start_ticks: p.start_time(),
+        exiting: p.status() == sysinfo::ProcessStatus::Zombie
+            || program.exe.is_none() && program.cmdline.is_empty(),
+        program,
     })
 }
 

@@ -23,6 +23,11 @@ pub struct Verdict {
     pub summary: String,
     /// Every fact that went into it.
     pub reasons: Vec<String>,
+    /// gauth's `/proc` is another PID namespace's: this pid is not one
+    /// gauth may signal, with any privilege or flag, so no command that
+    /// signals may be offered for it (the summary says why).
+    #[serde(skip)]
+    pub foreign_proc: bool,
 }
 
 /// What the verdict needs to know about the caller.
@@ -39,6 +44,10 @@ pub struct Caller {
     /// Why the ancestry could not be followed to its end, when it could not:
     /// then any holder might be an ancestor.
     pub ancestry_unverified: Option<String>,
+    /// Why the proc root is not the `/proc` of gauth's PID namespace, when
+    /// it is not (see [`super::foreign_proc`]): then its pids are not the
+    /// ones gauth's signals reach, and every holder is protected.
+    pub foreign_proc: Option<String>,
     pub port: u16,
 }
 
@@ -52,6 +61,7 @@ impl Caller {
             sees_all_processes: super::sees_all_processes(proc_root),
             self_and_ancestors: ancestry.pids,
             ancestry_unverified: ancestry.unverified,
+            foreign_proc: super::foreign_proc(proc_root),
             port,
         }
     }
@@ -166,9 +176,24 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
             class: Class::Protected,
             summary: format!("not expendable: {summary}"),
             reasons,
+            foreign_proc: false,
         }
     };
 
+    // First: in another namespace's /proc even "PID 1" and "gauth itself"
+    // are not what they say here.
+    if let Some(why) = &caller.foreign_proc {
+        let mut v = protected(
+            format!(
+                "{why}: its pids are not the ones gauth's signals reach, so gauth signals \
+                 nothing; run gauth where /proc is mounted for its own PID namespace \
+                 (unshare --mount-proc), or outside that namespace"
+            ),
+            reasons,
+        );
+        v.foreign_proc = true;
+        return v;
+    }
     if p.pid == 1 {
         return protected(
             "it is PID 1, the init process; killing it stops the whole system or container".into(),
@@ -274,6 +299,7 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
         class: Class::NotExpendable,
         summary: format!("not expendable: {summary}"),
         reasons,
+        foreign_proc: false,
     };
     if !mine {
         return not(format!("another user's process ({user})"), reasons);
@@ -345,6 +371,7 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
             "looks expendable: a leftover {k} auth listener ({first}) owned by you{orphan}"
         ),
         reasons,
+        foreign_proc: false,
     }
 }
 
@@ -382,6 +409,7 @@ mod tests {
             sees_all_processes: privileged,
             self_and_ancestors: vec![900, 800, 1],
             ancestry_unverified: None,
+            foreign_proc: None,
             port: 1410,
         }
     }
@@ -686,6 +714,39 @@ mod tests {
             "{}",
             v.summary
         );
+    }
+
+    /// Another namespace's /proc: every holder is protected, whatever it
+    /// is, and the verdict says so.
+    #[test]
+    fn in_another_namespaces_proc_every_holder_is_protected() {
+        let c = Caller {
+            foreign_proc: Some("/proc belongs to another PID namespace (…)".into()),
+            can_signal_others: true,
+            ..caller(true)
+        };
+        let mut r = proc_("R", 1000);
+        r.loaded = vec!["httpuv".into()];
+        assert_eq!(judge_(&r, &caller(true)).class, Class::Expendable);
+        for p in [
+            r.clone(),
+            ProcessInfo {
+                pid: 1,
+                ..r.clone()
+            },
+            ProcessInfo { pid: 900, ..r },
+        ] {
+            let v = judge_(&p, &c);
+            assert_eq!(v.class, Class::Protected);
+            assert!(v.foreign_proc);
+            assert!(
+                v.summary
+                    .starts_with("not expendable: /proc belongs to another PID namespace")
+                    && v.summary.contains("gauth signals nothing"),
+                "{}",
+                v.summary
+            );
+        }
     }
 
     /// Root without CAP_KILL: sudo would change nothing, so it is not advised.

@@ -10,6 +10,13 @@ listening, then sleeps until killed. Options:
   --ignore-term   ignore SIGTERM (only SIGKILL ends it)
   --close-on-term on SIGTERM close the listener and keep running (a graceful
                   shutdown that outlives the port)
+  --rebind-after S  with --close-on-term: S seconds after closing, bind the
+                  port again (same process, new socket)
+  --exec-on-file F  once file F exists, exec `sleep 3600`, which inherits the
+                  listening socket: the same pid and start time, another
+                  program
+  --exec-on-term  on SIGTERM exec `sleep 3600`, which inherits the listening
+                  socket
   --pthread-exit  the main thread exits with pthread_exit while another
                   thread lives: the process shows as a zombie leader whose
                   socket is only under /proc/PID/task/TID/fd
@@ -43,6 +50,9 @@ ap.add_argument("--reuseaddr", action="store_true")
 ap.add_argument("--fork-orphan", action="store_true")
 ap.add_argument("--ignore-term", action="store_true")
 ap.add_argument("--close-on-term", action="store_true")
+ap.add_argument("--rebind-after", type=float)
+ap.add_argument("--exec-on-file")
+ap.add_argument("--exec-on-term", action="store_true")
 ap.add_argument("--pthread-exit", action="store_true")
 ap.add_argument("--time-wait", action="store_true")
 ap.add_argument("--in-flight", action="store_true")
@@ -136,10 +146,32 @@ if a.fork_on_term:
         os._exit(0)
     signal.signal(signal.SIGTERM, replace)
 
+def become_sleep(*_):
+    os.set_inheritable(s.fileno(), True)
+    os.execv("/bin/sleep", ["sleep", "3600"])
+
+if a.exec_on_file is not None:
+    def watch():
+        while not os.path.exists(a.exec_on_file):
+            time.sleep(0.01)
+        become_sleep()
+    threading.Thread(target=watch, daemon=True).start()
+
+if a.exec_on_term:
+    signal.signal(signal.SIGTERM, become_sleep)
+
 if a.ignore_term:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 if a.close_on_term:
-    signal.signal(signal.SIGTERM, lambda *_: s.close())
+    def close(*_):
+        global s
+        s.close()
+        if a.rebind_after is not None:
+            def again():
+                global s
+                s = rebind()
+            threading.Timer(a.rebind_after, again).start()
+    signal.signal(signal.SIGTERM, close)
 
 if a.fork_orphan:
     parent = os.getpid()

@@ -32,6 +32,15 @@ pub fn holder_action(h: &Holder, state: &PortState, who: &Who) -> (String, Optio
         what,
         run: run.to_owned(),
     };
+    // Its pid is another namespace's: no command here may signal it.
+    if h.verdict.foreign_proc {
+        return (
+            "use another port, or run gauth where /proc is mounted for its own PID namespace \
+             (unshare --mount-proc)"
+                .into(),
+            None,
+        );
+    }
     if who.ancestors.contains(&pr.pid) {
         if is_r {
             let what = format!("the R session that runs gauth ({name}) holds port {p}: in it, run");

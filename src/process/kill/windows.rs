@@ -2,7 +2,9 @@
 //! opened once, its identity (creation time) and its socket are checked
 //! through that handle, and the same handle is passed to `TerminateProcess`,
 //! so a pid reused in between can never be hit. The exit is observed by
-//! waiting on the handle, not assumed.
+//! waiting on the handle, not assumed. Windows has no exec: a process's
+//! image is fixed when it is created, so the creation time checked through
+//! the handle pins the program too (`Target::program` is for Unix).
 use super::{KILL_GRACE, Outcome, Target, ms};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -157,6 +159,7 @@ pub fn terminate_all(
             Outcome::Exited {
                 signal: TERMINATED,
                 escalated: false,
+                released: false,
                 rebound: false,
                 waited_ms: ms(started.elapsed()),
             }
