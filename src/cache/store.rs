@@ -45,6 +45,9 @@ pub enum Area {
     Tokens,
     /// Discovery documents, one per issuer.
     Discovery,
+    /// Logins started with `gauth login --no-wait`, waiting for
+    /// `--finish`: each holds a PKCE verifier and a state.
+    Pending,
 }
 
 impl Area {
@@ -52,6 +55,7 @@ impl Area {
         match self {
             Area::Tokens => "tokens",
             Area::Discovery => "discovery",
+            Area::Pending => "pending",
         }
     }
 }

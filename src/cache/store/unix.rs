@@ -42,6 +42,8 @@ pub struct Store {
     tokens: Option<OwnedFd>,
     /// `discovery/`, checked as `tokens/` is; `None` when it does not exist.
     discovery: Option<OwnedFd>,
+    /// `pending/`, likewise.
+    pending: Option<OwnedFd>,
     /// What was repaired, or would need fixing, for the command to say on
     /// stderr (one line each).
     notes: RefCell<Vec<String>>,
@@ -450,11 +452,13 @@ impl Store {
             create,
             &mut notes,
         )?;
+        let pending = open_sub(&root_fd, root, Area::Pending.dir_name(), create, &mut notes)?;
         Ok(Some(Store {
             root: root.to_owned(),
             tokens_path: root.join(Area::Tokens.dir_name()),
             tokens,
             discovery,
+            pending,
             notes: RefCell::new(notes),
         }))
     }
@@ -524,6 +528,7 @@ impl Store {
         match area {
             Area::Tokens => self.tokens.as_ref(),
             Area::Discovery => self.discovery.as_ref(),
+            Area::Pending => self.pending.as_ref(),
         }
     }
 
@@ -574,6 +579,68 @@ impl Store {
                 source,
             }
         })
+    }
+
+    /// The names of the files in an area (not the temporary ones).
+    pub fn list_files(&self, area: Area) -> Result<Vec<String>, CacheError> {
+        let dir_path = self.root.join(area.dir_name());
+        let Some(dir) = self.area(area) else {
+            return Ok(Vec::new());
+        };
+        let listing = rfs::Dir::read_from(dir).map_err(io_err("list", &dir_path))?;
+        let mut names = Vec::new();
+        for item in listing {
+            let item = item.map_err(io_err("list", &dir_path))?;
+            if let Ok(name) = item.file_name().to_str()
+                && is_entry_name(name)
+            {
+                names.push(name.to_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Take a file out of an area and read it, so that no other gauth can
+    /// take it too (a pending login is used once): it is renamed to a
+    /// name of this process's, read (checked as every cache file is), and
+    /// deleted. `Ok(None)`: no such file (never there, or already taken).
+    pub fn take_file(&self, area: Area, name: &str, cap: u64) -> Result<Option<Vec<u8>>, Problem> {
+        let dir_path = self.root.join(area.dir_name());
+        let problem = |what: String| Problem {
+            path: dir_path.join(name).display().to_string(),
+            what,
+        };
+        let Some(dir) = self.area(area) else {
+            return Ok(None);
+        };
+        let taken = format!(".{name}.taken.{}", std::process::id());
+        match rfs::renameat(dir, name, dir, taken.as_str()) {
+            Ok(()) => {}
+            Err(Errno::NOENT) => return Ok(None),
+            Err(e) => {
+                return Err(problem(format!(
+                    "cannot take it ({})",
+                    std::io::Error::from(e)
+                )));
+            }
+        }
+        let read = read_checked(dir, &dir_path.join(&taken), &taken, cap, &self.notes);
+        let _ = rfs::unlinkat(dir, taken.as_str(), AtFlags::empty());
+        let _ = rfs::fsync(dir);
+        read.map_err(problem)
+    }
+
+    /// Delete a file of an area (its name, never what it points to).
+    pub fn remove_file(&self, area: Area, name: &str) -> Result<(), CacheError> {
+        let dir_path = self.root.join(area.dir_name());
+        let Some(dir) = self.area(area) else {
+            return Ok(());
+        };
+        match rfs::unlinkat(dir, name, AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => Ok(()),
+            Err(e) => Err(io_err("delete", &dir_path.join(name))(e)),
+        }
     }
 
     /// Take the exclusive lock on a login, waiting for another gauth that
@@ -1012,6 +1079,25 @@ mod tests {
         std::fs::remove_file(&saved.path).unwrap();
         store.drop_lock(lock);
         assert!(names(&root.join("tokens")).is_empty());
+    }
+
+    #[test]
+    fn a_file_can_be_taken_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open_at(&tmp.path().join("c")).unwrap();
+        assert_eq!(mode(&tmp.path().join("c/pending")), 0o700);
+        store.write_file(Area::Pending, "p.json", b"{}").unwrap();
+        assert_eq!(store.list_files(Area::Pending).unwrap(), ["p.json"]);
+        assert_eq!(
+            store.take_file(Area::Pending, "p.json", 10).unwrap(),
+            Some(b"{}".to_vec())
+        );
+        assert_eq!(store.take_file(Area::Pending, "p.json", 10).unwrap(), None);
+        assert!(names(&tmp.path().join("c/pending")).is_empty());
+        // A planted link is taken away, never read through.
+        std::os::unix::fs::symlink("/etc/passwd", tmp.path().join("c/pending/l.json")).unwrap();
+        assert!(store.take_file(Area::Pending, "l.json", 1 << 20).is_err());
+        assert!(names(&tmp.path().join("c/pending")).is_empty());
     }
 
     proptest::proptest! {

@@ -125,7 +125,7 @@ impl Store {
     }
 
     pub fn open_at(root: &Path) -> Result<Store, CacheError> {
-        for area in [Area::Tokens, Area::Discovery] {
+        for area in [Area::Tokens, Area::Discovery, Area::Pending] {
             let p = root.join(area.dir_name());
             if !check_area(&p)? {
                 std::fs::create_dir_all(&p).map_err(io_err("create the cache directory", &p))?;
@@ -152,6 +152,7 @@ impl Store {
         }
         let has_tokens = check_area(&root.join(Area::Tokens.dir_name()))?;
         check_area(&root.join(Area::Discovery.dir_name()))?;
+        check_area(&root.join(Area::Pending.dir_name()))?;
         Ok(Some(Store {
             root: root.to_owned(),
             tokens_path: root.join(Area::Tokens.dir_name()),
@@ -235,6 +236,52 @@ impl Store {
             source: e.error,
         })?;
         Ok(())
+    }
+
+    pub fn list_files(&self, area: Area) -> Result<Vec<String>, CacheError> {
+        let dir = self.root.join(area.dir_name());
+        if !check_area(&dir)? {
+            return Ok(Vec::new());
+        }
+        let mut names = Vec::new();
+        for item in std::fs::read_dir(&dir).map_err(io_err("list", &dir))? {
+            let item = item.map_err(io_err("list", &dir))?;
+            if let Ok(name) = item.file_name().into_string()
+                && is_entry_name(&name)
+            {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Take a file out of an area and read it, so that no other gauth can
+    /// take it too (renamed to a name of this process's, read, deleted).
+    pub fn take_file(&self, area: Area, name: &str, cap: u64) -> Result<Option<Vec<u8>>, Problem> {
+        let dir = self.root.join(area.dir_name());
+        let taken = dir.join(format!(".{name}.taken.{}", std::process::id()));
+        let problem = |what: String| Problem {
+            path: dir.join(name).display().to_string(),
+            what,
+        };
+        match std::fs::rename(dir.join(name), &taken) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(problem(format!("cannot take it ({e})"))),
+        }
+        let read = read_file_at(&taken, cap);
+        let _ = std::fs::remove_file(&taken);
+        read.map_err(problem)
+    }
+
+    pub fn remove_file(&self, area: Area, name: &str) -> Result<(), CacheError> {
+        let path = self.root.join(area.dir_name()).join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err("delete", &path)(e)),
+        }
     }
 
     /// Take the exclusive lock on a login, waiting until `deadline`.
