@@ -34,6 +34,10 @@ struct File {
     oob: Option<bool>,
     issuer: Option<String>,
     client_id: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::auth::secret::deserialize_opt_string"
+    )]
     client_secret: Option<String>,
     credentials: Option<PathBuf>,
     scopes: Option<Vec<String>>,

@@ -697,6 +697,79 @@ fn bad_input_is_a_one_line_usage_error() {
     }
 }
 
+/// A client secret that is not a string is still a secret: the parse
+/// error of the config file (login and doctor) or of a client JSON says
+/// what is wrong without the value.
+#[test]
+fn a_client_secret_that_is_not_a_string_is_never_echoed() {
+    let dir = tempcache();
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(config.join("gauth")).unwrap();
+    for value in [
+        "12345678",
+        "12345678.25",
+        "[12345678]",
+        "{ v = 12345678 }",
+        "1979-05-27T12:34:56Z",
+    ] {
+        std::fs::write(
+            config.join("gauth/config.toml"),
+            format!("client_id = \"gauth-native\"\nclient_secret = {value}\n"),
+        )
+        .unwrap();
+        for args in [&["login"][..], &["doctor"]] {
+            let out = gauth()
+                .args(args)
+                .env("GAUTH_CACHE", dir.path())
+                .env("XDG_CONFIG_HOME", &config)
+                .output()
+                .unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                all.contains("a client secret must be a string (its value is not shown)"),
+                "{args:?} {value}: {all}"
+            );
+            for leak in ["12345678", "1979", "12:34"] {
+                assert!(!all.contains(leak), "{args:?} {value}: {all}");
+            }
+        }
+    }
+    let json = dir.path().join("client.json");
+    for value in [
+        "987654321",
+        "[987654321]",
+        "{\"a\": 987654321}",
+        "9.87654321e8",
+    ] {
+        std::fs::write(
+            &json,
+            format!(
+                "{{\"installed\": {{\"client_id\": \"c\", \"client_secret\": {value}, \"redirect_uris\": [\"http://localhost\"]}}}}"
+            ),
+        )
+        .unwrap();
+        let out = gauth()
+            .args(["login", "--credentials", json.to_str().unwrap()])
+            .env("GAUTH_CACHE", dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{value}: {err}");
+        assert!(
+            err.contains("is not a Google client JSON: a client secret must be a string"),
+            "{value}: {err}"
+        );
+        assert!(
+            !err.contains("987654321") && !err.contains("9.87"),
+            "{value}: {err}"
+        );
+    }
+}
+
 /// A provider that goes away while the device login waits is named as the
 /// cause, not reported as an expired code.
 #[test]
