@@ -228,7 +228,8 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
         Command::Logout(args) => run_logout(args, env, &printer),
         Command::FreePort(args) => {
             let proc_root = &env.proc_root;
-            let (port, _) = Port::resolve(args.port, env);
+            let (port, _) =
+                Port::resolve(args.port, env).map_err(|e| Error::Usage(e.to_string()))?;
             if cfg!(windows) && args.signal.is_some() {
                 return Err(Error::Usage(
                     "--signal is Unix-only: on Windows gauth ends a holder with TerminateProcess"

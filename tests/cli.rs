@@ -387,14 +387,36 @@ fn free_port_defaults_to_httr_port() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["port"], l.port, "{v:#}");
     assert_eq!(holder_pids(&v), vec![l.pid as i64]);
-    // A bad HTTR_PORT is not a port: the default, like doctor.
+    // A bad HTTR_PORT names no port: free-port refuses (exit 2, nothing
+    // inspected or killed) rather than act on 1410; doctor reports it.
+    for bad in ["14x0", "abc", "0", "70000"] {
+        for args in [&["free-port", "--dry-run"][..], &["free-port", "--yes"]] {
+            let out = gauth().args(args).env("HTTR_PORT", bad).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+            assert!(out.stdout.is_empty(), "{bad}");
+            assert!(
+                err.starts_with(&format!("gauth: error: HTTR_PORT={bad}: "))
+                    && err.contains("pass the port, or fix or unset HTTR_PORT")
+                    && err.lines().count() == 1,
+                "{bad}: {err}"
+            );
+        }
+        let out = gauth()
+            .args(["doctor"])
+            .env("HTTR_PORT", bad)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(&format!("✗ HTTR_PORT={bad}: ")), "{text}");
+    }
+    // The port given wins over a bad HTTR_PORT.
     let out = gauth()
-        .args(["--json", "free-port", "--dry-run"])
-        .env("HTTR_PORT", "14x0")
+        .args(["--json", "free-port", "--dry-run", &port])
+        .env("HTTR_PORT", "abc")
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["port"], 1410);
+    assert_eq!(out.status.code(), Some(3));
 }
 
 /// The README's exit-code table is generated from the same table as

@@ -125,7 +125,10 @@ pub fn run(
     caller: &Caller,
     now_unix: u64,
 ) -> anyhow::Result<Report> {
-    let (port, port_source) = crate::port::number::Port::resolve(opts.port, env);
+    // A bad HTTR_PORT is reported by the configuration checks; the port
+    // checks look at httr's default meanwhile.
+    let (port, port_source) = crate::port::number::Port::resolve(opts.port, env)
+        .unwrap_or((crate::port::number::Port::HTTR_DEFAULT, "default"));
     let port = port.get();
     let caller = Caller {
         port,
