@@ -781,6 +781,66 @@ fn rprofile_options_are_read_as_r_code() {
     }
 }
 
+/// Doctor reads a profile as R does: R itself (Rscript, with the profile
+/// as R_PROFILE_USER) says which out-of-band options it sets, and doctor
+/// must say the same — after a raw string holding a quote, and for the
+/// options R takes from one list.
+#[test]
+fn rprofile_options_agree_with_r_itself() {
+    let Ok(rscript) = which("Rscript") else {
+        eprintln!("skipped: no Rscript (the CI installs r-base-core)");
+        return;
+    };
+    let d = Desktop::new(true);
+    let p = free_port().to_string();
+    let profile = d.dir.path().join("profile.R");
+    let profile_s = profile.to_str().unwrap();
+    for text in [
+        "x <- r\"[He said \"hi]\"\noptions(gargle_oob_default = TRUE)\n",
+        "y <- R'---(a )' ]' \" # )---'\noptions(httr_oob_default = T)\n",
+        "options(list(gargle_oob_default = TRUE))\n",
+        "options(base::list(width = 100, httr_oob_default = TRUE))\n",
+        "x <- r\"(options(gargle_oob_default = TRUE))\"\n",
+        "x <- list(gargle_oob_default = TRUE)\n",
+        "options(x = list(gargle_oob_default = TRUE))\n",
+    ] {
+        std::fs::write(&profile, text).unwrap();
+        let r = std::process::Command::new(&rscript)
+            .env("R_PROFILE_USER", &profile)
+            .args([
+                "-e",
+                "for (o in c('gargle_oob_default', 'httr_oob_default')) if (isTRUE(getOption(o))) cat(o, '')",
+            ])
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{text}: {r:?}");
+        let mut by_r: Vec<String> = String::from_utf8_lossy(&r.stdout)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        by_r.sort();
+        let (_, v) = d.doctor(&["--port", &p], &[("R_PROFILE_USER", profile_s)]);
+        let mut by_doctor: Vec<String> = v["rprofile"]["oob"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_str().unwrap().to_owned())
+            .collect();
+        by_doctor.sort();
+        assert_eq!(by_doctor, by_r, "{text}");
+    }
+}
+
+/// The program's path on PATH.
+fn which(program: &str) -> Result<std::path::PathBuf, ()> {
+    #[allow(clippy::disallowed_methods)]
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
+
 #[test]
 fn recommend_exits_0_whenever_it_answered() {
     let p = free_port().to_string();
