@@ -642,6 +642,50 @@ fn a_browser_program_on_this_machine_reaches_loopback_even_over_ssh() {
     assert_eq!(out.status.code(), Some(0), "{:#}", v["checks"]);
 }
 
+/// A user's own `browser.sh` is a program that runs here, not VS Code's
+/// helper: over SSH it reaches this loopback. The helper itself is known
+/// by where VS Code installs it.
+#[test]
+fn a_users_own_browser_sh_runs_here_and_only_vs_codes_helper_opens_on_the_client() {
+    let d = Desktop::new(false);
+    let mine = script(&d.dir.path().join("bin"), "browser.sh");
+    let helpers = d
+        .dir
+        .path()
+        .join("home/.vscode-server/bin/0f0d87fa/bin/helpers");
+    std::fs::create_dir_all(&helpers).unwrap();
+    let helper = script(&helpers, "browser.sh");
+    let p = free_port().to_string();
+    let doctor = |browser: &std::path::Path| {
+        let out = gauth()
+            .env_clear()
+            .env("PATH", d.path())
+            .env("HOME", d.dir.path().join("home"))
+            .env("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22")
+            .env("BROWSER", browser)
+            .args(["doctor", "--json", "--port", &p])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let v = doctor(&mine);
+    assert_eq!(v["session"]["kind"], "ssh");
+    assert_eq!(
+        v["session"]["browser"]["lands"], "here",
+        "{:#}",
+        v["session"]
+    );
+    assert_eq!(v["session"]["reach"], "yes", "{:#}", v["session"]);
+    assert_eq!(v["recommendation"]["flow"], "loopback");
+    let v = doctor(&helper);
+    assert_eq!(
+        v["session"]["browser"]["lands"], "client",
+        "{:#}",
+        v["session"]
+    );
+    assert_eq!(v["session"]["reach"], "tunnel", "{:#}", v["session"]);
+}
+
 #[test]
 fn httr_port_alone_breaks_the_redirect_and_is_a_failure() {
     let d = Desktop::new(true);
