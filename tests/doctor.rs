@@ -980,6 +980,7 @@ fn device_is_recommended_with_the_command_that_runs_it_and_no_httr_oob() {
             ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
             ("DISPLAY", ""),
             ("GAUTH_FLOW", "device"),
+            ("GAUTH_CLIENT_ID", "1-abc.apps.googleusercontent.com"),
         ],
     );
     let rec = v["recommendation"].to_string();
@@ -999,6 +1000,93 @@ fn device_is_recommended_with_the_command_that_runs_it_and_no_httr_oob() {
         ],
     );
     assert!(!v["recommendation"].to_string().contains("httr_oob_default"));
+}
+
+/// Google's device-scope caveat only where the login would be at Google:
+/// the config file's issuer decides.
+#[test]
+fn the_device_scope_caveat_is_printed_only_for_google() {
+    let p = free_port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("gauth")).unwrap();
+    let xdg = dir.path().to_str().unwrap();
+    for (config, google) in [
+        (None, true),
+        (Some("issuer = \"https://accounts.google.com\"\n"), true),
+        (Some("issuer = \"https://login.example.org\"\n"), false),
+    ] {
+        let file = dir.path().join("gauth/config.toml");
+        match config {
+            Some(text) => std::fs::write(&file, text).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(&file);
+            }
+        }
+        let (_, v) = doctor_json(
+            &["--port", &p],
+            &[
+                ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+                ("GAUTH_FLOW", "device"),
+                ("GAUTH_CLIENT_ID", "some-client"),
+                ("XDG_CONFIG_HOME", xdg),
+            ],
+        );
+        let rec = v["recommendation"].to_string();
+        assert_eq!(v["recommendation"]["flow"], "device");
+        assert_eq!(
+            rec.contains("Google's allows only a few scopes"),
+            google,
+            "{config:?}: {rec}"
+        );
+    }
+}
+
+/// With no OAuth client configured, `gauth login` alone fails: for
+/// Google the verdict says how to get a Desktop-app client JSON and its
+/// commands pass it with --credentials.
+#[test]
+fn without_a_client_the_verdict_says_how_to_get_one() {
+    let p = free_port().to_string();
+    let (_, v) = doctor_json(
+        &["--port", &p],
+        &[("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22")],
+    );
+    let rec = &v["recommendation"];
+    assert!(
+        rec["reasons"].to_string().contains(
+            "none is configured: for Google, create one of type Desktop app (Google Cloud console > APIs & Services > Credentials > Create credentials > OAuth client ID), download its JSON and save it here as client.json"
+        ),
+        "{rec:#}"
+    );
+    let runs: Vec<&str> = rec["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["run"].as_str().unwrap())
+        .filter(|r| r.starts_with("gauth login"))
+        .collect();
+    assert!(!runs.is_empty(), "{rec:#}");
+    assert!(
+        runs.iter()
+            .all(|r| r.starts_with("gauth login --credentials client.json")),
+        "{runs:?}"
+    );
+    assert_eq!(v["config"]["client_source"], serde_json::Value::Null);
+    // With a client (here GAUTH_CLIENT_ID), plain `gauth login`.
+    let (_, v) = doctor_json(
+        &["--port", &p],
+        &[
+            ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+            ("GAUTH_CLIENT_ID", "1-abc.apps.googleusercontent.com"),
+        ],
+    );
+    assert_eq!(v["config"]["client_source"], "GAUTH_CLIENT_ID");
+    let rec = v["recommendation"].to_string();
+    assert!(
+        !rec.contains("--credentials") && !rec.contains("none is configured"),
+        "{rec}"
+    );
+    assert!(rec.contains("\"gauth login --flow device\""), "{rec}");
 }
 
 #[test]
