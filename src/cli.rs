@@ -208,8 +208,9 @@ pub struct LoginArgs {
     #[arg(long, conflicts_with = "flow")]
     pub oob: bool,
 
-    /// The loopback port [default: the client's registered redirect port,
-    /// else any free one].
+    /// The loopback port [default: the client's registered redirect port;
+    /// over SSH the port `gauth doctor`'s tunnel names (HTTR_PORT, else
+    /// 1410); else any free one].
     #[arg(long, allow_hyphen_values = true)]
     pub port: Option<Port>,
 

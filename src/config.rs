@@ -34,6 +34,10 @@ struct File {
     oob: Option<bool>,
     issuer: Option<String>,
     client_id: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::auth::secret::deserialize_opt_string"
+    )]
     client_secret: Option<String>,
     credentials: Option<PathBuf>,
     scopes: Option<Vec<String>>,
@@ -80,6 +84,9 @@ pub struct Config {
     /// Login defaults from the file (never serialized: it may hold a secret).
     #[serde(skip)]
     pub defaults: Defaults,
+    /// Where `gauth login` finds its OAuth client when no flag names one:
+    /// `GAUTH_CLIENT_ID`, or the file's `client_id` or `credentials`.
+    pub client_source: Option<String>,
     /// Problems: a malformed file or value (one line each).
     pub problems: Vec<String>,
 }
@@ -203,10 +210,23 @@ pub fn load(env: &Env) -> Config {
             Err(e) => problems.push(format!("cannot read {}: {e}", p.display())),
         }
     }
+    // The order `gauth login` takes them in.
+    let shown = path.as_ref().map(|p| p.display().to_string());
+    let in_file = |key: &str| format!("{key} in {}", shown.as_deref().unwrap_or("the config file"));
+    let client_source = if env.var("GAUTH_CLIENT_ID").is_some_and(|v| !v.is_empty()) {
+        Some("GAUTH_CLIENT_ID".to_owned())
+    } else if defaults.credentials.is_some() {
+        Some(in_file("credentials"))
+    } else if defaults.client_id.is_some() {
+        Some(in_file("client_id"))
+    } else {
+        None
+    };
     Config {
-        path: path.map(|p| p.display().to_string()),
+        path: shown,
         forced,
         defaults,
+        client_source,
         problems,
     }
 }

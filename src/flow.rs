@@ -19,6 +19,118 @@ pub struct Recommendation {
     pub commands: Vec<Command>,
 }
 
+/// The `gauth login` the printed commands start with: what runs as printed
+/// where gauth finds its OAuth client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginBase {
+    /// `gauth login`, plus `--credentials client.json` when no client is
+    /// configured and the reason says how to make that file.
+    pub command: String,
+    /// What to do before it runs: get a client (no client configured).
+    pub first: Option<String>,
+}
+
+impl LoginBase {
+    /// A client is configured (the environment or the config file): `gauth
+    /// login` as it is.
+    pub fn configured() -> LoginBase {
+        LoginBase {
+            command: "gauth login".into(),
+            first: None,
+        }
+    }
+
+    /// Where `gauth login` would find its client: `GAUTH_CLIENT_ID`, the
+    /// config file's `client_id` or `credentials`. Without one it fails
+    /// ("no OAuth client"): say how to get one — for Google a Desktop-app
+    /// client's JSON, passed with `--credentials`.
+    pub fn from_config(config: &crate::config::Config) -> LoginBase {
+        LoginBase::at(config, None)
+    }
+
+    /// [`LoginBase::from_config`] for a login at `issuer` (`None`: the
+    /// config file's, else Google).
+    pub fn at(config: &crate::config::Config, issuer: Option<&str>) -> LoginBase {
+        if config.client_source.is_some() {
+            return LoginBase::configured();
+        }
+        let where_config = config
+            .path
+            .as_deref()
+            .unwrap_or("~/.config/gauth/config.toml");
+        let issuer = issuer.or(config.defaults.issuer.as_deref());
+        match issuer.filter(|i| !is_google(Some(i))) {
+            None => LoginBase {
+                command: "gauth login --credentials client.json".into(),
+                first: Some(
+                    "gauth login needs an OAuth client and none is configured: for Google, create one of type Desktop app (Google Cloud console > APIs & Services > Credentials > Create credentials > OAuth client ID), download its JSON and save it here as client.json"
+                        .into(),
+                ),
+            },
+            Some(issuer) => LoginBase {
+                command: "gauth login".into(),
+                first: Some(format!(
+                    "gauth login needs an OAuth client and none is configured: register one for a native app (loopback redirect) at {issuer} and put client_id = \"…\" in {where_config}"
+                )),
+            },
+        }
+    }
+
+    fn with(&self, flags: &str) -> String {
+        if flags.is_empty() {
+            self.command.clone()
+        } else {
+            format!("{} {flags}", self.command)
+        }
+    }
+}
+
+/// Is this issuer (`None`: gauth login's default) Google?
+pub fn is_google(issuer: Option<&str>) -> bool {
+    issuer.is_none_or(|i| i.trim_end_matches('/') == crate::auth::provider::GOOGLE_ISSUER)
+}
+
+/// Is `p` a `gauth login` (its listener waits for its own browser)? By the
+/// program's name and its subcommand: used for wording and to keep kill
+/// advice away from it, never to decide a kill.
+pub fn is_gauth_login(p: &crate::process::ProcessInfo) -> bool {
+    let program = |s: &str| {
+        let file = s.trim_end_matches(" (deleted)");
+        let file = file.rsplit(['/', '\\']).next().unwrap_or(file);
+        crate::process::program_name(file) == "gauth"
+    };
+    (program(&p.name) || p.exe.as_deref().is_some_and(program))
+        && p.cmdline.iter().skip(1).any(|a| a == "login")
+}
+
+/// A holder of the port, as a person would name it: `R (pid 12)`, or
+/// `another gauth login (pid 40)`.
+pub fn holder_label(h: &crate::port::state::Holder) -> String {
+    if is_gauth_login(&h.process) {
+        format!("another gauth login (pid {})", h.process.pid)
+    } else {
+        format!("{} (pid {})", h.process.name, h.process.pid)
+    }
+}
+
+/// Who holds the port, when a live process does (a visible holder, or a
+/// socket whose owner gauth cannot see); TIME_WAIT alone is nobody.
+pub fn port_holder(state: &crate::port::state::PortState) -> Option<String> {
+    if let Some(h) = state.holders.first() {
+        return Some(holder_label(h));
+    }
+    state.invisible().next().map(|l| {
+        let who = l
+            .user
+            .clone()
+            .or_else(|| l.socket.uid.map(|u| format!("uid {u}")));
+        match who {
+            Some(who) => format!("a process of {who} that gauth cannot see"),
+            None => "a process gauth cannot see".to_owned(),
+        }
+    })
+}
+
 /// What the decision looks at.
 pub struct Situation<'a> {
     pub session: &'a Session,
@@ -31,6 +143,15 @@ pub struct Situation<'a> {
     pub port_free: bool,
     /// What frees the port, when it is taken (the port checks' fixes).
     pub port_actions: Vec<Command>,
+    /// Who holds the port, when a live process does ("R (pid 12)",
+    /// "another gauth login (pid 40)"): a tunnel to it would deliver the
+    /// browser there, not to the login.
+    pub port_holder: Option<String>,
+    /// The login would be at Google (whose device flow allows only a few
+    /// scopes).
+    pub google: bool,
+    /// The `gauth login` the commands start with.
+    pub login: LoginBase,
 }
 
 /// Where someone can paste a code back: gauth's own terminal, an IDE,
@@ -107,6 +228,9 @@ pub fn recommend(x: &Situation) -> Recommendation {
         reasons.push(format!("{}: {}", s.name, s.reach_why));
         Flow::Loopback
     };
+    if let Some(first) = &x.login.first {
+        reasons.push(first.clone());
+    }
     let mut commands = Vec::new();
     if flow == Flow::Loopback && !x.port_free {
         reasons.push(format!(
@@ -119,7 +243,7 @@ pub fn recommend(x: &Situation) -> Recommendation {
         Flow::Paste => {
             commands.push(Command {
                 what: "log in, pasting the redirected URL (or the code) back".into(),
-                run: "gauth login --oob".into(),
+                run: x.login.with("--oob"),
             });
             commands.push(Command {
                 what: "R (gargle: googledrive, bigrquery, gmailr, googlesheets4): use out-of-band auth"
@@ -128,24 +252,29 @@ pub fn recommend(x: &Situation) -> Recommendation {
             });
         }
         Flow::Device => {
-            reasons.push(
+            reasons.push(if x.google {
                 "the device flow needs an OAuth client with a device endpoint, and Google's allows only a few scopes (not BigQuery, not full Drive)"
-                    .into(),
-            );
+                    .into()
+            } else {
+                "the device flow needs a provider with a device authorization endpoint".into()
+            });
             commands.push(Command {
                 what: "log in by entering a short code on any device".into(),
-                run: "gauth login --flow device".into(),
+                run: x.login.with("--flow device"),
             });
         }
         Flow::Loopback => commands.push(Command {
             what: "log in through the browser".into(),
-            run: "gauth login".into(),
+            run: x.login.with(""),
         }),
     }
-    if matches!(s.kind, Kind::Ssh | Kind::SshX11)
-        && !s.loopback_possible()
-        && let Some(e) = &s.ssh
-    {
+    let ssh = matches!(s.kind, Kind::Ssh | Kind::SshX11) && !s.loopback_possible();
+    if let (true, Some(_), Some(holder)) = (ssh, &s.ssh, &x.port_holder) {
+        reasons.push(format!(
+            "no tunnel to port {} offered: {holder} holds it here, and a tunnel would take your browser there, not to gauth",
+            x.port
+        ));
+    } else if ssh && let Some(e) = &s.ssh {
         // OpenSSH takes `user@2001:db8::5`; `[…]` would be a literal name.
         // The user name is another program's text in a command to paste into
         // a shell: quoted unless it is plainly a login name.
@@ -169,6 +298,12 @@ pub fn recommend(x: &Situation) -> Recommendation {
         commands.push(Command {
             what: "or keep the loopback flow: on your own machine, open a tunnel first".into(),
             run: format!("ssh -L {p}:127.0.0.1:{p}{port_flag} {at}{}", e.server),
+        });
+        // The port the tunnel carries, named: another one would not be
+        // reached.
+        commands.push(Command {
+            what: "then, here, log in through it".into(),
+            run: x.login.with(&format!("--flow loopback --port {p}")),
         });
     }
     Recommendation {

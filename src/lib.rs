@@ -37,16 +37,14 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, env: env::Env) -> Exi
     let args: Vec<OsString> = args.into_iter().collect();
     // Help and usage errors are printed by clap before `--color` is parsed:
     // tell it the colour choice up front.
-    let cmd = Cli::command().color(clap_color(&args, &env));
+    let color = clap_color(&args, &env);
+    let cmd = Cli::command().color(color);
     let cli = match cmd
         .try_get_matches_from(&args)
         .and_then(|m| Cli::from_arg_matches(&m))
     {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
-        }
+        Err(e) => return clap_exit(&e, &args, color),
     };
     match run(&cli, &env) {
         Ok(exit) => exit.into(),
@@ -60,6 +58,64 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, env: env::Env) -> Exi
             e.exit().into()
         }
     }
+}
+
+/// What clap stopped on: help and version are printed as clap renders
+/// them, and exit 1 when they could not be written (a full disk, a closed
+/// device; a closed pipe is not an error, as for every command). A usage
+/// error quotes the arguments, which may hold anything (an escape sequence
+/// that retitles the terminal): it is rendered without clap's styles, so
+/// that every control character in it is the user's, then escaped.
+fn clap_exit(e: &clap::Error, args: &[OsString], color: clap::ColorChoice) -> ExitCode {
+    use clap::error::ErrorKind;
+    use std::io::Write;
+    let code = ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        return match e.print().and_then(|()| std::io::stdout().flush()) {
+            Err(w) if w.kind() != std::io::ErrorKind::BrokenPipe => {
+                let what = if e.kind() == ErrorKind::DisplayVersion {
+                    "the version"
+                } else {
+                    "the help"
+                };
+                eprintln!("gauth: error: cannot write {what}: {w}");
+                Exit::Failure.into()
+            }
+            _ => code,
+        };
+    }
+    let plain = Cli::command()
+        .styles(clap::builder::Styles::plain())
+        .color(clap::ColorChoice::Never)
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+        .err()
+        .map_or_else(|| e.render().to_string(), |p| p.render().ansi().to_string());
+    let paint = output::Paint::new(match color {
+        clap::ColorChoice::Always => true,
+        clap::ColorChoice::Never => false,
+        clap::ColorChoice::Auto => std::io::stderr().is_terminal(),
+    });
+    let mut out = String::with_capacity(plain.len());
+    for line in plain.lines() {
+        let line = esc(line);
+        let line = if let Some(rest) = line.strip_prefix("error:") {
+            format!("{}{rest}", paint.bad("error:"))
+        } else if let Some(rest) = line.strip_prefix("Usage:") {
+            format!("{}{rest}", paint.bold("Usage:"))
+        } else {
+            line
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let _ = std::io::stderr().write_all(out.as_bytes());
+    code
 }
 
 /// `--color WHEN` as given (the last one wins, as clap does), then
@@ -172,7 +228,8 @@ pub fn run(cli: &Cli, env: &env::Env) -> Result<Exit, Error> {
         Command::Logout(args) => run_logout(args, env, &printer),
         Command::FreePort(args) => {
             let proc_root = &env.proc_root;
-            let (port, _) = Port::resolve(args.port, env);
+            let (port, _) =
+                Port::resolve(args.port, env).map_err(|e| Error::Usage(e.to_string()))?;
             if cfg!(windows) && args.signal.is_some() {
                 return Err(Error::Usage(
                     "--signal is Unix-only: on Windows gauth ends a holder with TerminateProcess"

@@ -100,29 +100,62 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'.' || b == b'_'
 }
 
-/// R code without its comments (a `#` outside a string starts one), and for
-/// each byte kept whether it is inside a string (`"…"` or `'…'`; a
-/// backtick-quoted name is not a string). One pass for both. Bytes, not
-/// text: profiles in Latin-1 are common.
-fn strip_comments(src: &[u8]) -> (Vec<u8>, Vec<bool>) {
+/// What a byte of R code is, for the search: code, inside a string
+/// (quotes included), or inside a backtick-quoted name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Code,
+    Str,
+    Name,
+}
+
+/// `src[at..]` opens an R raw string (R ≥ 4.0: `r"(…)"`, `R'[…]'`,
+/// `r"--{…}--"`): the closing sequence (`)--"`), else `None`.
+fn raw_string_close(src: &[u8], at: usize) -> Option<Vec<u8>> {
+    if !matches!(src.get(at), Some(b'r' | b'R')) || at > 0 && is_ident(src[at - 1]) {
+        return None;
+    }
+    let quote = *src.get(at + 1).filter(|q| matches!(q, b'"' | b'\''))?;
+    let dashes = src[at + 2..].iter().take_while(|&&b| b == b'-').count();
+    let close = match src.get(at + 2 + dashes)? {
+        b'(' => b')',
+        b'[' => b']',
+        b'{' => b'}',
+        _ => return None,
+    };
+    let mut end = vec![close];
+    end.extend(std::iter::repeat_n(b'-', dashes));
+    end.push(quote);
+    Some(end)
+}
+
+/// R code without its comments (a `#` outside a string starts one), and
+/// what each byte kept is (code, string, backticked name). One pass for
+/// both. Strings are `"…"` and `'…'` with backslash escapes, and raw
+/// strings, whose quotes and backslashes are just text. Bytes, not text:
+/// profiles in Latin-1 are common.
+fn strip_comments(src: &[u8]) -> (Vec<u8>, Vec<Class>) {
     let mut out = Vec::with_capacity(src.len());
-    let mut quoted = Vec::with_capacity(src.len());
+    let mut class = Vec::with_capacity(src.len());
     let mut quote = None;
     let mut escaped = false;
     let mut comment = false;
-    for &b in src {
+    let mut i = 0;
+    while i < src.len() {
+        let b = src[i];
+        i += 1;
         if comment {
             if b == b'\n' {
                 comment = false;
                 out.push(b);
-                quoted.push(false);
+                class.push(Class::Code);
             }
             continue;
         }
         match quote {
             Some(q) => {
                 out.push(b);
-                quoted.push(q != b'`');
+                class.push(if q == b'`' { Class::Name } else { Class::Str });
                 if escaped {
                     escaped = false;
                 } else if b == b'\\' {
@@ -133,47 +166,56 @@ fn strip_comments(src: &[u8]) -> (Vec<u8>, Vec<bool>) {
             }
             None if b == b'#' => comment = true,
             None => {
-                if matches!(b, b'"' | b'\'' | b'`') {
+                if let Some(close) = raw_string_close(src, i - 1) {
+                    // Up to and with its closing sequence (or the end of an
+                    // unclosed one, which R would refuse to run anyway).
+                    let body = i - 1;
+                    let end = src[body + 2..]
+                        .windows(close.len())
+                        .position(|w| w == close.as_slice())
+                        .map_or(src.len(), |p| body + 2 + p + close.len());
+                    out.extend_from_slice(&src[body..end]);
+                    class.extend(std::iter::repeat_n(Class::Str, end - body));
+                    i = end;
+                    continue;
+                }
+                let c = match b {
+                    b'"' | b'\'' => Class::Str,
+                    b'`' => Class::Name,
+                    _ => Class::Code,
+                };
+                if c != Class::Code {
                     quote = Some(b);
                 }
                 out.push(b);
-                quoted.push(matches!(b, b'"' | b'\''));
+                class.push(c);
             }
         }
     }
-    (out, quoted)
+    (out, class)
 }
 
-/// The top-level arguments of the call whose `(` is at `code[open]`.
-fn call_args(code: &[u8], open: usize) -> Vec<&[u8]> {
+/// The top-level arguments (byte ranges of `code`) of the call whose `(`
+/// is at `code[open]`; strings and names are skipped as one.
+fn call_args(code: &[u8], class: &[Class], open: usize) -> Vec<std::ops::Range<usize>> {
     let mut args = Vec::new();
     let mut depth = 0usize;
-    let mut quote = None;
-    let mut escaped = false;
     let mut start = open + 1;
     for (i, &b) in code.iter().enumerate().skip(open) {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == q {
-                quote = None;
-            }
+        if class[i] != Class::Code {
             continue;
         }
         match b {
-            b'"' | b'\'' | b'`' => quote = Some(b),
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
-                    args.push(&code[start..i]);
+                    args.push(start..i);
                     return args;
                 }
             }
             b',' if depth == 1 => {
-                args.push(&code[start..i]);
+                args.push(start..i);
                 start = i + 1;
             }
             _ => {}
@@ -183,17 +225,47 @@ fn call_args(code: &[u8], open: usize) -> Vec<&[u8]> {
     Vec::new()
 }
 
+/// Where `word` is called in `code[range]` as `word(` (or `base::word(`),
+/// alone in the range: the index of its `(`.
+fn sole_call(
+    code: &[u8],
+    class: &[Class],
+    range: std::ops::Range<usize>,
+    word: &[u8],
+) -> Option<usize> {
+    let text = &code[range.clone()];
+    let lead = text.len() - text.trim_ascii_start().len();
+    let at = range.start + lead;
+    let rest = &code[at..range.end];
+    let rest = rest.strip_prefix(b"base::").unwrap_or(rest);
+    let after = range.end - rest.len() + word.len();
+    if !rest.starts_with(word) || class[at] != Class::Code {
+        return None;
+    }
+    let open = after
+        + code[after..range.end]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())?;
+    (code[open] == b'('
+        && call_args(code, class, open)
+            .last()
+            .is_some_and(|a| code[a.end + 1..range.end].trim_ascii().is_empty()))
+    .then_some(open)
+}
+
 /// The out-of-band options an R file sets to `TRUE` (or `T`) in an
-/// `options(...)` call, e.g. `options(gargle_oob_default = TRUE)`.
+/// `options(...)` call, e.g. `options(gargle_oob_default = TRUE)`, or in
+/// the one list it passes (`options(list(gargle_oob_default = TRUE))`,
+/// which R takes as the options to set).
 pub fn oob_options(src: &[u8]) -> Vec<&'static str> {
-    let (code, quoted) = strip_comments(src);
+    let (code, class) = strip_comments(src);
     let mut found = Vec::new();
     let word = b"options";
     let mut i = 0;
     while let Some(at) = code[i..].windows(word.len()).position(|w| w == word) {
         let start = i + at;
         i = start + word.len();
-        if quoted[start] || start > 0 && is_ident(code[start - 1]) {
+        if class[start] != Class::Code || start > 0 && is_ident(code[start - 1]) {
             continue;
         }
         let Some(open) = code[i..]
@@ -204,21 +276,31 @@ pub fn oob_options(src: &[u8]) -> Vec<&'static str> {
         else {
             continue;
         };
-        for arg in call_args(&code, open) {
-            let Some(eq) = arg.iter().position(|&b| b == b'=') else {
+        let mut args = call_args(&code, &class, open);
+        // R's options(): one unnamed list argument holds the options.
+        if let [only] = &args[..]
+            && let Some(list) = sole_call(&code, &class, only.clone(), b"list")
+        {
+            args = call_args(&code, &class, list);
+        }
+        for arg in args {
+            let Some(eq) = arg
+                .clone()
+                .find(|&k| code[k] == b'=' && class[k] == Class::Code)
+            else {
                 continue;
             };
-            if arg.get(eq + 1) == Some(&b'=') {
+            if code.get(eq + 1) == Some(&b'=') {
                 continue;
             }
-            let name = arg[..eq].trim_ascii();
+            let name = code[arg.start..eq].trim_ascii();
             let name = name
                 .strip_prefix(b"`")
                 .and_then(|n| n.strip_suffix(b"`"))
                 .or_else(|| name.strip_prefix(b"\"").and_then(|n| n.strip_suffix(b"\"")))
                 .or_else(|| name.strip_prefix(b"'").and_then(|n| n.strip_suffix(b"'")))
                 .unwrap_or(name);
-            let value = arg[eq + 1..].trim_ascii();
+            let value = code[eq + 1..arg.end].trim_ascii();
             if value != b"TRUE" && value != b"T" {
                 continue;
             }
@@ -288,6 +370,45 @@ mod tests {
             (b"x <- list(gargle_oob_default = TRUE)", &[]),
             (b"options(gargle_oob_default = TRUE", &[]),
             (b"options(my_gargle_oob_default = TRUE)", &[]),
+            // After a raw string holding a quote (R >= 4.0): still code.
+            (
+                b"x <- r\"[He said \"hi]\"\noptions(gargle_oob_default = TRUE)\n",
+                &["gargle_oob_default"],
+            ),
+            (
+                b"y <- R'---(a )' ]' \" # )---'\noptions(gargle_oob_default = T)",
+                &["gargle_oob_default"],
+            ),
+            (
+                b"f <- r\"{x}\"; options(httr_oob_default = TRUE)",
+                &["httr_oob_default"],
+            ),
+            // A raw string's body is not code, nor an escape in it.
+            (b"x <- r\"(options(gargle_oob_default = TRUE))\"", &[]),
+            (
+                b"x <- r\"(\\)\"; options(gargle_oob_default = TRUE)",
+                &["gargle_oob_default"],
+            ),
+            // `r` ending a name is no raw string.
+            (
+                b"for(r in 1) r; options(gargle_oob_default = TRUE)",
+                &["gargle_oob_default"],
+            ),
+            // One list holds the options, as R takes it.
+            (
+                b"options(list(gargle_oob_default = TRUE))",
+                &["gargle_oob_default"],
+            ),
+            (
+                b"options( base::list(\n  width = 80,\n  httr_oob_default = T\n) )",
+                &["httr_oob_default"],
+            ),
+            // Not the options: a list beside other arguments (R refuses
+            // it), a list as a named option's value, a call on a list.
+            (b"options(list(gargle_oob_default = TRUE), b = 2)", &[]),
+            (b"options(x = list(gargle_oob_default = TRUE))", &[]),
+            (b"options(rev(list(gargle_oob_default = TRUE)))", &[]),
+            (b"options(list(gargle_oob_default = TRUE)[1])", &[]),
         ];
         for (src, want) in cases {
             assert_eq!(oob_options(src), *want, "{}", String::from_utf8_lossy(src));

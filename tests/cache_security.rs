@@ -79,6 +79,7 @@ fn entry(token_endpoint: &str, account: &str, expires_at: u64) -> Entry {
         refresh_token: Some(Secret::new("1//refresh")),
         expires_at: Some(expires_at),
         created_at: now(),
+        credentials: None,
     }
 }
 

@@ -58,6 +58,99 @@ fn help_and_version_succeed_and_document_exit_codes() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("gauth "));
 }
 
+/// clap quotes a bad argument back: on a terminal with colour it used to
+/// pass an escape sequence through raw (a title change, a clipboard write),
+/// and invisible format characters anywhere. Every one is escaped, with or
+/// without colour, and clap's own colour stays.
+#[test]
+fn clap_errors_escape_what_the_user_typed() {
+    for (args, env) in [
+        (
+            &["free-port", "\x1b]0;pwned\x07"][..],
+            &[("CLICOLOR_FORCE", "1")][..],
+        ),
+        (&["--color", "always", "free-port", "\x1b]0;pwned\x07"], &[]),
+        (&["free-port", "\x1b]0;pwned\x07"], &[]),
+        (
+            &["--\x1b]0;pwned\x07", "doctor"],
+            &[("CLICOLOR_FORCE", "1")],
+        ),
+        (
+            &["doctor", "--port", "14\u{200b}10\u{2028}"],
+            &[("CLICOLOR_FORCE", "1")],
+        ),
+    ] {
+        let out = gauth()
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        // The only escape sequences left are colours (SGR: ESC [ … m).
+        let mut rest = err.as_ref();
+        while let Some(at) = rest.find('\x1b') {
+            let after = &rest[at + 1..];
+            let sgr = after.strip_prefix('[').and_then(|a| {
+                let end = a.find(|c: char| !(c.is_ascii_digit() || c == ';'))?;
+                (a.as_bytes()[end] == b'm').then_some(end)
+            });
+            assert!(sgr.is_some(), "{args:?}: a raw escape sequence: {err:?}");
+            rest = after;
+        }
+        for raw in ['\x07', '\u{200b}', '\u{2028}'] {
+            assert!(!err.contains(raw), "{args:?}: {raw:?} raw in {err:?}");
+        }
+        assert!(
+            err.contains("\\e]0;pwned\\x07") || err.contains("14\\u{200b}10\\u{2028}"),
+            "{args:?}: the value is shown escaped: {err:?}"
+        );
+        let colour = !env.is_empty() || args.contains(&"always");
+        assert_eq!(
+            err.starts_with("\x1b["),
+            colour,
+            "{args:?}: colour as asked: {err:?}"
+        );
+    }
+}
+
+/// Help and version that could not be written are not a success: exit 1,
+/// as for any output that could not be written. A closed pipe is no error.
+#[cfg(target_os = "linux")]
+#[test]
+fn help_and_version_to_a_full_device_fail() {
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["login", "--help"],
+        &["help"],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = gauth().args(args).stdout(full).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.starts_with("gauth: error: cannot write the "),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("No space left on device"), "{args:?}: {err}");
+    }
+    for args in [&["--help"][..], &["--version"]] {
+        let mut child = gauth()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+    }
+}
+
 #[test]
 fn completions_are_generated_for_every_shell() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
@@ -294,14 +387,36 @@ fn free_port_defaults_to_httr_port() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["port"], l.port, "{v:#}");
     assert_eq!(holder_pids(&v), vec![l.pid as i64]);
-    // A bad HTTR_PORT is not a port: the default, like doctor.
+    // A bad HTTR_PORT names no port: free-port refuses (exit 2, nothing
+    // inspected or killed) rather than act on 1410; doctor reports it.
+    for bad in ["14x0", "abc", "0", "70000"] {
+        for args in [&["free-port", "--dry-run"][..], &["free-port", "--yes"]] {
+            let out = gauth().args(args).env("HTTR_PORT", bad).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+            assert!(out.stdout.is_empty(), "{bad}");
+            assert!(
+                err.starts_with(&format!("gauth: error: HTTR_PORT={bad}: "))
+                    && err.contains("pass the port, or fix or unset HTTR_PORT")
+                    && err.lines().count() == 1,
+                "{bad}: {err}"
+            );
+        }
+        let out = gauth()
+            .args(["doctor"])
+            .env("HTTR_PORT", bad)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(&format!("✗ HTTR_PORT={bad}: ")), "{text}");
+    }
+    // The port given wins over a bad HTTR_PORT.
     let out = gauth()
-        .args(["--json", "free-port", "--dry-run"])
-        .env("HTTR_PORT", "14x0")
+        .args(["--json", "free-port", "--dry-run", &port])
+        .env("HTTR_PORT", "abc")
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["port"], 1410);
+    assert_eq!(out.status.code(), Some(3));
 }
 
 /// The README's exit-code table is generated from the same table as

@@ -744,6 +744,96 @@ fn cases() -> Vec<Case> {
             ..BASE
         },
         Case {
+            name: "SSH, BROWSER is the user's own ~/bin/browser.sh: it runs here",
+            vars: &[
+                ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+                ("BROWSER", "/home/j/bin/browser.sh"),
+            ],
+            ancestors: SSHD,
+            path: &["/home/j/bin/browser.sh"],
+            kind: Kind::Ssh,
+            session: "SSH",
+            reach: Reach::Yes,
+            lands: Lands::Here,
+            ..BASE
+        },
+        Case {
+            name: "SSH, a browser.sh in a directory named after VS Code is still the user's",
+            vars: &[
+                ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+                ("BROWSER", "/home/j/vscode-tools/browser.sh"),
+            ],
+            ancestors: SSHD,
+            path: &["/home/j/vscode-tools/browser.sh"],
+            kind: Kind::Ssh,
+            session: "SSH",
+            reach: Reach::Yes,
+            lands: Lands::Here,
+            ..BASE
+        },
+        Case {
+            name: "headless, BROWSER=./browser.sh runs here",
+            vars: &[("BROWSER", "browser.sh")],
+            path: &["browser.sh"],
+            reach: Reach::Yes,
+            lands: Lands::Here,
+            ..BASE
+        },
+        Case {
+            name: "code-server's helper opens on the client",
+            vars: &[(
+                "BROWSER",
+                "/usr/lib/code-server/lib/vscode/bin/helpers/browser.sh",
+            )],
+            ancestors: &[
+                ("bash", "bash"),
+                ("node", "/usr/lib/code-server/lib/node /usr/lib/code-server"),
+                ("code-server", "/usr/lib/code-server/bin/code-server"),
+            ],
+            path: &["/usr/lib/code-server/lib/vscode/bin/helpers/browser.sh"],
+            kind: Kind::HostedIde,
+            session: "code-server",
+            reach: Reach::No,
+            lands: Lands::Client,
+            ..BASE
+        },
+        Case {
+            name: "Cursor over SSH: its server's helper opens on the client",
+            vars: &[
+                ("VSCODE_IPC_HOOK_CLI", "/run/user/1000/vscode-ipc-2.sock"),
+                ("TERM_PROGRAM", "vscode"),
+                ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+                (
+                    "BROWSER",
+                    "/home/j/.cursor-server/cli/servers/Stable-abc/server/bin/helpers/browser.sh",
+                ),
+            ],
+            path: &["/home/j/.cursor-server/cli/servers/Stable-abc/server/bin/helpers/browser.sh"],
+            kind: Kind::HostedIde,
+            session: "VS Code Remote-SSH",
+            reach: Reach::Forwarded,
+            lands: Lands::Client,
+            ..BASE
+        },
+        Case {
+            name: "Windsurf over SSH: its server's helper opens on the client",
+            vars: &[
+                ("VSCODE_IPC_HOOK_CLI", "/run/user/1000/vscode-ipc-3.sock"),
+                ("TERM_PROGRAM", "vscode"),
+                ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+                (
+                    "BROWSER",
+                    "/home/j/.windsurf-server/bin/abc/bin/helpers/browser.sh",
+                ),
+            ],
+            path: &["/home/j/.windsurf-server/bin/abc/bin/helpers/browser.sh"],
+            kind: Kind::HostedIde,
+            session: "VS Code Remote-SSH",
+            reach: Reach::Forwarded,
+            lands: Lands::Client,
+            ..BASE
+        },
+        Case {
             name: "container with a dead DISPLAY stays a container",
             vars: &[("DISPLAY", ":1")],
             files: &["/.dockerenv"],
@@ -812,6 +902,45 @@ fn every_case_is_detected_with_evidence() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// VS Code's helper by its shape: `<server>/bin/helpers/browser.sh` inside
+/// a VS Code-family server install; any other `browser.sh` is a program.
+#[test]
+fn the_vscode_browser_helper_is_known_by_its_shape() {
+    use gauth::env::detect::vscode_browser_helper;
+    for helper in [
+        "/home/j/.vscode-server/bin/0f0d87fa/bin/helpers/browser.sh",
+        "/home/j/.vscode-server-insiders/bin/abc/bin/helpers/browser.sh",
+        "/home/j/.vscode-server/cli/servers/Stable-abc/server/bin/helpers/browser.sh",
+        "/home/j/.vscode/cli/servers/Stable-abc/server/bin/helpers/browser.sh",
+        "/vscode/bin/linux-x64/abc/bin/helpers/browser.sh",
+        "/root/.vscode-remote/bin/abc/bin/helpers/browser.sh",
+        "/home/j/.vscodium-server/bin/abc/bin/helpers/browser.sh",
+        "/home/.openvscode-server/bin/helpers/browser.sh",
+        "/usr/lib/code-server/lib/vscode/bin/helpers/browser.sh",
+        "/home/j/.cursor-server/bin/abc/bin/helpers/browser.sh",
+        "/home/j/.windsurf-server/bin/abc/bin/helpers/browser.sh",
+        "/home/j/.positron-server/bin/abc/bin/helpers/browser.sh",
+        "/ide/bin/helpers/browser.sh",
+        "C:\\Users\\j\\.vscode-server\\bin\\abc\\bin\\helpers\\browser.cmd",
+    ] {
+        assert!(vscode_browser_helper(helper), "{helper}");
+    }
+    for program in [
+        "browser.sh",
+        "/home/j/bin/browser.sh",
+        "/home/j/vscode/browser.sh",
+        "/home/j/.vscode-server/browser.sh",
+        "/home/j/.vscode-server/bin/helpers/open-browser.sh",
+        "/home/j/tools/bin/helpers/browser.sh",
+        "/home/j/.vscode-server/bin/abc/bin/helpers/browser.sh.bak",
+        "/usr/bin/code",
+        "/usr/bin/firefox",
+        "",
+    ] {
+        assert!(!vscode_browser_helper(program), "{program}");
+    }
 }
 
 #[test]

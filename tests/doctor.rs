@@ -642,6 +642,50 @@ fn a_browser_program_on_this_machine_reaches_loopback_even_over_ssh() {
     assert_eq!(out.status.code(), Some(0), "{:#}", v["checks"]);
 }
 
+/// A user's own `browser.sh` is a program that runs here, not VS Code's
+/// helper: over SSH it reaches this loopback. The helper itself is known
+/// by where VS Code installs it.
+#[test]
+fn a_users_own_browser_sh_runs_here_and_only_vs_codes_helper_opens_on_the_client() {
+    let d = Desktop::new(false);
+    let mine = script(&d.dir.path().join("bin"), "browser.sh");
+    let helpers = d
+        .dir
+        .path()
+        .join("home/.vscode-server/bin/0f0d87fa/bin/helpers");
+    std::fs::create_dir_all(&helpers).unwrap();
+    let helper = script(&helpers, "browser.sh");
+    let p = free_port().to_string();
+    let doctor = |browser: &std::path::Path| {
+        let out = gauth()
+            .env_clear()
+            .env("PATH", d.path())
+            .env("HOME", d.dir.path().join("home"))
+            .env("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22")
+            .env("BROWSER", browser)
+            .args(["doctor", "--json", "--port", &p])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let v = doctor(&mine);
+    assert_eq!(v["session"]["kind"], "ssh");
+    assert_eq!(
+        v["session"]["browser"]["lands"], "here",
+        "{:#}",
+        v["session"]
+    );
+    assert_eq!(v["session"]["reach"], "yes", "{:#}", v["session"]);
+    assert_eq!(v["recommendation"]["flow"], "loopback");
+    let v = doctor(&helper);
+    assert_eq!(
+        v["session"]["browser"]["lands"], "client",
+        "{:#}",
+        v["session"]
+    );
+    assert_eq!(v["session"]["reach"], "tunnel", "{:#}", v["session"]);
+}
+
 #[test]
 fn httr_port_alone_breaks_the_redirect_and_is_a_failure() {
     let d = Desktop::new(true);
@@ -781,6 +825,66 @@ fn rprofile_options_are_read_as_r_code() {
     }
 }
 
+/// Doctor reads a profile as R does: R itself (Rscript, with the profile
+/// as R_PROFILE_USER) says which out-of-band options it sets, and doctor
+/// must say the same — after a raw string holding a quote, and for the
+/// options R takes from one list.
+#[test]
+fn rprofile_options_agree_with_r_itself() {
+    let Ok(rscript) = which("Rscript") else {
+        eprintln!("skipped: no Rscript (the CI installs r-base-core)");
+        return;
+    };
+    let d = Desktop::new(true);
+    let p = free_port().to_string();
+    let profile = d.dir.path().join("profile.R");
+    let profile_s = profile.to_str().unwrap();
+    for text in [
+        "x <- r\"[He said \"hi]\"\noptions(gargle_oob_default = TRUE)\n",
+        "y <- R'---(a )' ]' \" # )---'\noptions(httr_oob_default = T)\n",
+        "options(list(gargle_oob_default = TRUE))\n",
+        "options(base::list(width = 100, httr_oob_default = TRUE))\n",
+        "x <- r\"(options(gargle_oob_default = TRUE))\"\n",
+        "x <- list(gargle_oob_default = TRUE)\n",
+        "options(x = list(gargle_oob_default = TRUE))\n",
+    ] {
+        std::fs::write(&profile, text).unwrap();
+        let r = std::process::Command::new(&rscript)
+            .env("R_PROFILE_USER", &profile)
+            .args([
+                "-e",
+                "for (o in c('gargle_oob_default', 'httr_oob_default')) if (isTRUE(getOption(o))) cat(o, '')",
+            ])
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{text}: {r:?}");
+        let mut by_r: Vec<String> = String::from_utf8_lossy(&r.stdout)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        by_r.sort();
+        let (_, v) = d.doctor(&["--port", &p], &[("R_PROFILE_USER", profile_s)]);
+        let mut by_doctor: Vec<String> = v["rprofile"]["oob"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_str().unwrap().to_owned())
+            .collect();
+        by_doctor.sort();
+        assert_eq!(by_doctor, by_r, "{text}");
+    }
+}
+
+/// The program's path on PATH.
+fn which(program: &str) -> Result<std::path::PathBuf, ()> {
+    #[allow(clippy::disallowed_methods)]
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
+
 #[test]
 fn recommend_exits_0_whenever_it_answered() {
     let p = free_port().to_string();
@@ -876,6 +980,7 @@ fn device_is_recommended_with_the_command_that_runs_it_and_no_httr_oob() {
             ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
             ("DISPLAY", ""),
             ("GAUTH_FLOW", "device"),
+            ("GAUTH_CLIENT_ID", "1-abc.apps.googleusercontent.com"),
         ],
     );
     let rec = v["recommendation"].to_string();
@@ -895,6 +1000,93 @@ fn device_is_recommended_with_the_command_that_runs_it_and_no_httr_oob() {
         ],
     );
     assert!(!v["recommendation"].to_string().contains("httr_oob_default"));
+}
+
+/// Google's device-scope caveat only where the login would be at Google:
+/// the config file's issuer decides.
+#[test]
+fn the_device_scope_caveat_is_printed_only_for_google() {
+    let p = free_port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("gauth")).unwrap();
+    let xdg = dir.path().to_str().unwrap();
+    for (config, google) in [
+        (None, true),
+        (Some("issuer = \"https://accounts.google.com\"\n"), true),
+        (Some("issuer = \"https://login.example.org\"\n"), false),
+    ] {
+        let file = dir.path().join("gauth/config.toml");
+        match config {
+            Some(text) => std::fs::write(&file, text).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(&file);
+            }
+        }
+        let (_, v) = doctor_json(
+            &["--port", &p],
+            &[
+                ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+                ("GAUTH_FLOW", "device"),
+                ("GAUTH_CLIENT_ID", "some-client"),
+                ("XDG_CONFIG_HOME", xdg),
+            ],
+        );
+        let rec = v["recommendation"].to_string();
+        assert_eq!(v["recommendation"]["flow"], "device");
+        assert_eq!(
+            rec.contains("Google's allows only a few scopes"),
+            google,
+            "{config:?}: {rec}"
+        );
+    }
+}
+
+/// With no OAuth client configured, `gauth login` alone fails: for
+/// Google the verdict says how to get a Desktop-app client JSON and its
+/// commands pass it with --credentials.
+#[test]
+fn without_a_client_the_verdict_says_how_to_get_one() {
+    let p = free_port().to_string();
+    let (_, v) = doctor_json(
+        &["--port", &p],
+        &[("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22")],
+    );
+    let rec = &v["recommendation"];
+    assert!(
+        rec["reasons"].to_string().contains(
+            "none is configured: for Google, create one of type Desktop app (Google Cloud console > APIs & Services > Credentials > Create credentials > OAuth client ID), download its JSON and save it here as client.json"
+        ),
+        "{rec:#}"
+    );
+    let runs: Vec<&str> = rec["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["run"].as_str().unwrap())
+        .filter(|r| r.starts_with("gauth login"))
+        .collect();
+    assert!(!runs.is_empty(), "{rec:#}");
+    assert!(
+        runs.iter()
+            .all(|r| r.starts_with("gauth login --credentials client.json")),
+        "{runs:?}"
+    );
+    assert_eq!(v["config"]["client_source"], serde_json::Value::Null);
+    // With a client (here GAUTH_CLIENT_ID), plain `gauth login`.
+    let (_, v) = doctor_json(
+        &["--port", &p],
+        &[
+            ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+            ("GAUTH_CLIENT_ID", "1-abc.apps.googleusercontent.com"),
+        ],
+    );
+    assert_eq!(v["config"]["client_source"], "GAUTH_CLIENT_ID");
+    let rec = v["recommendation"].to_string();
+    assert!(
+        !rec.contains("--credentials") && !rec.contains("none is configured"),
+        "{rec}"
+    );
+    assert!(rec.contains("\"gauth login --flow device\""), "{rec}");
 }
 
 #[test]

@@ -158,6 +158,7 @@ fn no_config() -> Config {
         path: Some("/home/jenny/.config/gauth/config.toml".into()),
         forced: None,
         defaults: Default::default(),
+        client_source: Some("client_id in /home/jenny/.config/gauth/config.toml".into()),
         problems: vec![],
     }
 }

@@ -385,9 +385,11 @@ fn doctor_names_a_real_orphaned_r_listener_with_the_free_port_fix() {
     let pid = r.0;
     // The loopback flow asked for, so the recommendation must carry the
     // command that frees the port (whatever this machine's browser).
+    // A client configured, so that `gauth login` alone runs as printed.
     let out = gauth()
         .args(["doctor", "--json"])
         .env("GAUTH_FLOW", "loopback")
+        .env("GAUTH_CLIENT_ID", "1-abc.apps.googleusercontent.com")
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -165,6 +165,9 @@ fn the_flow_follows_the_detected_session() {
                 what: "free it".into(),
                 run: "gauth free-port 1410".into(),
             }],
+            port_holder: None,
+            google: true,
+            login: gauth::flow::LoginBase::configured(),
         });
         let text = format!("{:?} {:?}", r.reasons, r.commands);
         if r.flow != c.flow || !text.contains(c.says) {
@@ -314,6 +317,7 @@ fn doctor_as(uid: u32, can_signal: bool, state: PortState, ancestors: Vec<Ancest
             path: None,
             forced: None,
             defaults: Default::default(),
+            client_source: Some("GAUTH_CLIENT_ID".into()),
             problems: vec![],
         },
         httr: gauth::r::httr(&gauth::env::Env::from_pairs([])),
@@ -449,6 +453,7 @@ fn login_auto_and_doctor_agree_over_the_detection_cases() {
                 source: format!("GAUTH_FLOW={}", flow.as_str()),
             }),
             defaults: Default::default(),
+            client_source: Some("GAUTH_CLIENT_ID".into()),
             problems: vec![],
         };
         let probe = |ok: bool| Probe {
@@ -505,6 +510,7 @@ fn login_auto_and_doctor_agree_over_the_detection_cases() {
             paste_place(&s, c.stdin_tty, &c.facts.ancestors),
             c.listener_works,
             1410,
+            true,
         );
         if login.flow != doctor.recommendation.flow || login.flow != c.flow {
             failures.push(format!(
@@ -579,6 +585,9 @@ fn the_tunnel_quotes_an_odd_user_and_empty_ssh_variables_are_no_ssh() {
         port: 1410,
         port_free: true,
         port_actions: vec![],
+        port_holder: None,
+        google: true,
+        login: gauth::flow::LoginBase::configured(),
     });
     let tunnel = r
         .commands
@@ -591,4 +600,80 @@ fn the_tunnel_quotes_an_odd_user_and_empty_ssh_variables_are_no_ssh() {
     );
     let s = detect(&facts(&[("SSH_CONNECTION", "")], vec![], &[]));
     assert_ne!(s.kind, gauth::env::detect::Kind::Ssh, "{s:?}");
+}
+
+/// Google's device-scope caveat is Google's: another provider's device
+/// flow has no such list.
+#[test]
+fn the_device_scope_caveat_is_only_for_google() {
+    let s = detect(&facts(
+        &[SSH, ("USER", "jenny")],
+        vec![ancestor(10, "cron", None)],
+        &[],
+    ));
+    for google in [true, false] {
+        let r = recommend(&Situation {
+            session: &s,
+            forced: None,
+            paste: None,
+            listener_works: true,
+            port: 1410,
+            port_free: true,
+            port_actions: vec![],
+            port_holder: None,
+            google,
+            login: gauth::flow::LoginBase::configured(),
+        });
+        assert_eq!(r.flow, Flow::Device);
+        let text = format!("{:?}", r.reasons);
+        assert_eq!(text.contains("Google"), google, "{text}");
+        assert_eq!(text.contains("not BigQuery"), google, "{text}");
+        assert!(text.contains("device"), "{text}");
+    }
+}
+
+/// Over SSH the tunnel goes to the port the login then uses, named in
+/// both commands; a port a live process holds gets no tunnel (the browser
+/// would reach that process), and the reason names the holder.
+#[test]
+fn the_tunnel_and_the_login_use_one_port_and_never_a_held_one() {
+    let s = detect(&facts(
+        &[SSH, ("USER", "jenny")],
+        vec![ancestor(10, "bash", Some("pts/0"))],
+        &[],
+    ));
+    let situation = |holder: Option<&str>| Situation {
+        session: &s,
+        forced: None,
+        paste: paste_place(&s, true, &[]),
+        listener_works: true,
+        port: 1411,
+        port_free: holder.is_none(),
+        port_actions: vec![],
+        port_holder: holder.map(str::to_owned),
+        google: true,
+        login: gauth::flow::LoginBase::configured(),
+    };
+    let r = recommend(&situation(None));
+    let runs: Vec<&str> = r.commands.iter().map(|c| c.run.as_str()).collect();
+    assert!(
+        runs.contains(&"ssh -L 1411:127.0.0.1:1411 jenny@10.9.8.7"),
+        "{runs:?}"
+    );
+    assert!(
+        runs.contains(&"gauth login --flow loopback --port 1411"),
+        "{runs:?}"
+    );
+    let r = recommend(&situation(Some("another gauth login (pid 4242)")));
+    assert!(
+        r.commands.iter().all(|c| !c.run.contains("ssh -L")),
+        "{:?}",
+        r.commands
+    );
+    assert!(
+        r.reasons.iter().any(|x| x
+            == "no tunnel to port 1411 offered: another gauth login (pid 4242) holds it here, and a tunnel would take your browser there, not to gauth"),
+        "{:?}",
+        r.reasons
+    );
 }

@@ -262,10 +262,16 @@ fn auto_takes_another_port_when_the_given_one_is_held_and_leaves_the_holder_alon
     );
     let (code, _, err) = login.finish(Duration::from_secs(30));
     assert_eq!(code, 0, "{err}");
+    // The swap is said, with the new port and why it is safe here.
+    let line = err
+        .lines()
+        .find(|l| l.starts_with(&format!("gauth: port {port} is taken by ")))
+        .unwrap_or_else(|| panic!("{err}"));
     assert!(
-        err.contains(&format!(
-            "port {port} is taken: using another port (the client allows any loopback port)"
-        )),
+        line.contains(": using port ")
+            && line.ends_with(
+                " instead (your browser reaches this machine directly, and the client allows any loopback port)"
+            ),
         "{err}"
     );
     assert!(alive(holder.pid), "the holder is never touched");
@@ -293,6 +299,34 @@ fn no_browser_no_terminal_no_device_endpoint_exits_4_at_once() {
     assert!(
         err.contains("has no device authorization endpoint") && err.contains("gauth login --oob"),
         "{err}"
+    );
+}
+
+/// A device login at a provider other than Google carries no Google
+/// caveat in its decision.
+#[test]
+fn the_device_decision_names_no_google_caveat_for_another_provider() {
+    let p = Oidc::start(&["--no-device"]);
+    let dir = tempcache();
+    let path = path_env();
+    let login = Login::start(
+        &["--issuer", &p.issuer, "--client-id", "gauth-native"],
+        &[
+            ("PATH", &path),
+            ("GAUTH_CACHE", dir.path().join("c").to_str().unwrap()),
+        ],
+        false,
+    );
+    let (code, _, err) = login.finish(Duration::from_secs(20));
+    assert_eq!(code, 4, "{err}");
+    let decision = err
+        .lines()
+        .find(|l| l.starts_with("gauth: flow: device ("))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(!decision.contains("Google"), "{decision}");
+    assert!(
+        decision.contains("the device flow needs a provider with a device authorization endpoint"),
+        "{decision}"
     );
 }
 
@@ -697,6 +731,79 @@ fn bad_input_is_a_one_line_usage_error() {
     }
 }
 
+/// A client secret that is not a string is still a secret: the parse
+/// error of the config file (login and doctor) or of a client JSON says
+/// what is wrong without the value.
+#[test]
+fn a_client_secret_that_is_not_a_string_is_never_echoed() {
+    let dir = tempcache();
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(config.join("gauth")).unwrap();
+    for value in [
+        "12345678",
+        "12345678.25",
+        "[12345678]",
+        "{ v = 12345678 }",
+        "1979-05-27T12:34:56Z",
+    ] {
+        std::fs::write(
+            config.join("gauth/config.toml"),
+            format!("client_id = \"gauth-native\"\nclient_secret = {value}\n"),
+        )
+        .unwrap();
+        for args in [&["login"][..], &["doctor"]] {
+            let out = gauth()
+                .args(args)
+                .env("GAUTH_CACHE", dir.path())
+                .env("XDG_CONFIG_HOME", &config)
+                .output()
+                .unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                all.contains("a client secret must be a string (its value is not shown)"),
+                "{args:?} {value}: {all}"
+            );
+            for leak in ["12345678", "1979", "12:34"] {
+                assert!(!all.contains(leak), "{args:?} {value}: {all}");
+            }
+        }
+    }
+    let json = dir.path().join("client.json");
+    for value in [
+        "987654321",
+        "[987654321]",
+        "{\"a\": 987654321}",
+        "9.87654321e8",
+    ] {
+        std::fs::write(
+            &json,
+            format!(
+                "{{\"installed\": {{\"client_id\": \"c\", \"client_secret\": {value}, \"redirect_uris\": [\"http://localhost\"]}}}}"
+            ),
+        )
+        .unwrap();
+        let out = gauth()
+            .args(["login", "--credentials", json.to_str().unwrap()])
+            .env("GAUTH_CACHE", dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{value}: {err}");
+        assert!(
+            err.contains("is not a Google client JSON: a client secret must be a string"),
+            "{value}: {err}"
+        );
+        assert!(
+            !err.contains("987654321") && !err.contains("9.87"),
+            "{value}: {err}"
+        );
+    }
+}
+
 /// A provider that goes away while the device login waits is named as the
 /// cause, not reported as an expired code.
 #[test]
@@ -885,4 +992,534 @@ fn on_a_terminal_a_taken_port_is_freed_after_asking() {
         "the freed port is the one used: {text}"
     );
     userinfo(&p, &token(&cache));
+}
+
+// ---- every command gauth prints runs as printed (issue #11 item 18) ----
+
+/// The command in the first backticks of the line of `text` that contains
+/// `marker`, as arguments after `gauth login` (the words hold no quotes).
+fn printed_login(text: &str, marker: &str) -> Vec<String> {
+    let line = text
+        .lines()
+        .find(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("no {marker:?} in:\n{text}"));
+    let cmd = line
+        .split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command in {line:?}"));
+    assert!(!cmd.contains(['\'', '"']), "{cmd}");
+    let words: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
+    assert_eq!(words[..2], ["gauth", "login"], "{cmd}");
+    words[2..].to_vec()
+}
+
+/// Run `gauth login ARGS` (as printed) with the paste flow's input: paste
+/// what the browser lands on. Returns (code, stdout, stderr).
+fn login_by_paste(p: &Oidc, args: &[String], env: &[(&str, &str)]) -> (i32, String, String) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut login = Login::start(&args, env, true);
+    let url = login.url(&p.issuer);
+    login.paste(&p.agent(&url, &["--print-redirect"]));
+    login.finish(Duration::from_secs(30))
+}
+
+/// `gauth token`'s re-login hint for a login whose client has a secret
+/// names where the secret comes from, never the secret, and runs as
+/// printed: the client JSON the login came from (`--credentials`), or the
+/// config file. When gauth knows no such place it says so, with no command
+/// that would fail.
+#[test]
+fn relogin_hints_name_the_client_json_or_config_and_run_as_printed() {
+    // Access tokens die at once (inside the 60 s margin), and `--scope
+    // openid` gets no refresh token: `gauth token` must ask for a login.
+    let p = Oidc::start(&["--access-ttl", "2"]);
+    let dir = tempcache();
+    let cache = dir.path().join("cache");
+    let path = path_env();
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(config.join("gauth")).unwrap();
+    let env = [
+        ("PATH", path.as_str()),
+        ("GAUTH_CACHE", cache.to_str().unwrap()),
+        ("XDG_CONFIG_HOME", config.to_str().unwrap()),
+        // The printed command runs as printed; the flow is the environment's.
+        ("GAUTH_FLOW", "paste"),
+    ];
+    let token_err = || {
+        let out = gauth()
+            .args(["token"])
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let reset = || {
+        let _ = std::fs::remove_dir_all(&cache);
+        let _ = std::fs::remove_file(config.join("gauth/config.toml"));
+    };
+
+    // 1. From a client JSON with a secret: the hint names the file.
+    let json = dir.path().join("web-client.json");
+    std::fs::write(
+        &json,
+        r#"{"web":{"client_id":"gauth-web","client_secret":"web-secret","redirect_uris":["http://127.0.0.1:1410/"]}}"#,
+    )
+    .unwrap();
+    let first: Vec<String> = [
+        "--issuer",
+        &p.issuer,
+        "--credentials",
+        json.to_str().unwrap(),
+        "--scope",
+        "openid",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let (code, _, err) = login_by_paste(&p, &first, &env);
+    assert_eq!(code, 0, "{err}");
+    let err = token_err();
+    assert!(!err.contains("web-secret"), "{err}");
+    let again = printed_login(&err, "log in again: `");
+    assert_eq!(
+        again,
+        [
+            "--issuer",
+            p.issuer.as_str(),
+            "--credentials",
+            json.to_str().unwrap(),
+            "--scope",
+            "openid"
+        ],
+        "{err}"
+    );
+    let (code, _, err) = login_by_paste(&p, &again, &env);
+    assert_eq!(code, 0, "the printed command runs: {err}");
+
+    // 2. The secret from the config file: `gauth login` takes it from there.
+    reset();
+    std::fs::write(
+        config.join("gauth/config.toml"),
+        format!(
+            "issuer = \"{}\"\nclient_id = \"gauth-web\"\nclient_secret = \"web-secret\"\nscopes = [\"openid\"]\n",
+            p.issuer
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = login_by_paste(&p, &[], &env);
+    assert_eq!(code, 0, "{err}");
+    let err = token_err();
+    let again = printed_login(&err, "log in again: `");
+    assert!(again.is_empty(), "{err}");
+    assert!(!err.contains("web-secret"), "{err}");
+    let (code, _, err) = login_by_paste(&p, &again, &env);
+    assert_eq!(code, 0, "the printed command runs: {err}");
+
+    // 3. The secret given as --client-secret: nowhere gauth may name. The
+    // hint says where to put it, without a command that would fail.
+    reset();
+    let flags: Vec<String> = [
+        "--issuer",
+        &p.issuer,
+        "--client-id",
+        "gauth-web",
+        "--client-secret",
+        "web-secret",
+        "--scope",
+        "openid",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let (code, _, err) = login_by_paste(&p, &flags, &env);
+    assert_eq!(code, 0, "{err}");
+    let err = token_err();
+    assert!(!err.contains("web-secret") && !err.contains('`'), "{err}");
+    assert!(
+        err.contains(
+            "log in again as client gauth-web with its secret, which gauth does not print"
+        ) && err.contains(&format!(
+            "gauth login --issuer {} --scope openid with its client JSON (--credentials FILE)",
+            p.issuer
+        )) && err.contains("client_secret in"),
+        "{err}"
+    );
+
+    // 4. A public client needs only its id.
+    reset();
+    let flags: Vec<String> = [
+        "--issuer",
+        &p.issuer,
+        "--client-id",
+        "gauth-native",
+        "--scope",
+        "openid",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let (code, _, err) = login_by_paste(&p, &flags, &env);
+    assert_eq!(code, 0, "{err}");
+    let err = token_err();
+    assert_eq!(printed_login(&err, "log in again: `"), flags, "{err}");
+}
+
+/// A timeout's hint repeats the login that was run: after a loopback wait
+/// it offers the paste flow (and that command runs), after a paste it does
+/// not suggest --oob again.
+#[test]
+fn a_timeout_hint_repeats_the_login_and_offers_oob_only_after_loopback() {
+    let p = Oidc::start(&[]);
+    let dir = tempcache();
+    let cache = dir.path().join("cache");
+    let path = path_env();
+    let env = [
+        ("PATH", path.as_str()),
+        ("GAUTH_CACHE", cache.to_str().unwrap()),
+    ];
+    let base = ["--issuer", p.issuer.as_str(), "--client-id", "gauth-native"];
+
+    let mut args = base.to_vec();
+    args.extend(["--timeout", "1s", "--oob"]);
+    let login = Login::start(&args, &env, true);
+    let line = login.wait_line("the timeout", |l| {
+        l.contains("nothing valid was pasted within 1s")
+            .then(|| l.to_owned())
+    });
+    let (code, _, err) = login.finish(Duration::from_secs(20));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        !line.contains("with --oob") && !line.contains("to paste the redirected URL instead"),
+        "{line}"
+    );
+    assert_eq!(
+        printed_login(&line, "again"),
+        args,
+        "the same login: {line}"
+    );
+
+    let mut args = base.to_vec();
+    args.extend(["--timeout", "5s", "--flow", "loopback", "--no-browser"]);
+    let login = Login::start(&args, &env, true);
+    let line = login.wait_line("the timeout", |l| {
+        l.contains("no answer within 5s").then(|| l.to_owned())
+    });
+    let (code, _, err) = login.finish(Duration::from_secs(20));
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(printed_login(&line, "again"), args, "{line}");
+    let oob: Vec<String> = line
+        .split('`')
+        .nth(3)
+        .unwrap()
+        .split_whitespace()
+        .skip(2)
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        line.contains("to paste the redirected URL instead"),
+        "{line}"
+    );
+    assert_eq!(
+        oob,
+        [
+            "--issuer",
+            p.issuer.as_str(),
+            "--client-id",
+            "gauth-native",
+            "--timeout",
+            "5s",
+            "--oob",
+            "--no-browser"
+        ]
+    );
+    let (code, out, err) = login_by_paste(&p, &oob, &env);
+    assert_eq!(code, 0, "the --oob command runs as printed: {err}");
+    assert!(out.contains("(paste flow)"), "{out}");
+}
+
+/// Doctor's "log in" command runs as printed: with no client configured it
+/// first says how to get one; once that is done, the same command logs in.
+#[test]
+fn doctors_login_command_runs_as_printed_once_its_reason_is_followed() {
+    let p = Oidc::start(&[]);
+    let dir = tempcache();
+    let cache = dir.path().join("cache");
+    let browser = p.browser_script(dir.path(), "");
+    let path = path_env();
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(config.join("gauth")).unwrap();
+    let config_file = config.join("gauth/config.toml");
+    std::fs::write(&config_file, format!("issuer = \"{}\"\n", p.issuer)).unwrap();
+    let env = [
+        ("PATH", path.as_str()),
+        ("BROWSER", browser.to_str().unwrap()),
+        ("GAUTH_CACHE", cache.to_str().unwrap()),
+        ("XDG_CONFIG_HOME", config.to_str().unwrap()),
+    ];
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let doctor = || {
+        let out = gauth()
+            .args(["doctor", "--json", "--port", &port])
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["recommendation"].clone()
+    };
+    // As things are, `gauth login` would fail with "no OAuth client".
+    let out = gauth()
+        .arg("login")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no OAuth client"));
+    let rec = doctor();
+    assert_eq!(rec["flow"], "loopback", "{rec:#}");
+    assert_eq!(rec["commands"][0]["run"], "gauth login", "{rec:#}");
+    let reason = format!(
+        "gauth login needs an OAuth client and none is configured: register one for a native app (loopback redirect) at {} and put client_id = \"…\" in {}",
+        p.issuer,
+        config_file.display()
+    );
+    assert!(
+        rec["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == &reason),
+        "{rec:#}"
+    );
+    // Do what the reason says, then run the command as printed.
+    std::fs::write(
+        &config_file,
+        format!("issuer = \"{}\"\nclient_id = \"gauth-native\"\n", p.issuer),
+    )
+    .unwrap();
+    let rec = doctor();
+    assert!(!rec.to_string().contains("none is configured"), "{rec:#}");
+    assert_eq!(rec["commands"][0]["run"], "gauth login");
+    let (code, out, err) = Login::start(&[], &env, false).finish(Duration::from_secs(30));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("logged in as jenny"), "{out}");
+}
+
+// ---- a taken port, over SSH and on a desktop (issue #11 item 19) ----
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn doctor_json(args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
+    let out = gauth()
+        .args(["doctor", "--json"])
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Over SSH the browser reaches this machine only through the tunnel to one
+/// port: a taken --port is not swapped for another (that one would not be
+/// reached), and without --port the login listens on the port doctor's
+/// tunnel names (HTTR_PORT here), the same in both.
+#[test]
+fn over_ssh_a_taken_port_is_not_swapped_and_login_uses_the_tunnels_port() {
+    let p = Oidc::start(&["--no-device"]);
+    let holder = listen(&[]);
+    let dir = tempcache();
+    let path = path_env();
+    let cache = dir.path().join("cache");
+    let ssh = ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22");
+    let port = holder.port.to_string();
+    let login = Login::start(
+        &[
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "gauth-native",
+            "--flow",
+            "loopback",
+            "--port",
+            &port,
+        ],
+        &[
+            ("PATH", &path),
+            ("GAUTH_CACHE", cache.to_str().unwrap()),
+            ssh,
+        ],
+        false,
+    );
+    let (code, _, err) = login.finish(Duration::from_secs(20));
+    assert_eq!(code, 4, "{err}");
+    assert!(!err.contains("using port"), "not swapped: {err}");
+    assert!(
+        err.contains(&format!(
+            "port {port} is taken by python3 (pid {})",
+            holder.pid
+        )) && err.contains(
+            "over SSH your browser reaches this machine only through a tunnel to that port, so another port would not be reached"
+        ),
+        "{err}"
+    );
+    assert!(alive(holder.pid), "the holder is never touched");
+
+    // No --port: the tunnel's port. Doctor offers that tunnel and names
+    // that port in the login to run through it.
+    let tunnel_port = free_port().to_string();
+    let env = [
+        ("PATH", path.as_str()),
+        ("GAUTH_CACHE", cache.to_str().unwrap()),
+        ssh,
+        ("HTTR_PORT", tunnel_port.as_str()),
+        ("USER", "jenny"),
+    ];
+    let mut with_client = env.to_vec();
+    with_client.push(("GAUTH_CLIENT_ID", "gauth-native"));
+    let v = doctor_json(&[], &with_client);
+    let runs: Vec<String> = v["recommendation"]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["run"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        runs.contains(&format!(
+            "ssh -L {tunnel_port}:127.0.0.1:{tunnel_port} jenny@10.9.8.7"
+        )) && runs.contains(&format!("gauth login --flow loopback --port {tunnel_port}")),
+        "{runs:?}"
+    );
+    let login = Login::start(
+        &[
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "gauth-native",
+            "--flow",
+            "loopback",
+            "--no-browser",
+        ],
+        &env,
+        false,
+    );
+    let url = login.url(&p.issuer);
+    assert_eq!(
+        query_param(&url, "redirect_uri").as_deref(),
+        Some(format!("http://127.0.0.1:{tunnel_port}/").as_str()),
+        "{}",
+        login.stderr()
+    );
+    assert!(
+        login.stderr().contains(&format!(
+            "port {tunnel_port}: over SSH your browser reaches this machine only through a tunnel"
+        )),
+        "{}",
+        login.stderr()
+    );
+}
+
+/// A port held by another `gauth login` is named as that, by doctor and by
+/// a second login, and nobody is told to pass --force (gauth login has
+/// none); over SSH no tunnel is offered to it; on a terminal with a browser
+/// here the second login takes another port, and says so.
+#[test]
+fn a_port_held_by_another_gauth_login_is_named_as_that() {
+    let p = Oidc::start(&[]);
+    let dir = tempcache();
+    let path = path_env();
+    let cache = dir.path().join("cache");
+    let port = free_port().to_string();
+    let first = Login::start(
+        &[
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "gauth-native",
+            "--flow",
+            "loopback",
+            "--port",
+            &port,
+            "--no-browser",
+            "--timeout",
+            "60s",
+        ],
+        &[("PATH", &path), ("GAUTH_CACHE", cache.to_str().unwrap())],
+        false,
+    );
+    first.url(&p.issuer);
+    let pid = first.child.id();
+    let named = format!("another gauth login (pid {pid})");
+
+    let v = doctor_json(&["--port", &port], &[("PATH", &path)]);
+    let held = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "held")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert!(
+        held["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("port {port} is held by {named} on ")),
+        "{held:#}"
+    );
+    assert!(!v.to_string().contains("--force"), "{v:#}");
+
+    let v = doctor_json(
+        &["--port", &port],
+        &[
+            ("PATH", &path),
+            ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+            ("GAUTH_CLIENT_ID", "gauth-native"),
+        ],
+    );
+    let rec = &v["recommendation"];
+    assert!(!rec["commands"].to_string().contains("ssh -L"), "{rec:#}");
+    assert!(
+        rec["reasons"].to_string().contains(&format!(
+            "no tunnel to port {port} offered: {named} holds it here"
+        )),
+        "{rec:#}"
+    );
+
+    // A second login on a terminal, with a browser here.
+    let browser = p.browser_script(dir.path(), "");
+    let cmd = format!(
+        "env -i PATH={} BROWSER={} GAUTH_CACHE={} NO_COLOR=1 {} login --issuer {} --client-id gauth-native --port {port} --timeout 30s",
+        path,
+        browser.display(),
+        cache.display(),
+        env!("CARGO_BIN_EXE_gauth"),
+        p.issuer,
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux script");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "port {port} is taken by {named}, which waits for its own browser"
+        )) && text.contains(": using port ")
+            && text.contains("logged in as jenny"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("--force") && !text.contains("[y/N]"),
+        "{text}"
+    );
+    assert!(alive(pid as i32), "the first login is left alone");
 }

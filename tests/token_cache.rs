@@ -143,6 +143,7 @@ fn login(p: &Oidc, user: &str, client: Client) -> Entry {
         refresh_token: Some(Secret::new(refresh)),
         expires_at: Some(now() + t["expires_in"].as_u64().unwrap()),
         created_at: now(),
+        credentials: None,
     }
 }
 
@@ -408,6 +409,7 @@ fn offline_entry(account: &str, expires_at: u64, refresh: bool) -> Entry {
         refresh_token: refresh.then(|| Secret::new("1//refresh")),
         expires_at: Some(expires_at),
         created_at: now(),
+        credentials: None,
     }
 }
 
@@ -416,9 +418,14 @@ fn no_login_or_no_refresh_token_exits_4_with_the_login_to_run() {
     let cache = tempcache();
     let out = token_cmd(cache.path(), &["token"]);
     assert_eq!(out.status.code(), Some(4));
-    assert_eq!(
-        stderr(&out),
-        "gauth: error: no cached login; run `gauth login`\n"
+    // No client is configured either: `gauth login` alone would fail, so
+    // the hint says how to get one (issue #11 item 18).
+    assert!(
+        stderr(&out).starts_with(
+            "gauth: error: no cached login; run `gauth login --credentials client.json` (gauth login needs an OAuth client and none is configured: for Google, create one of type Desktop app"
+        ),
+        "{}",
+        stderr(&out)
     );
 
     let e = offline_entry("a@example.test", now() - 1, false);
@@ -427,7 +434,11 @@ fn no_login_or_no_refresh_token_exits_4_with_the_login_to_run() {
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(
         stderr(&out),
-        "gauth: error: the access token of a@example.test at https://accounts.google.com expired and there is no refresh token; log in again: `gauth login --client-id desktop-client`\n"
+        // The client has a secret that nothing here gives (no client JSON,
+        // environment or config file): `gauth login --client-id
+        // desktop-client` would fail, so no command is printed, only where
+        // the secret goes (issue #11 item 18).
+        "gauth: error: the access token of a@example.test at https://accounts.google.com expired and there is no refresh token; log in again as client desktop-client with its secret, which gauth does not print: run gauth login with its client JSON (--credentials FILE), or with --client-id desktop-client --client-secret SECRET, or put client_id and client_secret in ~/.config/gauth/config.toml\n"
     );
     // About to expire (inside the 60 s margin) counts as expired.
     let e = offline_entry("a@example.test", now() + 30, false);

@@ -62,6 +62,10 @@ struct GoogleJson {
 #[derive(Deserialize)]
 struct GoogleClient {
     client_id: String,
+    #[serde(
+        default,
+        deserialize_with = "crate::auth::secret::deserialize_opt_string"
+    )]
     client_secret: Option<String>,
     #[serde(default)]
     redirect_uris: Vec<String>,

@@ -41,6 +41,10 @@ pub struct Entry {
     pub expires_at: Option<u64>,
     /// When this login was made (seconds since the epoch).
     pub created_at: u64,
+    /// The client JSON (absolute path) the login's client came from, when
+    /// it came from one: a re-login hint names it rather than a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
 }
 
 /// Which logins a command means: every field given must match.

@@ -291,6 +291,7 @@ mod tests {
             refresh_token: None,
             expires_at: None,
             created_at: 0,
+            credentials: None,
         };
         assert_eq!(
             a("a@x", &["email", "openid"]).file_name(),

@@ -25,6 +25,10 @@ use std::time::{Duration, Instant};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// `--timeout`'s default (kept in step with the CLI's): a hint repeats a
+/// timeout only when another was given.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// What the user asked for.
 pub struct Options {
     pub issuer: Option<String>,
@@ -78,6 +82,9 @@ struct Plan {
     provider: Provider,
     client: ClientConfig,
     scopes: Vec<String>,
+    /// The client JSON the client came from (absolute), kept with the
+    /// login so that a re-login hint can name it (its secret stays there).
+    credentials: Option<String>,
 }
 
 /// What the options, environment and config file say, before the provider
@@ -87,6 +94,8 @@ struct Wanted {
     issuer: Option<String>,
     client: ClientConfig,
     scopes: Vec<String>,
+    /// The client JSON the client came from (absolute), for re-login hints.
+    credentials: Option<String>,
 }
 
 /// Run the login. `input` is where pasted answers come from (stdin): read on
@@ -123,6 +132,7 @@ pub fn run(
         provider: provider(&wanted, &store, now_unix, opts.timeout)?,
         client: wanted.client,
         scopes: wanted.scopes,
+        credentials: wanted.credentials,
     };
     let mut decisions = Vec::new();
     let mut note = |ui: &mut dyn Ui, line: String| {
@@ -148,6 +158,7 @@ pub fn run(
                 paste_place.clone(),
                 listener.ip_literal_works(),
                 port,
+                plan.provider.is_google(),
             );
             note(
                 ui,
@@ -199,6 +210,7 @@ pub fn run(
         refresh_token: tokens.refresh_token.clone(),
         expires_at: lifetime.map(|s| now_unix.saturating_add(s)),
         created_at: now_unix,
+        credentials: plan.credentials.clone(),
     };
     let saved = store
         .lock(
@@ -237,6 +249,7 @@ pub fn auto(
     paste_place: Option<String>,
     listener_works: bool,
     port: u16,
+    google: bool,
 ) -> crate::flow::Recommendation {
     crate::flow::recommend(&crate::flow::Situation {
         session,
@@ -246,26 +259,59 @@ pub fn auto(
         port,
         port_free: true,
         port_actions: Vec::new(),
+        port_holder: None,
+        google,
+        login: crate::flow::LoginBase::configured(),
     })
 }
 
-/// ` by R (pid 12): not expendable: …` for the first holder of `port`, or
-/// nothing when it cannot be told.
-fn held_by(env: &Env, port: u16) -> String {
+/// Who holds a taken port, for a message, and whether free-port's prompt
+/// could free it.
+struct Held {
+    /// ` by R (pid 12): not expendable: …`, ` by another gauth login (pid
+    /// 40), …`, or nothing when it cannot be told.
+    by: String,
+    /// Every holder looks expendable: worth asking to free it. Otherwise
+    /// free-port would only refuse, and its advice (`--force`) is for
+    /// `gauth free-port`, not for this login.
+    expendable: bool,
+}
+
+fn held(env: &Env, port: u16) -> Held {
+    use crate::process::verdict::Class;
     let caller = crate::process::verdict::Caller::current(&env.proc_root, port);
-    crate::port::state::inspect(&env.proc_root, port, &caller, crate::now_unix())
-        .ok()
-        .and_then(|s| {
-            s.holders.first().map(|h| {
-                format!(
-                    " by {} (pid {}): {}",
-                    esc(&h.process.name),
-                    h.process.pid,
-                    esc(&h.verdict.summary)
-                )
-            })
-        })
-        .unwrap_or_default()
+    let Ok(state) = crate::port::state::inspect(&env.proc_root, port, &caller, crate::now_unix())
+    else {
+        // free-port's own run says what it cannot see.
+        return Held {
+            by: String::new(),
+            expendable: true,
+        };
+    };
+    let by = match state.holders.first() {
+        Some(h) if crate::flow::is_gauth_login(&h.process) => format!(
+            " by another gauth login (pid {}), which waits for its own browser (it ends by itself at its --timeout; Ctrl-C where it runs ends it now)",
+            h.process.pid
+        ),
+        Some(h) => format!(
+            " by {} (pid {}): {}",
+            esc(&h.process.name),
+            h.process.pid,
+            esc(&h.verdict.summary)
+        ),
+        None => crate::flow::port_holder(&state)
+            .map(|w| format!(" by {}", esc(&w)))
+            .unwrap_or_default(),
+    };
+    Held {
+        by,
+        expendable: !state.holders.is_empty()
+            && state.invisible().next().is_none()
+            && state
+                .holders
+                .iter()
+                .all(|h| h.verdict.class == Class::Expendable),
+    }
 }
 
 fn normalize(mut scopes: Vec<String>) -> Vec<String> {
@@ -283,6 +329,7 @@ fn plan(env: &Env, opts: &Options, config: &config::Config) -> Result<Wanted, Er
         .path
         .as_deref()
         .unwrap_or("~/.config/gauth/config.toml");
+    let mut credentials = None;
     let client = if let Some(path) = opts.credentials.as_ref().or(
         // The file's credentials count only when nothing closer names a client.
         if opts.client_id.is_none() && env.var("GAUTH_CLIENT_ID").is_none() {
@@ -311,6 +358,9 @@ fn plan(env: &Env, opts: &Options, config: &config::Config) -> Result<Wanted, Er
         let shown = esc(&path.display().to_string());
         let bytes = crate::fsutil::read_regular(path, crate::fsutil::CAP)
             .map_err(|e| Error::Usage(format!("cannot read the client file {shown}: {e}")))?;
+        credentials = std::path::absolute(path)
+            .ok()
+            .and_then(|p| p.to_str().map(str::to_owned));
         client::from_google_json(&bytes, &shown).map_err(Error::Usage)?
     } else {
         let (id, source) = if let Some(id) = &opts.client_id {
@@ -404,6 +454,7 @@ fn plan(env: &Env, opts: &Options, config: &config::Config) -> Result<Wanted, Er
         issuer,
         client,
         scopes,
+        credentials,
     })
 }
 
@@ -463,11 +514,91 @@ impl Run<'_> {
         &self.plan.client.creds
     }
 
-    fn timed_out(&self) -> Error {
-        Error::Runtime(anyhow::anyhow!(
-            "no answer within {}; run `gauth login` again (with --oob to paste the redirected URL instead)",
-            humantime::format_duration(self.opts.timeout)
-        ))
+    /// The wait ran out. The hint repeats the login that was run, with
+    /// the flags it needs (its client, issuer, scopes, port); after a
+    /// loopback wait it offers the paste flow, after a paste it does not.
+    fn timed_out(&self, flow: Flow) -> Error {
+        let within = humantime::format_duration(self.opts.timeout);
+        let hint = match (flow, self.again(None), self.again(Some("--oob"))) {
+            (Flow::Paste, Some(again), _) => format!(
+                "nothing valid was pasted within {within}; run `{again}` again, and paste the whole address the browser ends on (or the code)"
+            ),
+            (Flow::Paste, None, _) => format!(
+                "nothing valid was pasted within {within}; run your gauth login again (gauth does not repeat its --client-secret), and paste the whole address the browser ends on (or the code)"
+            ),
+            (_, Some(again), Some(oob)) => format!(
+                "no answer within {within}; run `{again}` again, or `{oob}` to paste the redirected URL instead"
+            ),
+            _ => format!(
+                "no answer within {within}; run your gauth login again (gauth does not repeat its --client-secret), with --oob instead of any --flow to paste the redirected URL instead"
+            ),
+        };
+        Error::Runtime(anyhow::anyhow!(hint))
+    }
+
+    /// The `gauth login` that was run, as flags (the issuer, client, client
+    /// JSON, scopes, port, timeout and browser choice given), with `flow`
+    /// as its flow flag (`None`: the one given). `None` when it was given a
+    /// `--client-secret`, which gauth never prints, or a path it cannot
+    /// print as it is.
+    fn again(&self, flow: Option<&str>) -> Option<String> {
+        use crate::commands::token::shell_quote;
+        let o = self.opts;
+        if o.client_secret.is_some() {
+            return None;
+        }
+        let mut cmd = String::from("gauth login");
+        let mut flag = |name: &str, value: &str| {
+            cmd.push_str(&format!(" {name} {}", shell_quote(value)));
+        };
+        if let Some(i) = &o.issuer {
+            flag("--issuer", i);
+        }
+        if let Some(c) = &o.client_id {
+            flag("--client-id", c);
+        }
+        if let Some(f) = &o.credentials {
+            flag("--credentials", f.to_str()?);
+        }
+        for scope in &o.scopes {
+            flag("--scope", scope);
+        }
+        if let Some(p) = o.port {
+            flag("--port", &p.to_string());
+        }
+        if o.timeout != DEFAULT_TIMEOUT {
+            flag(
+                "--timeout",
+                &humantime::format_duration(o.timeout).to_string(),
+            );
+        }
+        let given = o
+            .flow_source
+            .starts_with("--")
+            .then_some(o.flow_source.as_str());
+        if let Some(f) = flow.or(given) {
+            cmd.push(' ');
+            cmd.push_str(f);
+        }
+        if o.no_browser {
+            cmd.push_str(" --no-browser");
+        }
+        Some(cmd)
+    }
+
+    /// Over SSH without X11 the browser runs on the user's own machine and
+    /// reaches this loopback only through `ssh -L P:127.0.0.1:P`: the port
+    /// the tunnel `gauth doctor` offers (`HTTR_PORT`, else 1410), not any
+    /// free one.
+    fn tunnel_port(&self) -> Result<Option<u16>, Error> {
+        if !matches!(self.session.kind, detect::Kind::Ssh | detect::Kind::SshX11)
+            || self.session.reach != detect::Reach::Tunnel
+        {
+            return Ok(None);
+        }
+        crate::port::number::Port::resolve(None, self.env)
+            .map(|(p, _)| Some(p.get()))
+            .map_err(|e| Error::Usage(e.to_string()))
     }
 
     /// RFC 8252 loopback: a listener on the client's port, `--port` or any
@@ -480,14 +611,30 @@ impl Run<'_> {
         input: Box<dyn BufRead + Send>,
     ) -> Result<(Flow, Tokens), Error> {
         let fixed = self.plan.client.fixed_redirect();
+        let tunnel = match (&fixed, self.opts.port) {
+            (None, None) => self.tunnel_port()?,
+            _ => None,
+        };
         let (port, path, localhost) = match &fixed {
             Some((url, port)) => (
                 *port,
                 url.path().to_owned(),
                 url.host_str() == Some("localhost"),
             ),
-            None => (self.opts.port.unwrap_or(0), "/".to_owned(), false),
+            None => (
+                self.opts.port.or(tunnel).unwrap_or(0),
+                "/".to_owned(),
+                false,
+            ),
         };
+        if let Some(p) = tunnel {
+            note(
+                ui,
+                format!(
+                    "port {p}: over SSH your browser reaches this machine only through a tunnel to a fixed port (the one `gauth doctor` names: ssh -L {p}:127.0.0.1:{p} …)"
+                ),
+            );
+        }
         let bind = |port: u16| {
             Listener::bind(&loopback::Bind {
                 port,
@@ -498,47 +645,52 @@ impl Run<'_> {
         let listener = match bind(port) {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                let freed = self.opts.stdin_tty && ui.free_port(port);
-                match (freed, self.plan.client.any_port()) {
-                    (true, _) => bind(port).map_err(|e| {
+                let held = held(self.env, port);
+                let by = &held.by;
+                // Another port only where the browser comes straight to this
+                // machine: a tunnel or a forwarded port carries the one
+                // port it was set up for.
+                let direct = self.session.reach == detect::Reach::Yes;
+                let why_not = if !self.plan.client.any_port() {
+                    "the client allows only that port"
+                } else if !direct && self.session.ssh.is_some() {
+                    "over SSH your browser reaches this machine only through a tunnel to that port, so another port would not be reached"
+                } else {
+                    "your browser does not reach this machine directly, so another port would not be reached"
+                };
+                let freed = self.opts.stdin_tty && held.expendable && ui.free_port(port);
+                if freed {
+                    bind(port).map_err(|e| {
                         Error::Runtime(anyhow::anyhow!("port {port} is still taken: {e}"))
-                    })?,
-                    (false, true) => {
-                        note(
-                            ui,
-                            format!(
-                                "port {port} is taken: using another port (the client allows any loopback port)"
-                            ),
-                        );
-                        bind(0).map_err(|e| Error::Runtime(e.into()))?
-                    }
-                    (false, false) if self.can_paste => {
-                        note(
-                            ui,
-                            format!(
-                                "port {port} is taken and the client allows only that port: falling back to paste"
-                            ),
-                        );
-                        return Ok((Flow::Paste, self.paste(ui, input)?));
-                    }
-                    (false, false)
-                        if self.plan.provider.device_authorization_endpoint.is_some() =>
-                    {
-                        note(
-                            ui,
-                            format!(
-                                "port {port} is taken{}, the client allows only that port, and nobody can paste here: using the device flow",
-                                held_by(self.env, port)
-                            ),
-                        );
-                        return self.device(ui, note, input);
-                    }
-                    (false, false) => {
-                        return Err(Error::LoginRequired(format!(
-                            "port {port} is taken{}, the client allows only that port, there is no terminal to paste into and no device flow; `gauth doctor --port {port}` says what would free it",
-                            held_by(self.env, port)
-                        )));
-                    }
+                    })?
+                } else if self.plan.client.any_port() && direct {
+                    let l = bind(0).map_err(|e| Error::Runtime(e.into()))?;
+                    note(
+                        ui,
+                        format!(
+                            "port {port} is taken{by}: using port {} instead (your browser reaches this machine directly, and the client allows any loopback port)",
+                            l.port
+                        ),
+                    );
+                    l
+                } else if self.can_paste {
+                    note(
+                        ui,
+                        format!("port {port} is taken{by}, and {why_not}: falling back to paste"),
+                    );
+                    return Ok((Flow::Paste, self.paste(ui, input)?));
+                } else if self.plan.provider.device_authorization_endpoint.is_some() {
+                    note(
+                        ui,
+                        format!(
+                            "port {port} is taken{by}, {why_not}, and nobody can paste here: using the device flow"
+                        ),
+                    );
+                    return self.device(ui, note, input);
+                } else {
+                    return Err(Error::LoginRequired(format!(
+                        "port {port} is taken{by}, {why_not}, there is no terminal to paste into and no device flow; `gauth doctor --port {port}` says what would free it"
+                    )));
                 }
             }
             Err(e) => {
@@ -568,7 +720,7 @@ impl Run<'_> {
         let code = match listener.wait(&self.expect(&auth), self.deadline, (tx, rx), &mut rejected)
         {
             Ok(code) => code,
-            Err(WaitError::TimedOut) => return Err(self.timed_out()),
+            Err(WaitError::TimedOut) => return Err(self.timed_out(Flow::Loopback)),
             Err(WaitError::Provider(e)) => {
                 return Err(Error::Runtime(anyhow::anyhow!(
                     "the provider refused the login: {}",
@@ -603,7 +755,7 @@ impl Run<'_> {
         let (tx, rx) = channel();
         spawn_paste_reader(input, tx, &self.expect(&auth));
         let code = wait_for_paste(&rx, self.deadline, ui).map_err(|e| match e {
-            PasteEnd::TimedOut => self.timed_out(),
+            PasteEnd::TimedOut => self.timed_out(Flow::Paste),
             PasteEnd::Closed => Error::Runtime(anyhow::anyhow!(
                 "the input ended before a valid code or redirected URL was pasted"
             )),

@@ -193,8 +193,8 @@ pub fn run(
             // A logout removed it while this one waited: leave no lock file.
             store.drop_lock(lock);
             return Err(Error::LoginRequired(format!(
-                "the login was removed meanwhile (a logout?); log in again: `{}`",
-                login_command(&stored.entry, env)
+                "the login was removed meanwhile (a logout?); {}",
+                relogin(&stored.entry, env)
             )));
         }
         Err(p) => return Err(Error::Runtime(anyhow::anyhow!(p.line()))),
@@ -270,8 +270,8 @@ pub fn run(
         Ok(fresh) => fresh,
         Err(RefreshError::Refused(detail)) => {
             let msg = format!(
-                "the provider refused the refresh token ({detail}): revoked, expired or reused; log in again: `{}`",
-                login_command(&current, env)
+                "the provider refused the refresh token ({detail}): revoked, expired or reused; {}",
+                relogin(&current, env)
             );
             fail(msg.clone(), true);
             return Err(Error::LoginRequired(msg));
@@ -300,7 +300,7 @@ pub fn run(
         let msg = format!(
             "the token endpoint's answer cannot be used: {why}; nothing was cached ({lost}{})",
             if rotated {
-                format!(": `{}`", login_command(&current, env))
+                format!("; {}", relogin(&current, env))
             } else {
                 String::new()
             }
@@ -327,7 +327,7 @@ pub fn run(
                 "the renewed login could not be saved ({}): this token works{until}, and {lost}{}",
                 crate::output::escape::esc(&e.to_string()),
                 if rotated {
-                    format!("; then log in again: `{}`", login_command(&entry, env))
+                    format!("; then {}", relogin(&entry, env))
                 } else {
                     String::new()
                 }
@@ -366,16 +366,32 @@ fn who(e: &Entry) -> String {
 
 fn expired(e: &Entry, env: &Env) -> String {
     format!(
-        "the access token of {} expired and there is no refresh token; log in again: `{}`",
+        "the access token of {} expired and there is no refresh token; {}",
         who(e),
-        login_command(e, env)
+        relogin(e, env)
     )
 }
 
 fn no_login(q: &Query, total: usize, env: &Env) -> String {
-    let cmd = command_line(q.issuer.as_deref(), q.client_id.as_deref(), &q.scopes, env);
+    let config = crate::config::load(env);
+    let mut cmd = command_line(
+        q.issuer.as_deref(),
+        q.client_id.as_deref(),
+        &q.scopes,
+        env,
+        &config,
+    );
+    // `gauth login` alone needs a client from somewhere: say how to get one.
+    let mut first = String::new();
+    if q.client_id.is_none() {
+        let base = crate::flow::LoginBase::at(&config, q.issuer.as_deref());
+        if let Some(why) = base.first {
+            cmd = format!("{}{}", base.command, &cmd["gauth login".len()..]);
+            first = format!(" ({why})");
+        }
+    }
     if q.is_empty() {
-        return format!("no cached login; run `{cmd}`");
+        return format!("no cached login; run `{cmd}`{first}");
     }
     let others = match total {
         0 => String::new(),
@@ -403,43 +419,166 @@ pub fn flags(q: &Query) -> String {
     flags.join(" ")
 }
 
-/// The `gauth login` that makes this login again.
-pub fn login_command(e: &Entry, env: &Env) -> String {
-    command_line(Some(&e.issuer), Some(&e.client_id), &e.scopes, env)
+/// What to do to make this login again: `log in again: `gauth login …``,
+/// a command that runs as printed, or, when its client's secret cannot be
+/// had from anywhere gauth may name, where to put it (never the secret).
+pub fn relogin(e: &Entry, env: &Env) -> String {
+    match login_command(e, env) {
+        Ok(cmd) => format!("log in again: `{cmd}`"),
+        Err(why) => format!("log in again {why}"),
+    }
 }
 
-/// `gauth login` with the flags that differ from its defaults: the issuer
-/// unless Google, the client unless `GAUTH_CLIENT_ID` names it, the scopes
-/// unless `openid email`.
+/// The `gauth login` that makes this login again, with the flags it needs:
+/// the issuer, the client and the scopes, each unless the default
+/// (`GAUTH_CLIENT_ID`, the config file, Google) gives the same. A client
+/// with a secret is named by what gives the secret: the client JSON the
+/// login came from (`--credentials FILE`, while it still holds that
+/// client), `GAUTH_CLIENT_ID`/`GAUTH_CLIENT_SECRET`, or the config file.
+/// `Err`: none of them does; says where the secret can come from.
+pub fn login_command(e: &Entry, env: &Env) -> Result<String, String> {
+    let config = crate::config::load(env);
+    let client = login_client(e, env, &config);
+    let (issuer, scopes) = issuer_and_scopes(Some(&e.issuer), &e.scopes, &config);
+    match client {
+        Ok(client) => Ok(format!("gauth login{issuer}{client}{scopes}")),
+        // No backticks: this is not a command that runs as printed.
+        Err(()) => Err(format!(
+            "as client {} with its secret, which gauth does not print: run gauth login{issuer}{scopes} with its client JSON (--credentials FILE), or with --client-id {} --client-secret SECRET, or put client_id and client_secret in {}",
+            e.client_id,
+            shell_quote(&e.client_id),
+            config
+                .path
+                .as_deref()
+                .unwrap_or("~/.config/gauth/config.toml")
+        )),
+    }
+}
+
+/// The flags that name this login's client (` --client-id X`,
+/// ` --credentials FILE`, or nothing when the environment or the config
+/// file gives it); `Err` when its secret can be had from none of them.
+fn login_client(e: &Entry, env: &Env, config: &crate::config::Config) -> Result<String, ()> {
+    let mut cmd = String::new();
+    let d = &config.defaults;
+    let env_client = env.var("GAUTH_CLIENT_ID").filter(|v| !v.is_empty());
+    let from_json = |path: &str| {
+        crate::fsutil::read_regular(std::path::Path::new(path), crate::fsutil::CAP)
+            .ok()
+            .and_then(|b| crate::auth::client::from_google_json(&b, path).ok())
+            .is_some_and(|c| c.creds.id == e.client_id)
+    };
+    if let Some(path) = e.credentials.as_deref().filter(|p| from_json(p)) {
+        cmd.push_str(&format!(" --credentials {}", shell_quote(path)));
+        return Ok(cmd);
+    }
+    if e.client_secret.is_none() {
+        // A public client: its id is all it takes.
+        if env_client != Some(e.client_id.as_str()) {
+            cmd.push_str(&format!(" --client-id {}", shell_quote(&e.client_id)));
+        }
+        return Ok(cmd);
+    }
+    // The secret from the environment: GAUTH_CLIENT_SECRET goes with
+    // GAUTH_CLIENT_ID only.
+    if env_client == Some(e.client_id.as_str())
+        && env
+            .var("GAUTH_CLIENT_SECRET")
+            .is_some_and(|v| !v.is_empty())
+    {
+        return Ok(cmd);
+    }
+    // From the config file: only when no flag or GAUTH_CLIENT_ID names a
+    // client, and for the file's own issuer (gauth login's rules).
+    let same_issuer = d.issuer.as_deref().map(trim) == Some(trim(&e.issuer))
+        || d.issuer.is_none() && trim(&e.issuer) == GOOGLE_ISSUER;
+    if env_client.is_none() && same_issuer {
+        let file_client = match &d.credentials {
+            Some(p) => from_json(&config_relative(p, config, env)),
+            None => {
+                d.client_id.as_deref() == Some(e.client_id.as_str()) && d.client_secret.is_some()
+            }
+        };
+        if file_client {
+            return Ok(cmd);
+        }
+    }
+    Err(())
+}
+
+fn trim(issuer: &str) -> &str {
+    issuer.trim_end_matches('/')
+}
+
+/// The config file's `credentials` as gauth login reads it: `~/` is home,
+/// a relative path is relative to the config file.
+fn config_relative(p: &std::path::Path, config: &crate::config::Config, env: &Env) -> String {
+    let s = p.to_string_lossy();
+    if let (Some(rest), Some(home)) = (s.strip_prefix("~/"), env.var("HOME")) {
+        return std::path::Path::new(home).join(rest).display().to_string();
+    }
+    if p.is_relative()
+        && let Some(dir) = config
+            .path
+            .as_deref()
+            .and_then(|c| std::path::Path::new(c).parent())
+    {
+        return dir.join(p).display().to_string();
+    }
+    s.into_owned()
+}
+
+/// `gauth login` with the flags that differ from what it would take by
+/// itself: the issuer unless the config file's (else Google's), the client
+/// unless `GAUTH_CLIENT_ID` names it, the scopes unless the config file's
+/// (else `openid email`, plus `offline_access` beyond Google).
 pub fn command_line(
     issuer: Option<&str>,
     client_id: Option<&str>,
     scopes: &[String],
     env: &Env,
+    config: &crate::config::Config,
 ) -> String {
-    let mut cmd = String::from("gauth login");
-    if let Some(i) = issuer.filter(|i| i.trim_end_matches('/') != GOOGLE_ISSUER) {
-        cmd.push_str(&format!(" --issuer {}", shell_quote(i)));
-    }
-    if let Some(c) = client_id.filter(|c| env.var("GAUTH_CLIENT_ID") != Some(*c)) {
-        cmd.push_str(&format!(" --client-id {}", shell_quote(c)));
-    }
-    // The scopes `gauth login` asks for by default: `openid email`, plus
-    // `offline_access` for a provider other than Google. Anything else is
-    // spelt out, or the new login would be another cache entry.
-    let google = issuer.is_none_or(|i| i.trim_end_matches('/') == GOOGLE_ISSUER);
-    let default: BTreeSet<&str> = if google {
-        BTreeSet::from(["email", "openid"])
-    } else {
-        BTreeSet::from(["email", "offline_access", "openid"])
+    let (issuer, scopes) = issuer_and_scopes(issuer, scopes, config);
+    let client = client_id
+        .filter(|c| env.var("GAUTH_CLIENT_ID") != Some(*c))
+        .map(|c| format!(" --client-id {}", shell_quote(c)))
+        .unwrap_or_default();
+    format!("gauth login{issuer}{client}{scopes}")
+}
+
+/// The ` --issuer …` and ` --scope …` flags `gauth login` needs to make a
+/// login at `issuer` with `scopes` (each empty when its default does).
+fn issuer_and_scopes(
+    issuer: Option<&str>,
+    scopes: &[String],
+    config: &crate::config::Config,
+) -> (String, String) {
+    let default_issuer = config
+        .defaults
+        .issuer
+        .as_deref()
+        .map_or(GOOGLE_ISSUER, trim);
+    let issuer_flag = issuer
+        .filter(|i| trim(i) != default_issuer)
+        .map(|i| format!(" --issuer {}", shell_quote(i)))
+        .unwrap_or_default();
+    // Anything but the default scopes is spelt out, or the new login would
+    // be another cache entry.
+    let google = trim(issuer.unwrap_or(default_issuer)) == GOOGLE_ISSUER;
+    let default: BTreeSet<&str> = match &config.defaults.scopes {
+        Some(s) => s.iter().map(String::as_str).collect(),
+        None if google => BTreeSet::from(["email", "openid"]),
+        None => BTreeSet::from(["email", "offline_access", "openid"]),
     };
     let set: BTreeSet<&str> = scopes.iter().map(String::as_str).collect();
+    let mut scope_flags = String::new();
     if !set.is_empty() && set != default {
         for s in set {
-            cmd.push_str(&format!(" --scope {}", shell_quote(s)));
+            scope_flags.push_str(&format!(" --scope {}", shell_quote(s)));
         }
     }
-    cmd
+    (issuer_flag, scope_flags)
 }
 
 /// Several logins match: one line naming, for each, the fewest flags that
@@ -539,6 +678,7 @@ mod tests {
             refresh_token: None,
             expires_at: Some(100),
             created_at: 1,
+            credentials: None,
         }
     }
 
@@ -554,7 +694,7 @@ mod tests {
     fn login_command_names_what_differs_from_the_defaults() {
         let env = Env::from_pairs([("GAUTH_CLIENT_ID", "from-env")]);
         let g = entry(GOOGLE_ISSUER, "from-env", "a@x", &["openid", "email"]);
-        assert_eq!(login_command(&g, &env), "gauth login");
+        assert_eq!(login_command(&g, &env).unwrap(), "gauth login");
         let o = entry(
             "http://127.0.0.1:5/",
             "cli ent",
@@ -562,7 +702,7 @@ mod tests {
             &["openid", "offline_access"],
         );
         assert_eq!(
-            login_command(&o, &env),
+            login_command(&o, &env).unwrap(),
             "gauth login --issuer http://127.0.0.1:5/ --client-id 'cli ent' --scope offline_access --scope openid"
         );
         // A non-Google login with the scopes login asks for by default.
@@ -573,7 +713,7 @@ mod tests {
             &["openid", "email", "offline_access"],
         );
         assert_eq!(
-            login_command(&d, &env),
+            login_command(&d, &env).unwrap(),
             "gauth login --issuer http://127.0.0.1:5/ --client-id cli"
         );
         assert_eq!(shell_quote("it's"), "'it'\\''s'");

@@ -291,6 +291,42 @@ fn graphical(program: &str) -> bool {
     GRAPHICAL.contains(&program.rsplit('/').next().unwrap_or(program))
 }
 
+/// VS Code's remote server (and the editors built on it) points BROWSER at
+/// `<server>/bin/helpers/browser.sh` (`browser.cmd` on Windows), which
+/// opens the URL on the client. Recognised by that shape inside such a
+/// server's install, never by the file name alone: `~/bin/browser.sh` is
+/// a user's own program, and it runs here.
+pub fn vscode_browser_helper(program: &str) -> bool {
+    let parts: Vec<&str> = program.split(['/', '\\']).collect();
+    let [install @ .., bin, helpers, file] = &parts[..] else {
+        return false;
+    };
+    if *bin != "bin" || *helpers != "helpers" || !matches!(*file, "browser.sh" | "browser.cmd") {
+        return false;
+    }
+    // Gitpod installs its VS Code server at /ide.
+    if install == ["", "ide"] {
+        return true;
+    }
+    install.iter().any(|dir| {
+        let dir = dir.to_ascii_lowercase();
+        // .vscode-server(-insiders), .vscode (tunnels), /vscode
+        // (Codespaces, Dev Containers), .vscodium-server, openvscode-server,
+        // code-server, and the forks' servers.
+        dir.contains("vscode")
+            || dir.contains("vscodium")
+            || dir.contains("code-server")
+            || [
+                ".cursor-server",
+                ".windsurf-server",
+                ".positron-server",
+                ".trae-server",
+                ".kiro-server",
+            ]
+            .contains(&dir.as_str())
+    })
+}
+
 fn browser(f: &Facts, kind: Kind, has_display: bool) -> Browser {
     let mut evidence = Vec::new();
     match browser_var(f) {
@@ -302,10 +338,7 @@ fn browser(f: &Facts, kind: Kind, has_display: bool) -> Browser {
             };
         }
         Some(Ok(cmd)) => {
-            // VS Code's remote server points BROWSER at a helper that opens
-            // the URL on the client.
-            let vscode_helper =
-                cmd.contains("vscode") || cmd.contains("code-server") || cmd.contains("browser.sh");
+            let vscode_helper = vscode_browser_helper(&cmd);
             evidence.push(format!("BROWSER={}", f.var("BROWSER").unwrap_or_default()));
             let lands = if vscode_helper {
                 Lands::Client

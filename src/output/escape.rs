@@ -1,7 +1,8 @@
 //! The one gate between text from outside (process names, argv, paths,
 //! environment values, file snippets) and a terminal. No crate does this the
-//! way `ls`/`ps` do (escape C0, C1, DEL and bidi controls, keep everything
-//! else readable), so it is written here.
+//! way `ls`/`ps` do (escape controls and invisible format characters, keep
+//! everything else readable), so it is written here; which characters are
+//! invisible comes from Unicode's own tables (ICU4X), not a hand-made list.
 use std::fmt::Write;
 
 /// Longest command line shown in human output before it is cut.
@@ -9,8 +10,11 @@ pub const MAX_COMMAND_LINE: usize = 512;
 
 /// `s` with every control character escaped: `\t`, `\n`, `\r`, `\e` for the
 /// common ones, `\xNN` for other C0 controls and DEL, `\u{NNNN}` for C1
-/// controls and the invisible bidirectional marks that can make text read
-/// differently from what it is (Trojan Source). Printable text is unchanged.
+/// controls, every format character (Unicode's Cf: the bidirectional marks
+/// that make text read differently from what it is (Trojan Source), the
+/// zero-width space, joiners and word joiner, the byte-order mark, …) and
+/// the line and paragraph separators (Zl, Zp), which some terminals and
+/// viewers break lines at. Printable text is unchanged.
 pub fn esc(s: &str) -> String {
     if !s.chars().any(needs_escape) {
         return s.to_owned();
@@ -67,14 +71,14 @@ pub fn esc_capped(s: &str, max: usize) -> String {
 }
 
 fn needs_escape(c: char) -> bool {
-    c.is_control() // C0, DEL and C1
-        || matches!(
-            c,
-            '\u{061c}'              // Arabic letter mark
-            | '\u{200e}' | '\u{200f}' // LRM, RLM
-            | '\u{202a}'..='\u{202e}' // LRE, RLE, PDF, LRO, RLO
-            | '\u{2066}'..='\u{2069}' // LRI, RLI, FSI, PDI
-        )
+    use icu_properties::{CodePointMapData, props::GeneralCategory as Gc};
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    matches!(
+        CodePointMapData::<Gc>::new().get(c),
+        Gc::Control | Gc::Format | Gc::LineSeparator | Gc::ParagraphSeparator
+    )
 }
 
 #[cfg(test)]
@@ -97,6 +101,38 @@ mod tests {
         assert_eq!(esc("\u{9b}2J\u{9d}0;t"), "\\u{009b}2J\\u{009d}0;t");
         assert_eq!(esc("evil\u{202e}gpj.sh"), "evil\\u{202e}gpj.sh");
         assert_eq!(esc("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
+    }
+
+    /// Invisible characters that make two names look alike, or break a
+    /// line where none shows: every format character (Cf) and the line and
+    /// paragraph separators.
+    #[test]
+    fn format_characters_and_separators_are_escaped() {
+        for (c, shown) in [
+            ('\u{200b}', "\\u{200b}"),   // zero-width space
+            ('\u{200c}', "\\u{200c}"),   // zero-width non-joiner
+            ('\u{200d}', "\\u{200d}"),   // zero-width joiner
+            ('\u{2060}', "\\u{2060}"),   // word joiner
+            ('\u{feff}', "\\u{feff}"),   // byte-order mark
+            ('\u{2028}', "\\u{2028}"),   // line separator
+            ('\u{2029}', "\\u{2029}"),   // paragraph separator
+            ('\u{00ad}', "\\u{00ad}"),   // soft hyphen (Cf)
+            ('\u{2064}', "\\u{2064}"),   // invisible plus (Cf)
+            ('\u{e0001}', "\\u{e0001}"), // language tag (Cf)
+        ] {
+            assert_eq!(esc(&format!("r{c}oot")), format!("r{shown}oot"), "{c:?}");
+        }
+        // Visible text from any script stays as it is.
+        for s in ["Jérôme", "東京", "Ελληνικά", "עברית", "العربية", "👩‍💻"]
+        {
+            if s == "👩‍💻" {
+                // A joiner inside an emoji sequence is still shown: the
+                // name must say what it holds.
+                assert_eq!(esc(s), "👩\\u{200d}💻");
+            } else {
+                assert_eq!(esc(s), s);
+            }
+        }
     }
 
     #[test]

@@ -853,6 +853,7 @@ mod tests {
             refresh_token: Some(Secret::new("rt-1")),
             expires_at: Some(2_000_000_000),
             created_at: 1_700_000_000,
+            credentials: None,
         }
     }
 

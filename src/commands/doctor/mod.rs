@@ -125,7 +125,10 @@ pub fn run(
     caller: &Caller,
     now_unix: u64,
 ) -> anyhow::Result<Report> {
-    let (port, port_source) = crate::port::number::Port::resolve(opts.port, env);
+    // A bad HTTR_PORT is reported by the configuration checks; the port
+    // checks look at httr's default meanwhile.
+    let (port, port_source) = crate::port::number::Port::resolve(opts.port, env)
+        .unwrap_or((crate::port::number::Port::HTTR_DEFAULT, "default"));
     let port = port.get();
     let caller = Caller {
         port,
@@ -198,6 +201,9 @@ pub fn assemble(i: Inputs) -> Report {
         port: i.port,
         port_free,
         port_actions,
+        port_holder: crate::flow::port_holder(&i.port_state),
+        google: crate::flow::is_google(i.config.defaults.issuer.as_deref()),
+        login: crate::flow::LoginBase::from_config(&i.config),
     });
     if online_failed {
         recommendation.reasons.push(

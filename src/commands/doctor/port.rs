@@ -17,7 +17,7 @@ pub struct Who<'a> {
 }
 
 fn holder_name(h: &Holder) -> String {
-    format!("{} (pid {})", h.process.name, h.process.pid)
+    crate::flow::holder_label(h)
 }
 
 /// What frees the port from one holder: the fix for its check and, when
@@ -51,6 +51,16 @@ pub fn holder_action(h: &Holder, state: &PortState, who: &Who) -> (String, Optio
         }
         return (
             format!("use another port: the holder is gauth's own ancestor ({name})"),
+            None,
+        );
+    }
+    if crate::flow::is_gauth_login(pr) {
+        // It waits for its own browser and gives up at its --timeout: not
+        // a leftover to kill, and `gauth login` has no --force to pass.
+        return (
+            format!(
+                "let that login finish, or end it (Ctrl-C where it runs; it gives up by itself at its --timeout), or use another port: {name} waits for its own browser"
+            ),
             None,
         );
     }
@@ -181,19 +191,23 @@ pub fn checks(
     }
     for h in &state.holders {
         let (fix, action) = holder_action(h, state, who);
+        let verdict = if crate::flow::is_gauth_login(&h.process) {
+            "it waits for its own browser"
+        } else {
+            &h.verdict.summary
+        };
         let c = check(
             Area::Port,
             "held",
             Status::Fail,
             format!(
-                "port {p} is held by {} {}: {}",
+                "port {p} is held by {} {}: {verdict}",
                 holder_name(h),
                 if h.listening_on.is_empty() {
                     h.holds()
                 } else {
                     format!("on {}", h.listening_on.join(", "))
                 },
-                h.verdict.summary
             ),
         )
         .evidence(h.verdict.reasons.clone())
