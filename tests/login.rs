@@ -1523,3 +1523,91 @@ fn a_port_held_by_another_gauth_login_is_named_as_that() {
     );
     assert!(alive(pid as i32), "the first login is left alone");
 }
+
+/// `gauth login` against the hostile provider (no browser, nobody to
+/// paste): (code, stderr, how long it ran). A hang fails the test.
+fn hostile_login(p: &Oidc, extra: &[&str], limit: Duration) -> (i32, String, Duration) {
+    let dir = tempcache();
+    let path = path_env();
+    let mut args = vec!["--issuer", p.issuer.as_str(), "--client-id", "cli"];
+    args.extend_from_slice(extra);
+    let started = Instant::now();
+    let login = Login::start(
+        &args,
+        &[
+            ("PATH", &path),
+            ("GAUTH_CACHE", dir.path().join("c").to_str().unwrap()),
+        ],
+        false,
+    );
+    let (code, _, err) = login.finish(limit);
+    (code, err, started.elapsed())
+}
+
+/// A provider that trickles its answer a byte a second cannot keep a login
+/// past --timeout: the deadline covers the whole response, not each read.
+#[test]
+fn a_trickled_answer_ends_at_the_login_timeout() {
+    for (what, flow) in [("discovery", "device"), ("device", "device")] {
+        let p = Oidc::hostile(&["--trickle", what]);
+        let (code, err, took) = hostile_login(
+            &p,
+            &["--flow", flow, "--timeout", "3s"],
+            Duration::from_secs(60),
+        );
+        assert_eq!(code, 1, "{what}: {err}");
+        assert!(err.contains("timed out"), "{what}: {err}");
+        assert_eq!(err.matches("gauth: error").count(), 1, "{err}");
+        assert!(
+            took < Duration::from_secs(6),
+            "{what}: the login ran {took:?} under --timeout 3s"
+        );
+    }
+}
+
+/// `interval` and `expires_in` are numbers from outside: u64::MAX panicked
+/// (exit 101), an interval of an hour outlived --timeout, and 0 polled in
+/// a busy loop. Saturated, capped, 0 → 5 s, and never past --timeout.
+#[test]
+fn device_durations_from_a_hostile_provider_are_saturated() {
+    const MAX: &str = "18446744073709551615";
+    for (interval, expires) in [(MAX, MAX), ("3600", "600"), ("1", MAX), (MAX, "600")] {
+        let p = Oidc::hostile(&["--device-interval", interval, "--device-expires", expires]);
+        let (code, err, took) = hostile_login(
+            &p,
+            &["--flow", "device", "--timeout", "4s"],
+            Duration::from_secs(60),
+        );
+        let case = format!("interval {interval}, expires_in {expires}");
+        assert_eq!(code, 1, "{case}: {err}");
+        assert!(!err.contains("panicked"), "{case}: {err}");
+        assert!(
+            err.contains("the login was not approved within 4s"),
+            "{case}: {err}"
+        );
+        assert!(
+            took < Duration::from_secs(7),
+            "{case}: the login ran {took:?} under --timeout 4s"
+        );
+    }
+    // interval 0 (and none at all): RFC 8628's 5 s, not a busy loop.
+    for interval in ["0", "none"] {
+        let p = Oidc::hostile(&["--device-interval", interval]);
+        let (code, err, _) = hostile_login(
+            &p,
+            &["--flow", "device", "--timeout", "7s"],
+            Duration::from_secs(60),
+        );
+        assert_eq!(code, 1, "{err}");
+        let stats: serde_json::Value = serde_json::from_str(
+            &reqwest::blocking::get(format!("{}/stats", p.issuer))
+                .unwrap()
+                .text()
+                .unwrap(),
+        )
+        .unwrap();
+        let polls = stats["polls"].as_array().unwrap();
+        assert_eq!(polls.len(), 1, "interval {interval}: polls at {polls:?} ms");
+        assert!(polls[0].as_u64().unwrap() >= 4900, "{polls:?}");
+    }
+}

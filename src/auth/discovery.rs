@@ -1,14 +1,12 @@
 //! OpenID provider discovery (`/.well-known/openid-configuration`), fetched
 //! once and cached. Only https, except a loopback issuer (tests, local
 //! development): RFC 6749 §3.1 wants TLS for every endpoint.
+pub use super::http::MAX_DOCUMENT;
 use super::provider::Provider;
 use std::time::Duration;
 
 /// How long a cached discovery document is used before it is fetched again.
 pub const FRESH_FOR: Duration = Duration::from_secs(24 * 3600);
-
-/// Largest discovery document read (Google's is about 1.3 KiB).
-pub const MAX_DOCUMENT: u64 = 256 * 1024;
 
 pub use super::http::check_url;
 
@@ -54,7 +52,7 @@ pub fn discover(
     if let Some(p) = read().and_then(|bytes| from_cache(&bytes, issuer, now_unix)) {
         return Ok(p);
     }
-    let provider = fetch(issuer, limit)?;
+    let provider = fetch(issuer, super::http::deadline_in(limit))?;
     let cached = Cached {
         fetched_at: now_unix,
         provider: provider.clone(),
@@ -94,23 +92,24 @@ fn check_endpoints(p: &Provider) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn fetch(issuer: &str, limit: Duration) -> anyhow::Result<Provider> {
+/// Fetch and check the discovery document of `issuer`, answered whole
+/// before `deadline`.
+fn fetch(issuer: &str, deadline: std::time::Instant) -> anyhow::Result<Provider> {
     use crate::output::escape::esc;
-    use std::io::Read;
     let url = format!("{issuer}/.well-known/openid-configuration");
-    let http = super::http::client_within(limit)?;
-    let resp = http.get(&url).send().map_err(|e| {
-        anyhow::anyhow!("cannot fetch {}: {}", esc(&url), super::http::describe(&e))
-    })?;
+    let http = super::http::Http::new();
+    let resp = http
+        .get(
+            &url,
+            &[("accept", "application/json")],
+            deadline,
+            MAX_DOCUMENT,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot fetch {}: {e}", esc(&url)))?;
     if !resp.status().is_success() {
         anyhow::bail!("{} answered HTTP {}", esc(&url), resp.status().as_u16());
     }
-    let mut body = Vec::new();
-    resp.take(MAX_DOCUMENT + 1).read_to_end(&mut body)?;
-    if body.len() as u64 > MAX_DOCUMENT {
-        anyhow::bail!("{} is larger than {MAX_DOCUMENT} bytes", esc(&url));
-    }
-    let p: Provider = serde_json::from_slice(&body).map_err(|e| {
+    let p: Provider = serde_json::from_slice(resp.body()).map_err(|e| {
         anyhow::anyhow!(
             "{} is not an OpenID discovery document: {}",
             esc(&url),
