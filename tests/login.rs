@@ -1611,3 +1611,85 @@ fn device_durations_from_a_hostile_provider_are_saturated() {
         assert!(polls[0].as_u64().unwrap() >= 4900, "{polls:?}");
     }
 }
+
+/// RFC 9207: `iss` is compared with the issuer as a plain string. A
+/// provider whose issuer ends in `/` is accepted with its exact `iss`, and
+/// an `iss` without the slash is refused; the issuer must be given as the
+/// provider spells it.
+#[test]
+fn an_issuer_with_a_trailing_slash_is_compared_exactly() {
+    let p = Oidc::start(&["--issuer-slash"]);
+    assert!(p.issuer.ends_with('/'), "{}", p.issuer);
+    let dir = tempcache();
+    let cache = dir.path().join("cache");
+    let path = path_env();
+    let env = [
+        ("PATH", path.as_str()),
+        ("GAUTH_CACHE", cache.to_str().unwrap()),
+    ];
+    let mut login = Login::start(
+        &[
+            "--issuer",
+            p.issuer.as_str(),
+            "--client-id",
+            "gauth-native",
+            "--oob",
+        ],
+        &env,
+        true,
+    );
+    let url = login.url(&p.issuer);
+    let redirected = p.agent(&url, &["--print-redirect"]);
+    let iss = query_param(&redirected, "iss").unwrap();
+    assert_eq!(iss, p.issuer);
+    // The same answer with the slash dropped from `iss`: another issuer.
+    let mut forged = url::Url::parse(&redirected).unwrap();
+    let pairs: Vec<(String, String)> = forged
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "iss" {
+                v.trim_end_matches('/').to_owned()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    forged.query_pairs_mut().clear().extend_pairs(pairs);
+    login.paste(forged.as_str());
+    login.paste(&redirected);
+    let (code, out, err) = login.finish(Duration::from_secs(30));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("(paste flow)"), "{out}");
+    assert!(
+        err.contains("not accepted: it comes from issuer")
+            && err.contains(p.issuer.trim_end_matches('/')),
+        "{err}"
+    );
+    token(&cache);
+
+    // The issuer without its slash is not the provider's: one line naming
+    // both, and the spelling to use.
+    let bare = p.issuer.trim_end_matches('/');
+    let out = gauth()
+        .args([
+            "login",
+            "--issuer",
+            bare,
+            "--client-id",
+            "gauth-native",
+            "--oob",
+        ])
+        .env("GAUTH_CACHE", dir.path().join("other"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("names the issuer '{}', not '{bare}'", p.issuer))
+            && err.contains(&format!("pass --issuer {} ", p.issuer)),
+        "{err}"
+    );
+    // The cause is one line under gauth's "cannot discover the provider".
+    assert_eq!(err.lines().count(), 2, "{err}");
+}

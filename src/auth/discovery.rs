@@ -47,7 +47,6 @@ pub fn discover(
     now_unix: u64,
     limit: Duration,
 ) -> anyhow::Result<Provider> {
-    let issuer = issuer.trim_end_matches('/');
     check_issuer(issuer).map_err(anyhow::Error::msg)?;
     if let Some(p) = read().and_then(|bytes| from_cache(&bytes, issuer, now_unix)) {
         return Ok(p);
@@ -93,10 +92,18 @@ fn check_endpoints(p: &Provider) -> anyhow::Result<()> {
 }
 
 /// Fetch and check the discovery document of `issuer`, answered whole
-/// before `deadline`.
+/// before `deadline`. The issuer is kept exactly as given: RFC 9207 compares
+/// `iss` with it as a plain string, so `https://id.example/` and
+/// `https://id.example` are two issuers, and the document must name the one
+/// asked for (OpenID Connect Discovery §4.3).
 fn fetch(issuer: &str, deadline: std::time::Instant) -> anyhow::Result<Provider> {
     use crate::output::escape::esc;
-    let url = format!("{issuer}/.well-known/openid-configuration");
+    // Discovery §4: a terminating `/` is removed before the well-known
+    // path is appended (only for the URL; the issuer keeps it).
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
     let http = super::http::Http::new();
     let resp = http
         .get(
@@ -117,20 +124,25 @@ fn fetch(issuer: &str, deadline: std::time::Instant) -> anyhow::Result<Provider>
         )
     })?;
     // OpenID Connect Discovery §4.3: the document must name the issuer it
-    // was fetched for, or it is an impostor's.
-    if p.issuer.trim_end_matches('/') != issuer {
+    // was fetched for, exactly, or it is an impostor's.
+    if p.issuer != issuer {
+        let hint = if p.issuer.trim_end_matches('/') == issuer.trim_end_matches('/') {
+            format!(
+                "; pass --issuer {} as the provider spells it",
+                esc(&crate::commands::token::shell_quote(&p.issuer))
+            )
+        } else {
+            String::new()
+        };
         anyhow::bail!(
-            "{} names the issuer '{}', not '{}'",
+            "{} names the issuer '{}', not '{}'{hint}",
             esc(&url),
             esc(&p.issuer),
             esc(issuer)
         );
     }
     check_endpoints(&p)?;
-    Ok(Provider {
-        issuer: issuer.to_owned(),
-        ..p
-    })
+    Ok(p)
 }
 
 #[cfg(test)]
