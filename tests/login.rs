@@ -1693,3 +1693,29 @@ fn an_issuer_with_a_trailing_slash_is_compared_exactly() {
     // The cause is one line under gauth's "cannot discover the provider".
     assert_eq!(err.lines().count(), 2, "{err}");
 }
+
+/// The device flow's pages are links the user opens: a `javascript:` or
+/// `file:` one is refused, never shown as a place to go.
+#[test]
+fn a_device_verification_uri_that_is_not_https_is_refused() {
+    for (flag, uri) in [
+        ("--verification-uri", "javascript:alert(document.cookie)"),
+        ("--verification-uri", "file:///etc/passwd"),
+        ("--verification-uri-complete", "javascript:alert(1)"),
+        ("--verification-uri", "http://example.com/device"),
+    ] {
+        let p = Oidc::hostile(&[flag, uri]);
+        let (code, err, _) = hostile_login(
+            &p,
+            &["--flow", "device", "--timeout", "5s"],
+            Duration::from_secs(30),
+        );
+        assert_eq!(code, 1, "{uri}: {err}");
+        assert!(!err.contains("To sign in, open"), "{uri}: {err}");
+        assert!(!err.contains("(or open"), "{uri}: {err}");
+        assert!(
+            err.contains("verification_uri") && err.contains("https"),
+            "{uri}: {err}"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! from its CSPRNG), the code exchange, the device authorization and its
 //! polling. Errors are reworded here so that no token,
 //! code or response body ever reaches a message.
-use super::http::{Http, HttpError, MAX_BODY, deadline_in};
+use super::http::{Http, HttpError, MAX_BODY, check_url, deadline_in};
 use super::provider::Provider;
 use super::secret::Secret;
 use crate::output::escape::esc;
@@ -256,7 +256,9 @@ impl DeviceStart {
     }
 }
 
-/// RFC 8628 §3.1–3.2: ask for a device code.
+/// RFC 8628 §3.1–3.2: ask for a device code. The pages the user is sent to
+/// are links to open: https only (or http on loopback), never `javascript:`
+/// or `file:`.
 pub fn device_start(
     http: &Http,
     provider: &Provider,
@@ -280,9 +282,13 @@ pub fn device_start(
         .request(&http.oauth(deadline, MAX_BODY))
         .map_err(|e| token_error("the device authorization request", e))?;
     let verification_uri = r.verification_uri().to_string();
+    check_url("the provider's verification_uri", &verification_uri).map_err(anyhow::Error::msg)?;
     let verification_uri_complete = r
         .verification_uri_complete()
         .map(|u| u.secret().to_string());
+    if let Some(u) = &verification_uri_complete {
+        check_url("the provider's verification_uri_complete", u).map_err(anyhow::Error::msg)?;
+    }
     let expires_in = r.expires_in().min(MAX_EXPIRES_IN);
     Ok(DeviceStart {
         verification_uri,
