@@ -1719,3 +1719,34 @@ fn a_device_verification_uri_that_is_not_https_is_refused() {
         );
     }
 }
+
+/// The login is named by the email (the ID token's, else userinfo's), not
+/// by the opaque `sub`: oidc-provider puts only `sub` in the ID token of a
+/// code flow, and the email in userinfo.
+#[test]
+fn the_account_is_the_email_from_userinfo_when_the_id_token_has_none() {
+    let p = Oidc::start(&[]);
+    let dir = tempcache();
+    let cache = dir.path().join("cache");
+    let browser = p.browser_script(dir.path(), "--login jenny");
+    let path = path_env();
+    let login = Login::start(
+        &["--issuer", &p.issuer, "--client-id", "gauth-native"],
+        &[
+            ("PATH", &path),
+            ("BROWSER", browser.to_str().unwrap()),
+            ("GAUTH_CACHE", cache.to_str().unwrap()),
+        ],
+        false,
+    );
+    let (code, out, err) = login.finish(Duration::from_secs(30));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("logged in as jenny@example.test"), "{out}");
+    let out = gauth()
+        .args(["--json", "accounts"])
+        .env("GAUTH_CACHE", &cache)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["logins"][0]["account"], "jenny@example.test", "{v:#}");
+}

@@ -1,7 +1,7 @@
 //! The OAuth exchanges, through the `oauth2` crate and gauth's own HTTP
 //! function (`super::http`): the authorization URL (PKCE S256 and `state`
 //! from its CSPRNG), the code exchange, the device authorization and its
-//! polling. Errors are reworded here so that no token,
+//! polling, the account's name. Errors are reworded here so that no token,
 //! code or response body ever reaches a message.
 use super::http::{Http, HttpError, MAX_BODY, check_url, deadline_in};
 use super::provider::Provider;
@@ -475,21 +475,92 @@ pub fn form_request<'a>(
         .map_err(|_| anyhow::anyhow!("the request to {} cannot be built", esc(url)))
 }
 
-/// The account an ID token names (email, else subject). The token came
-/// straight from the token endpoint over the same connection, so its claims
-/// may label the login (OpenID Connect Core §3.1.3.7); they decide nothing.
-pub fn account_from_id_token(id_token: &Secret) -> Option<String> {
+/// Longest account label kept (an email address is at most 254 bytes).
+const MAX_ACCOUNT: usize = 320;
+
+fn label(s: &str) -> Option<String> {
+    (!s.is_empty() && s.len() <= MAX_ACCOUNT && !s.chars().any(char::is_control))
+        .then(|| s.to_owned())
+}
+
+/// The claims of an ID token, unverified: the token came straight from the
+/// token endpoint over the same connection, so its claims may label the
+/// login (OpenID Connect Core §3.1.3.7); they decide nothing.
+fn id_token_claims(id_token: &Secret) -> Option<serde_json::Value> {
     use base64::Engine;
     let payload = id_token.expose().split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The account an ID token names (email, else subject).
+pub fn account_from_id_token(id_token: &Secret) -> Option<String> {
+    let claims = id_token_claims(id_token)?;
     claims
         .get("email")
         .or_else(|| claims.get("sub"))
         .and_then(|v| v.as_str())
-        .map(str::to_owned)
+        .and_then(label)
+}
+
+/// The name of the login's account: the ID token's `email`, else the
+/// userinfo endpoint's (one GET with the new access token, before
+/// `deadline` and at most 10 s), else the ID token's `sub`. A label only:
+/// any failure just means a plainer name.
+pub fn account(
+    http: &Http,
+    provider: &Provider,
+    tokens: &Tokens,
+    deadline: Instant,
+) -> Option<String> {
+    let claims = tokens.id_token.as_ref().and_then(id_token_claims);
+    let claim = |k: &str| {
+        claims
+            .as_ref()
+            .and_then(|c| c.get(k))
+            .and_then(|v| v.as_str())
+    };
+    if let Some(email) = claim("email").and_then(label) {
+        return Some(email);
+    }
+    let sub = claim("sub");
+    provider
+        .userinfo_endpoint
+        .as_deref()
+        .and_then(|url| userinfo_email(http, url, &tokens.access_token, sub, deadline))
+        .or_else(|| sub.and_then(label))
+}
+
+fn userinfo_email(
+    http: &Http,
+    url: &str,
+    access_token: &Secret,
+    sub: Option<&str>,
+    deadline: Instant,
+) -> Option<String> {
+    let bearer = format!("Bearer {}", access_token.expose());
+    let deadline = deadline.min(deadline_in(Duration::from_secs(10)));
+    let resp = http
+        .get(
+            url,
+            &[("authorization", &bearer), ("accept", "application/json")],
+            deadline,
+            MAX_BODY,
+        )
+        .ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    let info: serde_json::Value = serde_json::from_slice(resp.body()).ok()?;
+    // OpenID Connect Core §5.3.2: userinfo whose `sub` is not the ID
+    // token's must not be used.
+    let info_sub = info.get("sub").and_then(|v| v.as_str());
+    if sub.is_some() && info_sub != sub {
+        return None;
+    }
+    info.get("email").and_then(|v| v.as_str()).and_then(label)
 }
 
 #[cfg(test)]
@@ -539,6 +610,17 @@ mod tests {
         );
         assert_eq!(sane_interval(Duration::from_secs(3600)), MAX_INTERVAL);
         assert_eq!(sane_interval(Duration::from_secs(u64::MAX)), MAX_INTERVAL);
+    }
+
+    #[test]
+    fn account_labels_are_short_printable_text() {
+        assert_eq!(
+            label("jenny@example.test").as_deref(),
+            Some("jenny@example.test")
+        );
+        assert_eq!(label(""), None);
+        assert_eq!(label("a\nb"), None);
+        assert_eq!(label(&"a".repeat(MAX_ACCOUNT + 1)), None);
     }
 
     #[test]

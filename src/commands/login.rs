@@ -198,10 +198,7 @@ pub fn run(
         ))
     })?;
     let scopes = normalize(tokens.scopes.clone().unwrap_or_else(|| plan.scopes.clone()));
-    let account = tokens
-        .id_token
-        .as_ref()
-        .and_then(oauth::account_from_id_token);
+    let account = oauth::account(&run.http, &plan.provider, &tokens, run.deadline);
     let entry = Entry {
         issuer: plan.provider.issuer.clone(),
         client_id: plan.client.creds.id.clone(),
