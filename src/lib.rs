@@ -344,9 +344,7 @@ fn run_token(args: &cli::TokenArgs, env: &env::Env, printer: &Printer) -> Result
         &q,
         env,
         &now_unix,
-        &|deadline| {
-            auth::http::client_within(deadline.saturating_duration_since(std::time::Instant::now()))
-        },
+        &auth::http::client,
         &mut warnings,
     );
     if let Some(s) = &store {

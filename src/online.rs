@@ -5,6 +5,10 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How a detail starts when gauth refused to connect at all (plain http to
+/// a `localhost` that resolves beyond loopback).
+pub const NOT_CONTACTED: &str = "not contacted: ";
+
 /// Google's endpoints, checked by `--online` unless `--endpoint` is given.
 pub const DEFAULT_ENDPOINTS: &[&str] = &[
     "https://accounts.google.com/.well-known/openid-configuration",
@@ -90,47 +94,25 @@ pub fn check(url: &str) -> Online {
             );
         }
     }
-    let client = match reqwest::blocking::Client::builder()
-        .timeout(TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => return fail(url, &format!("cannot start an HTTP client: {e}")),
-    };
-    match client.get(parsed).send() {
+    // Through gauth's one HTTP layer: plain http only to loopback
+    // addresses (a `localhost` that resolves elsewhere is refused before
+    // any connection), no redirect, the whole exchange within TIMEOUT.
+    let http = crate::auth::http::Http::new();
+    match http.status(url, crate::auth::http::deadline_in(TIMEOUT)) {
         // Any HTTP answer proves DNS, TCP and TLS work; the token endpoint
         // answers a GET with 4xx, which is fine.
-        Ok(resp) => Online {
+        Ok(status) => Online {
             url: url.to_owned(),
             ok: true,
-            detail: format!("HTTP {}", resp.status().as_u16()),
+            detail: format!("HTTP {status}"),
         },
-        Err(e) => {
-            let kind = if e.is_timeout() {
-                "timed out"
-            } else if e.is_connect() {
-                "connection failed"
-            } else {
-                "request failed"
-            };
-            let mut cause = String::new();
-            let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
-            while let Some(s) = src {
-                cause = s.to_string();
-                src = s.source();
-            }
-            fail(
-                url,
-                &format!(
-                    "{kind}{}",
-                    if cause.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {cause}")
-                    }
-                ),
-            )
+        Err(crate::auth::http::HttpError::TimedOut) => {
+            fail(url, &format!("timed out after {} s", TIMEOUT.as_secs()))
         }
+        Err(e @ crate::auth::http::HttpError::Connect(_)) => fail(url, &e.to_string()),
+        Err(crate::auth::http::HttpError::NotAllowed(why)) => {
+            fail(url, &format!("{NOT_CONTACTED}{why}"))
+        }
+        Err(e) => fail(url, &format!("request failed: {e}")),
     }
 }

@@ -569,6 +569,132 @@ sys.stdout.buffer.write(out.stdout)
     );
 }
 
+/// Plain http goes only to loopback addresses: with `localhost` pointing at
+/// 10.0.0.1 (a hosts file), `gauth token` (a cached login whose token
+/// endpoint is `http://localhost:…`, with a client secret), `gauth login
+/// --issuer http://localhost:…` and `doctor --online --endpoint
+/// http://localhost:…` each refuse in one line, and nothing reaches 10.0.0.1.
+#[test]
+#[ignore = "end-to-end: needs root (mount and network namespaces); run by .ci/run"]
+fn plain_http_to_a_localhost_beyond_loopback_is_never_sent() {
+    use gauth::auth::secret::Secret;
+    use gauth::cache::{Entry, Store};
+    require_root();
+    let dir = world_readable_copies();
+    std::fs::write(dir.path().join("hosts"), "10.0.0.1 localhost\n").unwrap();
+    let cache = dir.path().join("cache");
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    Store::open_at(&cache)
+        .unwrap()
+        .save(&Entry {
+            issuer: "http://localhost:8080".into(),
+            client_id: "cli".into(),
+            client_secret: Some(Secret::new("s3cret-of-the-client")),
+            token_endpoint: "http://localhost:8080/token".into(),
+            revocation_endpoint: None,
+            account: Some("a@example.test".into()),
+            scopes: vec!["openid".into()],
+            access_token: Secret::new("at"),
+            refresh_token: Some(Secret::new("rt-never-in-clear")),
+            expires_at: Some(now - 10),
+            created_at: now,
+            credentials: None,
+        })
+        .unwrap();
+    // Inside fresh namespaces: loopback up, 10.0.0.1 on it, a listener on
+    // 10.0.0.1:8080 that only counts the connections that reach it.
+    let counter = r#"
+import json, socket, subprocess, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.0.0.1", 8080)); s.listen(16)
+out = subprocess.run(sys.argv[1:], capture_output=True, timeout=120)
+s.setblocking(False)
+n = 0
+while True:
+    try:
+        s.accept(); n += 1
+    except BlockingIOError:
+        break
+print(json.dumps({"code": out.returncode, "stdout": out.stdout.decode(), "stderr": out.stderr.decode(), "accepted": n}))
+"#;
+    let run = |args: &[&str]| -> serde_json::Value {
+        let script = format!(
+            "ip link set lo up && ip addr add 10.0.0.1/8 dev lo && mount --bind {d}/hosts /etc/hosts && exec python3 -c '{counter}' \"$@\"",
+            d = dir.path().display()
+        );
+        let out = Command::new("unshare")
+            .args(["-m", "-n", "sh", "-c", &script, "sh"])
+            .arg(dir.path().join("gauth"))
+            .args(args)
+            .env_clear()
+            .env("GAUTH_CACHE", &cache)
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let refusal = "localhost resolves to 10.0.0.1, which is not a loopback address";
+    for args in [
+        &["token"][..],
+        &[
+            "login",
+            "--issuer",
+            "http://localhost:8080",
+            "--client-id",
+            "cli",
+            "--flow",
+            "device",
+            "--timeout",
+            "3s",
+        ],
+    ] {
+        let v = run(args);
+        let err = v["stderr"].as_str().unwrap();
+        assert_eq!(v["accepted"], 0, "{args:?} connected to 10.0.0.1: {v:#}");
+        assert_eq!(v["code"], 1, "{args:?}: {v:#}");
+        assert!(err.contains(refusal), "{args:?}: {err}");
+        assert!(
+            !err.contains("s3cret") && !err.contains("rt-never"),
+            "{err}"
+        );
+    }
+    let v = run(&[
+        "doctor",
+        "--json",
+        "--online",
+        "--endpoint",
+        "http://localhost:8080/",
+    ]);
+    assert_eq!(v["accepted"], 0, "doctor connected to 10.0.0.1: {v:#}");
+    let doc: serde_json::Value = serde_json::from_str(v["stdout"].as_str().unwrap()).unwrap();
+    let online = &doc["online"][0];
+    assert_eq!(online["ok"], false, "{online}");
+    assert!(
+        online["detail"].as_str().unwrap().contains(refusal),
+        "{online}"
+    );
+    // The verdict says what happened: refused, not "does not answer".
+    let c = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "endpoint")
+        .unwrap();
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://localhost:8080/ was not contacted: "),
+        "{c}"
+    );
+}
+
 /// A directory holding only a `gauth` copy, to put first on R's PATH.
 fn gauth_on_path() -> (tempfile::TempDir, String) {
     let dir = world_readable_copies();

@@ -1523,3 +1523,230 @@ fn a_port_held_by_another_gauth_login_is_named_as_that() {
     );
     assert!(alive(pid as i32), "the first login is left alone");
 }
+
+/// `gauth login` against the hostile provider (no browser, nobody to
+/// paste): (code, stderr, how long it ran). A hang fails the test.
+fn hostile_login(p: &Oidc, extra: &[&str], limit: Duration) -> (i32, String, Duration) {
+    let dir = tempcache();
+    let path = path_env();
+    let mut args = vec!["--issuer", p.issuer.as_str(), "--client-id", "cli"];
+    args.extend_from_slice(extra);
+    let started = Instant::now();
+    let login = Login::start(
+        &args,
+        &[
+            ("PATH", &path),
+            ("GAUTH_CACHE", dir.path().join("c").to_str().unwrap()),
+        ],
+        false,
+    );
+    let (code, _, err) = login.finish(limit);
+    (code, err, started.elapsed())
+}
+
+/// A provider that trickles its answer a byte a second cannot keep a login
+/// past --timeout: the deadline covers the whole response, not each read.
+#[test]
+fn a_trickled_answer_ends_at_the_login_timeout() {
+    for (what, flow) in [("discovery", "device"), ("device", "device")] {
+        let p = Oidc::hostile(&["--trickle", what]);
+        let (code, err, took) = hostile_login(
+            &p,
+            &["--flow", flow, "--timeout", "3s"],
+            Duration::from_secs(60),
+        );
+        assert_eq!(code, 1, "{what}: {err}");
+        assert!(err.contains("timed out"), "{what}: {err}");
+        assert_eq!(err.matches("gauth: error").count(), 1, "{err}");
+        assert!(
+            took < Duration::from_secs(6),
+            "{what}: the login ran {took:?} under --timeout 3s"
+        );
+    }
+}
+
+/// `interval` and `expires_in` are numbers from outside: u64::MAX panicked
+/// (exit 101), an interval of an hour outlived --timeout, and 0 polled in
+/// a busy loop. Saturated, capped, 0 → 5 s, and never past --timeout.
+#[test]
+fn device_durations_from_a_hostile_provider_are_saturated() {
+    const MAX: &str = "18446744073709551615";
+    for (interval, expires) in [(MAX, MAX), ("3600", "600"), ("1", MAX), (MAX, "600")] {
+        let p = Oidc::hostile(&["--device-interval", interval, "--device-expires", expires]);
+        let (code, err, took) = hostile_login(
+            &p,
+            &["--flow", "device", "--timeout", "4s"],
+            Duration::from_secs(60),
+        );
+        let case = format!("interval {interval}, expires_in {expires}");
+        assert_eq!(code, 1, "{case}: {err}");
+        assert!(!err.contains("panicked"), "{case}: {err}");
+        assert!(
+            err.contains("the login was not approved within 4s"),
+            "{case}: {err}"
+        );
+        assert!(
+            took < Duration::from_secs(7),
+            "{case}: the login ran {took:?} under --timeout 4s"
+        );
+    }
+    // interval 0 (and none at all): RFC 8628's 5 s, not a busy loop.
+    for interval in ["0", "none"] {
+        let p = Oidc::hostile(&["--device-interval", interval]);
+        let (code, err, _) = hostile_login(
+            &p,
+            &["--flow", "device", "--timeout", "7s"],
+            Duration::from_secs(60),
+        );
+        assert_eq!(code, 1, "{err}");
+        let stats: serde_json::Value = serde_json::from_str(
+            &reqwest::blocking::get(format!("{}/stats", p.issuer))
+                .unwrap()
+                .text()
+                .unwrap(),
+        )
+        .unwrap();
+        let polls = stats["polls"].as_array().unwrap();
+        assert_eq!(polls.len(), 1, "interval {interval}: polls at {polls:?} ms");
+        assert!(polls[0].as_u64().unwrap() >= 4900, "{polls:?}");
+    }
+}
+
+/// RFC 9207: `iss` is compared with the issuer as a plain string. A
+/// provider whose issuer ends in `/` is accepted with its exact `iss`, and
+/// an `iss` without the slash is refused; the issuer must be given as the
+/// provider spells it.
+#[test]
+fn an_issuer_with_a_trailing_slash_is_compared_exactly() {
+    let p = Oidc::start(&["--issuer-slash"]);
+    assert!(p.issuer.ends_with('/'), "{}", p.issuer);
+    let dir = tempcache();
+    let cache = dir.path().join("cache");
+    let path = path_env();
+    let env = [
+        ("PATH", path.as_str()),
+        ("GAUTH_CACHE", cache.to_str().unwrap()),
+    ];
+    let mut login = Login::start(
+        &[
+            "--issuer",
+            p.issuer.as_str(),
+            "--client-id",
+            "gauth-native",
+            "--oob",
+        ],
+        &env,
+        true,
+    );
+    let url = login.url(&p.issuer);
+    let redirected = p.agent(&url, &["--print-redirect"]);
+    let iss = query_param(&redirected, "iss").unwrap();
+    assert_eq!(iss, p.issuer);
+    // The same answer with the slash dropped from `iss`: another issuer.
+    let mut forged = url::Url::parse(&redirected).unwrap();
+    let pairs: Vec<(String, String)> = forged
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "iss" {
+                v.trim_end_matches('/').to_owned()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    forged.query_pairs_mut().clear().extend_pairs(pairs);
+    login.paste(forged.as_str());
+    login.paste(&redirected);
+    let (code, out, err) = login.finish(Duration::from_secs(30));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("(paste flow)"), "{out}");
+    assert!(
+        err.contains("not accepted: it comes from issuer")
+            && err.contains(p.issuer.trim_end_matches('/')),
+        "{err}"
+    );
+    token(&cache);
+
+    // The issuer without its slash is not the provider's: one line naming
+    // both, and the spelling to use.
+    let bare = p.issuer.trim_end_matches('/');
+    let out = gauth()
+        .args([
+            "login",
+            "--issuer",
+            bare,
+            "--client-id",
+            "gauth-native",
+            "--oob",
+        ])
+        .env("GAUTH_CACHE", dir.path().join("other"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("names the issuer '{}', not '{bare}'", p.issuer))
+            && err.contains(&format!("pass --issuer {} ", p.issuer)),
+        "{err}"
+    );
+    // The cause is one line under gauth's "cannot discover the provider".
+    assert_eq!(err.lines().count(), 2, "{err}");
+}
+
+/// The device flow's pages are links the user opens: a `javascript:` or
+/// `file:` one is refused, never shown as a place to go.
+#[test]
+fn a_device_verification_uri_that_is_not_https_is_refused() {
+    for (flag, uri) in [
+        ("--verification-uri", "javascript:alert(document.cookie)"),
+        ("--verification-uri", "file:///etc/passwd"),
+        ("--verification-uri-complete", "javascript:alert(1)"),
+        ("--verification-uri", "http://example.com/device"),
+    ] {
+        let p = Oidc::hostile(&[flag, uri]);
+        let (code, err, _) = hostile_login(
+            &p,
+            &["--flow", "device", "--timeout", "5s"],
+            Duration::from_secs(30),
+        );
+        assert_eq!(code, 1, "{uri}: {err}");
+        assert!(!err.contains("To sign in, open"), "{uri}: {err}");
+        assert!(!err.contains("(or open"), "{uri}: {err}");
+        assert!(
+            err.contains("verification_uri") && err.contains("https"),
+            "{uri}: {err}"
+        );
+    }
+}
+
+/// The login is named by the email (the ID token's, else userinfo's), not
+/// by the opaque `sub`: oidc-provider puts only `sub` in the ID token of a
+/// code flow, and the email in userinfo.
+#[test]
+fn the_account_is_the_email_from_userinfo_when_the_id_token_has_none() {
+    let p = Oidc::start(&[]);
+    let dir = tempcache();
+    let cache = dir.path().join("cache");
+    let browser = p.browser_script(dir.path(), "--login jenny");
+    let path = path_env();
+    let login = Login::start(
+        &["--issuer", &p.issuer, "--client-id", "gauth-native"],
+        &[
+            ("PATH", &path),
+            ("BROWSER", browser.to_str().unwrap()),
+            ("GAUTH_CACHE", cache.to_str().unwrap()),
+        ],
+        false,
+    );
+    let (code, out, err) = login.finish(Duration::from_secs(30));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("logged in as jenny@example.test"), "{out}");
+    let out = gauth()
+        .args(["--json", "accounts"])
+        .env("GAUTH_CACHE", &cache)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["logins"][0]["account"], "jenny@example.test", "{v:#}");
+}

@@ -722,3 +722,128 @@ fn the_config_defaults_pick_the_default_login() {
         .unwrap();
     assert_eq!(stdout(&out), "ya29.token-of-other\n", "{}", stderr(&out));
 }
+
+/// A listener that only counts the connections made to it (the test reads
+/// the count after gauth has exited).
+struct Counter {
+    listener: std::net::TcpListener,
+}
+
+impl Counter {
+    fn start() -> Counter {
+        Counter {
+            listener: std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.listener.local_addr().unwrap())
+    }
+
+    fn accepted(&self) -> usize {
+        self.listener.set_nonblocking(true).unwrap();
+        std::iter::from_fn(|| self.listener.accept().ok()).count()
+    }
+}
+
+/// A refresh to a loopback provider goes straight there: `http_proxy` (or
+/// `ALL_PROXY`) would otherwise receive the refresh token and the client
+/// secret in clear text.
+#[test]
+fn a_loopback_refresh_never_goes_through_a_proxy() {
+    let p = Oidc::start(&[]);
+    let mut entry = login(&p, "jenny", Client::Web);
+    entry.expires_at = Some(now() - 10);
+    let cache = tempcache();
+    Store::open_at(cache.path()).unwrap().save(&entry).unwrap();
+    let proxy = Counter::start();
+    let out = gauth()
+        .env("GAUTH_CACHE", cache.path())
+        .env("http_proxy", proxy.url())
+        .env("HTTP_PROXY", proxy.url())
+        .env("ALL_PROXY", proxy.url())
+        .args(["token"])
+        .output()
+        .unwrap();
+    assert_eq!(proxy.accepted(), 0, "the refresh went through the proxy");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_ne!(stdout(&out).trim(), entry.access_token.expose());
+}
+
+/// An expired login whose token endpoint is the hostile provider's.
+fn hostile_entry(p: &Oidc) -> Entry {
+    Entry {
+        issuer: p.issuer.clone(),
+        token_endpoint: format!("{}/token", p.issuer),
+        ..offline_entry("a@example.test", now() - 10, true)
+    }
+}
+
+/// Run `gauth token` to its end and return (exit code, stderr, peak
+/// resident memory in KiB from wait4(2), how long it ran).
+// The child is reaped by wait4(2), which std's `wait` cannot replace: it
+// alone gives the child's own peak memory.
+#[allow(clippy::zombie_processes)]
+fn token_with_rusage(cache: &Path) -> (i32, String, i64, Duration) {
+    use std::io::Read;
+    let started = std::time::Instant::now();
+    let mut child = gauth()
+        .env("GAUTH_CACHE", cache)
+        .arg("token")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, err, usage.ru_maxrss, started.elapsed())
+}
+
+/// A token answer of 200 MB is refused at 1 MiB, in bounded memory (the
+/// oauth2 crate alone read 300 MB into 622 MB of RSS).
+#[test]
+fn a_huge_token_answer_is_refused_in_bounded_memory() {
+    let p = Oidc::hostile(&["--huge-body", "200"]);
+    let cache = tempcache();
+    Store::open_at(cache.path())
+        .unwrap()
+        .save(&hostile_entry(&p))
+        .unwrap();
+    let (code, err, max_rss_kib, _) = token_with_rusage(cache.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("larger than 1024 KiB"), "{err}");
+    assert!(
+        max_rss_kib < 64 * 1024,
+        "gauth token peaked at {max_rss_kib} KiB"
+    );
+}
+
+/// A token endpoint that trickles its answer a byte a second (a slow
+/// loris) ends at the refresh's deadline, not after minutes.
+#[test]
+fn a_trickled_token_answer_ends_at_the_deadline() {
+    let p = Oidc::hostile(&["--trickle", "token"]);
+    let cache = tempcache();
+    Store::open_at(cache.path())
+        .unwrap()
+        .save(&hostile_entry(&p))
+        .unwrap();
+    let (code, err, _, took) = token_with_rusage(cache.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("timed out"), "{err}");
+    assert!(took < Duration::from_secs(30), "gauth token ran {took:?}");
+}

@@ -1,14 +1,12 @@
 //! OpenID provider discovery (`/.well-known/openid-configuration`), fetched
 //! once and cached. Only https, except a loopback issuer (tests, local
 //! development): RFC 6749 §3.1 wants TLS for every endpoint.
+pub use super::http::MAX_DOCUMENT;
 use super::provider::Provider;
 use std::time::Duration;
 
 /// How long a cached discovery document is used before it is fetched again.
 pub const FRESH_FOR: Duration = Duration::from_secs(24 * 3600);
-
-/// Largest discovery document read (Google's is about 1.3 KiB).
-pub const MAX_DOCUMENT: u64 = 256 * 1024;
 
 pub use super::http::check_url;
 
@@ -49,12 +47,11 @@ pub fn discover(
     now_unix: u64,
     limit: Duration,
 ) -> anyhow::Result<Provider> {
-    let issuer = issuer.trim_end_matches('/');
     check_issuer(issuer).map_err(anyhow::Error::msg)?;
     if let Some(p) = read().and_then(|bytes| from_cache(&bytes, issuer, now_unix)) {
         return Ok(p);
     }
-    let provider = fetch(issuer, limit)?;
+    let provider = fetch(issuer, super::http::deadline_in(limit))?;
     let cached = Cached {
         fetched_at: now_unix,
         provider: provider.clone(),
@@ -94,23 +91,32 @@ fn check_endpoints(p: &Provider) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn fetch(issuer: &str, limit: Duration) -> anyhow::Result<Provider> {
+/// Fetch and check the discovery document of `issuer`, answered whole
+/// before `deadline`. The issuer is kept exactly as given: RFC 9207 compares
+/// `iss` with it as a plain string, so `https://id.example/` and
+/// `https://id.example` are two issuers, and the document must name the one
+/// asked for (OpenID Connect Discovery §4.3).
+fn fetch(issuer: &str, deadline: std::time::Instant) -> anyhow::Result<Provider> {
     use crate::output::escape::esc;
-    use std::io::Read;
-    let url = format!("{issuer}/.well-known/openid-configuration");
-    let http = super::http::client_within(limit)?;
-    let resp = http.get(&url).send().map_err(|e| {
-        anyhow::anyhow!("cannot fetch {}: {}", esc(&url), super::http::describe(&e))
-    })?;
+    // Discovery §4: a terminating `/` is removed before the well-known
+    // path is appended (only for the URL; the issuer keeps it).
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    let http = super::http::Http::new();
+    let resp = http
+        .get(
+            &url,
+            &[("accept", "application/json")],
+            deadline,
+            MAX_DOCUMENT,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot fetch {}: {e}", esc(&url)))?;
     if !resp.status().is_success() {
         anyhow::bail!("{} answered HTTP {}", esc(&url), resp.status().as_u16());
     }
-    let mut body = Vec::new();
-    resp.take(MAX_DOCUMENT + 1).read_to_end(&mut body)?;
-    if body.len() as u64 > MAX_DOCUMENT {
-        anyhow::bail!("{} is larger than {MAX_DOCUMENT} bytes", esc(&url));
-    }
-    let p: Provider = serde_json::from_slice(&body).map_err(|e| {
+    let p: Provider = serde_json::from_slice(resp.body()).map_err(|e| {
         anyhow::anyhow!(
             "{} is not an OpenID discovery document: {}",
             esc(&url),
@@ -118,20 +124,25 @@ fn fetch(issuer: &str, limit: Duration) -> anyhow::Result<Provider> {
         )
     })?;
     // OpenID Connect Discovery §4.3: the document must name the issuer it
-    // was fetched for, or it is an impostor's.
-    if p.issuer.trim_end_matches('/') != issuer {
+    // was fetched for, exactly, or it is an impostor's.
+    if p.issuer != issuer {
+        let hint = if p.issuer.trim_end_matches('/') == issuer.trim_end_matches('/') {
+            format!(
+                "; pass --issuer {} as the provider spells it",
+                esc(&crate::commands::token::shell_quote(&p.issuer))
+            )
+        } else {
+            String::new()
+        };
         anyhow::bail!(
-            "{} names the issuer '{}', not '{}'",
+            "{} names the issuer '{}', not '{}'{hint}",
             esc(&url),
             esc(&p.issuer),
             esc(issuer)
         );
     }
     check_endpoints(&p)?;
-    Ok(Provider {
-        issuer: issuer.to_owned(),
-        ..p
-    })
+    Ok(p)
 }
 
 #[cfg(test)]

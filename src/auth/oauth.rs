@@ -1,9 +1,12 @@
-//! The OAuth exchanges, through the `oauth2` crate: the authorization URL
-//! (PKCE S256 and `state` from its CSPRNG), the code exchange, the device
-//! authorization and its polling. Errors are reworded here so that no token,
+//! The OAuth exchanges, through the `oauth2` crate and gauth's own HTTP
+//! function (`super::http`): the authorization URL (PKCE S256 and `state`
+//! from its CSPRNG), the code exchange, the device authorization and its
+//! polling, the account's name. Errors are reworded here so that no token,
 //! code or response body ever reaches a message.
+use super::http::{Http, HttpError, MAX_BODY, check_url, deadline_in};
 use super::provider::Provider;
 use super::secret::Secret;
+use crate::output::escape::esc;
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,
@@ -15,7 +18,7 @@ use oauth2::{
     StandardTokenResponse, TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The `id_token` that OpenID providers add to the token response: read
 /// only to name the account.
@@ -56,10 +59,7 @@ pub struct ClientCreds {
 }
 
 fn url_error(what: &str, url: &str) -> anyhow::Error {
-    anyhow::anyhow!(
-        "the provider's {what} '{}' is not a valid URL",
-        crate::output::escape::esc(url)
-    )
+    anyhow::anyhow!("the provider's {what} '{}' is not a valid URL", esc(url))
 }
 
 fn token_client(
@@ -138,11 +138,17 @@ pub fn authorize(
     })
 }
 
+/// Longest access-token lifetime taken from a provider: a larger (or
+/// absurd, `u64::MAX`) `expires_in` saturates here, so no expiry sum can
+/// overflow.
+pub const MAX_EXPIRES_IN: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// Tokens as the provider handed them out.
 #[derive(Debug, Clone)]
 pub struct Tokens {
     pub access_token: Secret,
     pub refresh_token: Option<Secret>,
+    /// Saturated at [`MAX_EXPIRES_IN`].
     pub expires_in: Option<Duration>,
     /// The scopes granted, when the provider says (else those asked for).
     pub scopes: Option<Vec<String>>,
@@ -154,7 +160,7 @@ impl From<TokenResponse> for Tokens {
         Tokens {
             access_token: Secret::new(t.access_token().secret().clone()),
             refresh_token: t.refresh_token().map(|r| Secret::new(r.secret().clone())),
-            expires_in: t.expires_in(),
+            expires_in: t.expires_in().map(|d| d.min(MAX_EXPIRES_IN)),
             scopes: t
                 .scopes()
                 .map(|s| s.iter().map(|s| s.to_string()).collect()),
@@ -163,32 +169,33 @@ impl From<TokenResponse> for Tokens {
     }
 }
 
-/// Exchange an authorization code (with its PKCE verifier).
+/// Exchange an authorization code (with its PKCE verifier), before the
+/// login's `deadline`.
 pub fn exchange_code(
+    http: &Http,
     provider: &Provider,
     creds: &ClientCreds,
     code: &Secret,
     auth: &Authorization,
+    deadline: Instant,
 ) -> anyhow::Result<Tokens> {
     let redirect = RedirectUrl::new(auth.redirect_uri.clone())
         .map_err(|_| url_error("redirect URI", &auth.redirect_uri))?;
-    let http = super::http::client()?;
     token_client(provider, creds)?
         .set_redirect_uri(redirect)
         .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(auth.verifier.expose().to_owned()))
-        .request(&http)
+        .request(&http.oauth(deadline, MAX_BODY))
         .map(Tokens::from)
         .map_err(|e| token_error("the code exchange", e))
 }
 
 /// Reword an `oauth2` error without its response body (which may hold a
 /// token) and with the provider's own words escaped.
-pub fn token_error<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + 'static>(
+pub fn token_error<T: oauth2::ErrorResponse + 'static>(
     what: &str,
-    e: RequestTokenError<RE, T>,
+    e: RequestTokenError<HttpError, T>,
 ) -> anyhow::Error {
-    use crate::output::escape::esc;
     match e {
         RequestTokenError::ServerResponse(r) => {
             let v = serde_json::to_value(&r).unwrap_or_default();
@@ -200,10 +207,7 @@ pub fn token_error<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + '
                 .unwrap_or_default();
             anyhow::anyhow!("{what} was refused by the provider: {}{desc}", esc(code))
         }
-        RequestTokenError::Request(e) => anyhow::anyhow!(
-            "{what} could not reach the provider: {}",
-            super::http::describe(&e)
-        ),
+        RequestTokenError::Request(e) => request_error(what, &e),
         RequestTokenError::Parse(..) => {
             anyhow::anyhow!("{what} failed: the provider's answer is not a token response")
         }
@@ -211,127 +215,352 @@ pub fn token_error<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + '
     }
 }
 
+/// A request that got no usable answer, in one line.
+fn request_error(what: &str, e: &HttpError) -> anyhow::Error {
+    match e {
+        HttpError::NotAllowed(why) => anyhow::anyhow!("{what} was not sent: {why}"),
+        // Nothing a login caches has been seen yet when this fails.
+        HttpError::TooLarge(max) => anyhow::anyhow!(
+            "{what} failed: the provider's answer cannot be used: it is larger than {} KiB; nothing was cached",
+            max / 1024
+        ),
+        _ => anyhow::anyhow!("{what} could not reach the provider: {e}"),
+    }
+}
+
+/// RFC 8628 §3.5: polling interval when the provider names none (or 0).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+/// Longest polling interval taken from a provider: a login waits at most
+/// this long between two looks, whatever the provider asks.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(60);
+
 /// What the user sees to approve a device login.
 #[derive(Debug, Clone)]
 pub struct DeviceStart {
     pub verification_uri: String,
     pub verification_uri_complete: Option<String>,
     pub user_code: String,
+    /// How long the device code lives (as the provider said, saturated).
     pub expires_in: Duration,
+    /// The polling interval: 5 s when missing or 0, at most [`MAX_INTERVAL`].
     pub interval: Duration,
-    response: oauth2::StandardDeviceAuthorizationResponse,
+    device_code: Secret,
+    /// When the device code stops working.
+    expires_at: Instant,
 }
 
-/// RFC 8628 §3.1–3.2: ask for a device code.
+impl DeviceStart {
+    /// When polling stops: the login's deadline or the code's expiry.
+    pub fn end(&self, deadline: Instant) -> Instant {
+        deadline.min(self.expires_at)
+    }
+}
+
+/// RFC 8628 §3.1–3.2: ask for a device code. The pages the user is sent to
+/// are links to open: https only (or http on loopback), never `javascript:`
+/// or `file:`.
 pub fn device_start(
+    http: &Http,
     provider: &Provider,
     creds: &ClientCreds,
     scopes: &[String],
+    deadline: Instant,
 ) -> anyhow::Result<DeviceStart> {
     let Some(endpoint) = &provider.device_authorization_endpoint else {
         anyhow::bail!(
             "{} has no device authorization endpoint; use the paste flow (--flow paste)",
-            crate::output::escape::esc(&provider.issuer)
+            esc(&provider.issuer)
         );
     };
     let url = DeviceAuthorizationUrl::new(endpoint.clone())
         .map_err(|_| url_error("device authorization endpoint", endpoint))?;
-    let http = super::http::client()?;
+    let issued = Instant::now();
     let r: oauth2::StandardDeviceAuthorizationResponse = token_client(provider, creds)?
         .set_device_authorization_url(url)
         .exchange_device_code()
         .add_scopes(scopes.iter().map(|s| Scope::new(s.clone())))
-        .request(&http)
+        .request(&http.oauth(deadline, MAX_BODY))
         .map_err(|e| token_error("the device authorization request", e))?;
+    let verification_uri = r.verification_uri().to_string();
+    check_url("the provider's verification_uri", &verification_uri).map_err(anyhow::Error::msg)?;
+    let verification_uri_complete = r
+        .verification_uri_complete()
+        .map(|u| u.secret().to_string());
+    if let Some(u) = &verification_uri_complete {
+        check_url("the provider's verification_uri_complete", u).map_err(anyhow::Error::msg)?;
+    }
+    let expires_in = r.expires_in().min(MAX_EXPIRES_IN);
     Ok(DeviceStart {
-        verification_uri: r.verification_uri().to_string(),
-        verification_uri_complete: r
-            .verification_uri_complete()
-            .map(|u| u.secret().to_string()),
+        verification_uri,
+        verification_uri_complete,
         user_code: r.user_code().secret().to_string(),
-        expires_in: r.expires_in(),
-        interval: r.interval(),
-        response: r,
+        expires_in,
+        interval: sane_interval(r.interval()),
+        device_code: Secret::new(r.device_code().secret().clone()),
+        expires_at: issued
+            .checked_add(expires_in)
+            .unwrap_or_else(|| deadline_in(expires_in)),
     })
 }
 
-/// RFC 8628 §3.4–3.5: poll until the user approved, denied, or the code
-/// expired. `authorization_pending` keeps polling, `slow_down` adds 5 s to
-/// every later interval (the `oauth2` crate keeps those rules); `sleep` is
-/// called between polls (it draws the spinner).
+/// RFC 8628 §3.5: a missing (the crate reads it as 5) or zero interval is
+/// 5 s; a huge one is capped so that a login still looks before it ends.
+fn sane_interval(d: Duration) -> Duration {
+    if d.is_zero() {
+        DEFAULT_INTERVAL
+    } else {
+        d.min(MAX_INTERVAL)
+    }
+}
+
+/// One poll's outcome.
+enum Poll {
+    Done(Box<Tokens>),
+    Pending,
+    SlowDown,
+    Unreachable(HttpError),
+    End(anyhow::Error),
+}
+
+/// RFC 8628 §3.4–3.5, polled here rather than by the `oauth2` crate: its
+/// loop adds provider durations unchecked and cannot stop at the login's
+/// deadline. Wait the interval, poll; `authorization_pending` keeps
+/// polling, `slow_down` adds 5 s to every later interval, anything else
+/// ends the wait. Nothing waits or polls past `deadline` (the login's) or
+/// the code's expiry. `sleep` waits (and draws the spinner); `timeout` is
+/// the login's `--timeout`, for the message.
 pub fn device_poll(
+    http: &Http,
     provider: &Provider,
     creds: &ClientCreds,
     start: &DeviceStart,
+    deadline: Instant,
     timeout: Duration,
-    sleep: impl Fn(Duration),
+    mut sleep: impl FnMut(Duration),
 ) -> anyhow::Result<Tokens> {
-    use oauth2::DeviceCodeErrorResponseType as E;
-    // No poll may outlive the login's own deadline.
-    let http = super::http::client_within(timeout.max(Duration::from_secs(1)))?;
-    // The crate backs off silently when the provider cannot be reached and
-    // reports the end of the wait as an expired code: remember the last
-    // transport error to say what really happened.
-    let last_error = std::cell::RefCell::new(None::<String>);
-    let call = |req: oauth2::HttpRequest| {
-        let r = oauth2::SyncHttpClient::call(&http, req);
-        *last_error.borrow_mut() = r.as_ref().err().map(|e| super::http::describe(e));
-        r
-    };
-    let started = std::time::Instant::now();
-    let client = token_client(provider, creds)?;
-    let result = client
-        .exchange_device_access_token(&start.response)
-        // A provider that does not answer is retried every few seconds, not
-        // every ten: the wait ends close to --timeout.
-        .set_max_backoff_interval(Duration::from_secs(4))
-        .request(&call, sleep, Some(timeout))
-        .map(Tokens::from);
-    result.map_err(|e| {
-        if let Some(err) = last_error.borrow().as_ref() {
-            return anyhow::anyhow!(
-                "the provider could not be reached while waiting for the approval: {err}"
-            );
+    let end = start.end(deadline);
+    let mut interval = start.interval;
+    // The provider that cannot be reached is named, not reported as an
+    // expired code when the wait runs out.
+    let mut unreachable = None::<HttpError>;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
         }
-        match &e {
-            RequestTokenError::ServerResponse(r) => match r.error() {
-                E::AccessDenied => anyhow::anyhow!("the device login was denied"),
-                E::ExpiredToken
-                    if timeout + Duration::from_secs(1) < start.expires_in
-                        && started.elapsed() >= timeout =>
-                {
-                    anyhow::anyhow!(
-                        "the login was not approved within {}; run it again (--timeout for longer)",
-                        humantime::format_duration(Duration::from_secs(
-                            timeout.as_secs_f64().ceil() as u64
-                        ))
-                    )
-                }
-                E::ExpiredToken => anyhow::anyhow!(
-                    "the device code expired before the login was approved; run the login again"
-                ),
-                _ => token_error("the device login", e),
-            },
-            _ => token_error("the device login", e),
+        sleep(interval.min(left));
+        if Instant::now() >= end {
+            break;
         }
-    })
+        match poll(http, provider, creds, start, end) {
+            Poll::Done(tokens) => return Ok(*tokens),
+            Poll::Pending => unreachable = None,
+            Poll::SlowDown => {
+                unreachable = None;
+                interval = interval.saturating_add(Duration::from_secs(5));
+            }
+            // The deadline ran out in the middle of a poll: that is the
+            // end of the wait, not the provider's fault.
+            Poll::Unreachable(HttpError::TimedOut) if Instant::now() >= end => break,
+            Poll::Unreachable(e) => unreachable = Some(e),
+            Poll::End(e) => return Err(e),
+        }
+    }
+    if let Some(e) = unreachable {
+        anyhow::bail!("the provider could not be reached while waiting for the approval: {e}");
+    }
+    if start.expires_at <= deadline {
+        anyhow::bail!("the device code expired before the login was approved; run the login again");
+    }
+    anyhow::bail!(
+        "the login was not approved within {}; run it again (--timeout for longer)",
+        humantime::format_duration(Duration::from_secs(timeout.as_secs_f64().ceil() as u64))
+    )
 }
 
-/// The account an ID token names (email, else subject). The token came
-/// straight from the token endpoint over the same connection, so its claims
-/// may label the login (OpenID Connect Core §3.1.3.7); they decide nothing.
-pub fn account_from_id_token(id_token: &Secret) -> Option<String> {
+/// One device access token request (RFC 8628 §3.4), with the client's
+/// authentication as for every token request.
+fn poll(
+    http: &Http,
+    provider: &Provider,
+    creds: &ClientCreds,
+    start: &DeviceStart,
+    deadline: Instant,
+) -> Poll {
+    use oauth2::DeviceCodeErrorResponseType as E;
+    let req = match form_request(
+        &provider.token_endpoint,
+        &creds.id,
+        creds.secret.as_ref(),
+        vec![
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", start.device_code.expose()),
+        ],
+    ) {
+        Ok(r) => r,
+        Err(e) => return Poll::End(e),
+    };
+    let resp = match http.send(req, deadline, MAX_BODY) {
+        Ok(r) => r,
+        Err(e @ (HttpError::NotAllowed(_) | HttpError::TooLarge(_))) => {
+            return Poll::End(request_error("the device login", &e));
+        }
+        Err(e) => return Poll::Unreachable(e),
+    };
+    if resp.status().is_success() {
+        return match serde_json::from_slice::<TokenResponse>(resp.body()) {
+            Ok(t) => Poll::Done(Box::new(Tokens::from(t))),
+            Err(_) => Poll::End(anyhow::anyhow!(
+                "the device login failed: the provider's answer is not a token response"
+            )),
+        };
+    }
+    match serde_json::from_slice::<oauth2::DeviceCodeErrorResponse>(resp.body()) {
+        Ok(r) => match r.error() {
+            E::AuthorizationPending => Poll::Pending,
+            E::SlowDown => Poll::SlowDown,
+            E::AccessDenied => Poll::End(anyhow::anyhow!("the device login was denied")),
+            E::ExpiredToken => Poll::End(anyhow::anyhow!(
+                "the device code expired before the login was approved; run the login again"
+            )),
+            _ => Poll::End(token_error(
+                "the device login",
+                RequestTokenError::<HttpError, _>::ServerResponse(r),
+            )),
+        },
+        Err(_) => Poll::End(anyhow::anyhow!(
+            "the device login failed: the token endpoint answered HTTP {} without an OAuth error",
+            resp.status().as_u16()
+        )),
+    }
+}
+
+/// A form POST to a token (or revocation) endpoint with the client's
+/// authentication: HTTP Basic with the form-encoded id and secret when
+/// there is a secret (RFC 6749 §2.3.1, as the `oauth2` crate does), else
+/// the client id in the body. Written out for the two requests the crate
+/// cannot make one at a time (a device poll) or at all over loopback http
+/// (a revocation).
+pub fn form_request<'a>(
+    url: &str,
+    client_id: &'a str,
+    secret: Option<&Secret>,
+    mut form: Vec<(&'a str, &'a str)>,
+) -> anyhow::Result<oauth2::HttpRequest> {
+    use base64::Engine;
+    use oauth2::http::header;
+    let mut req = oauth2::http::Request::builder()
+        .method(oauth2::http::Method::POST)
+        .uri(url)
+        .header(header::ACCEPT, "application/json")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    match secret {
+        Some(s) => {
+            let enc =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                enc(client_id),
+                enc(s.expose())
+            ));
+            req = req.header(header::AUTHORIZATION, format!("Basic {basic}"));
+        }
+        None => form.push(("client_id", client_id)),
+    }
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    // The error names nothing of the request: its form holds secrets.
+    req.body(body.into_bytes())
+        .map_err(|_| anyhow::anyhow!("the request to {} cannot be built", esc(url)))
+}
+
+/// Longest account label kept (an email address is at most 254 bytes).
+const MAX_ACCOUNT: usize = 320;
+
+fn label(s: &str) -> Option<String> {
+    (!s.is_empty() && s.len() <= MAX_ACCOUNT && !s.chars().any(char::is_control))
+        .then(|| s.to_owned())
+}
+
+/// The claims of an ID token, unverified: the token came straight from the
+/// token endpoint over the same connection, so its claims may label the
+/// login (OpenID Connect Core §3.1.3.7); they decide nothing.
+fn id_token_claims(id_token: &Secret) -> Option<serde_json::Value> {
     use base64::Engine;
     let payload = id_token.expose().split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The account an ID token names (email, else subject).
+pub fn account_from_id_token(id_token: &Secret) -> Option<String> {
+    let claims = id_token_claims(id_token)?;
     claims
         .get("email")
         .or_else(|| claims.get("sub"))
         .and_then(|v| v.as_str())
-        .map(str::to_owned)
+        .and_then(label)
+}
+
+/// The name of the login's account: the ID token's `email`, else the
+/// userinfo endpoint's (one GET with the new access token, before
+/// `deadline` and at most 10 s), else the ID token's `sub`. A label only:
+/// any failure just means a plainer name.
+pub fn account(
+    http: &Http,
+    provider: &Provider,
+    tokens: &Tokens,
+    deadline: Instant,
+) -> Option<String> {
+    let claims = tokens.id_token.as_ref().and_then(id_token_claims);
+    let claim = |k: &str| {
+        claims
+            .as_ref()
+            .and_then(|c| c.get(k))
+            .and_then(|v| v.as_str())
+    };
+    if let Some(email) = claim("email").and_then(label) {
+        return Some(email);
+    }
+    let sub = claim("sub");
+    provider
+        .userinfo_endpoint
+        .as_deref()
+        .and_then(|url| userinfo_email(http, url, &tokens.access_token, sub, deadline))
+        .or_else(|| sub.and_then(label))
+}
+
+fn userinfo_email(
+    http: &Http,
+    url: &str,
+    access_token: &Secret,
+    sub: Option<&str>,
+    deadline: Instant,
+) -> Option<String> {
+    let bearer = format!("Bearer {}", access_token.expose());
+    let deadline = deadline.min(deadline_in(Duration::from_secs(10)));
+    let resp = http
+        .get(
+            url,
+            &[("authorization", &bearer), ("accept", "application/json")],
+            deadline,
+            MAX_BODY,
+        )
+        .ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    let info: serde_json::Value = serde_json::from_slice(resp.body()).ok()?;
+    // OpenID Connect Core §5.3.2: userinfo whose `sub` is not the ID
+    // token's must not be used.
+    let info_sub = info.get("sub").and_then(|v| v.as_str());
+    if sub.is_some() && info_sub != sub {
+        return None;
+    }
+    info.get("email").and_then(|v| v.as_str()).and_then(label)
 }
 
 #[cfg(test)]
@@ -370,6 +599,28 @@ mod tests {
         assert_eq!(q["prompt"], "consent");
         assert!(a.verifier.expose().len() >= 43);
         assert!(!format!("{a:?}").contains(a.state.expose()));
+    }
+
+    #[test]
+    fn provider_intervals_are_saturated() {
+        assert_eq!(sane_interval(Duration::ZERO), DEFAULT_INTERVAL);
+        assert_eq!(
+            sane_interval(Duration::from_secs(3)),
+            Duration::from_secs(3)
+        );
+        assert_eq!(sane_interval(Duration::from_secs(3600)), MAX_INTERVAL);
+        assert_eq!(sane_interval(Duration::from_secs(u64::MAX)), MAX_INTERVAL);
+    }
+
+    #[test]
+    fn account_labels_are_short_printable_text() {
+        assert_eq!(
+            label("jenny@example.test").as_deref(),
+            Some("jenny@example.test")
+        );
+        assert_eq!(label(""), None);
+        assert_eq!(label("a\nb"), None);
+        assert_eq!(label(&"a".repeat(MAX_ACCOUNT + 1)), None);
     }
 
     #[test]

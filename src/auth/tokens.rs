@@ -1,9 +1,11 @@
 //! Calls on a cached login that need no person: renewing the access token
 //! with the refresh token (RFC 6749 §6) and revoking a token (RFC 7009).
+use super::http::{Http, HttpError, MAX_BODY};
 use crate::auth::secret::Secret;
 use crate::cache::Entry;
 use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicRequestTokenError};
 use oauth2::{ClientId, ClientSecret, RefreshToken, RequestTokenError, TokenResponse, TokenUrl};
+use std::time::Instant;
 
 /// What a refresh brought back.
 #[derive(Debug, Clone)]
@@ -11,6 +13,7 @@ pub struct Refreshed {
     pub access_token: Secret,
     /// A rotated refresh token (the old one is dead then); `None`: keep it.
     pub refresh_token: Option<Secret>,
+    /// Seconds, saturated at [`super::oauth::MAX_EXPIRES_IN`].
     pub expires_in: Option<u64>,
 }
 
@@ -25,6 +28,9 @@ pub enum RefreshError {
     Provider { endpoint: String, detail: String },
     #[error("the token endpoint {endpoint} could not be reached: {detail}")]
     Transport { endpoint: String, detail: String },
+    /// The request was not sent: plain http beyond loopback.
+    #[error("the refresh was not sent: {0}")]
+    NotSent(String),
     #[error("the token endpoint {endpoint} answered something that is not a token ({detail})")]
     Invalid { endpoint: String, detail: String },
     #[error("the cached login is unusable: {0}")]
@@ -57,9 +63,9 @@ fn one_line(s: &str) -> String {
 }
 
 /// Renew the access token. Never interactive; one POST to the token
-/// endpoint. The caller holds the login's lock (rotation: a refresh token
-/// used twice revokes the whole family).
-pub fn refresh(http: &reqwest::blocking::Client, entry: &Entry) -> Result<Refreshed, RefreshError> {
+/// endpoint, answered whole before `deadline`. The caller holds the login's
+/// lock (rotation: a refresh token used twice revokes the whole family).
+pub fn refresh(http: &Http, entry: &Entry, deadline: Instant) -> Result<Refreshed, RefreshError> {
     let endpoint = entry.token_endpoint.clone();
     let Some(refresh_token) = &entry.refresh_token else {
         return Err(RefreshError::Config("no refresh token".into()));
@@ -69,7 +75,9 @@ pub fn refresh(http: &reqwest::blocking::Client, entry: &Entry) -> Result<Refres
         .map_err(RefreshError::Config)?;
     let client = client_for(entry).set_token_uri(token_url);
     let rt = RefreshToken::new(refresh_token.expose().to_owned());
-    let answer = client.exchange_refresh_token(&rt).request(http);
+    let answer = client
+        .exchange_refresh_token(&rt)
+        .request(&http.oauth(deadline, MAX_BODY));
     match answer {
         Ok(t) => Ok(Refreshed {
             access_token: Secret::new(t.access_token().secret().clone()),
@@ -77,7 +85,9 @@ pub fn refresh(http: &reqwest::blocking::Client, entry: &Entry) -> Result<Refres
                 .refresh_token()
                 .map(|r| Secret::new(r.secret().clone()))
                 .filter(|r| !r.is_empty()),
-            expires_in: t.expires_in().map(|d| d.as_secs()),
+            expires_in: t
+                .expires_in()
+                .map(|d| d.min(super::oauth::MAX_EXPIRES_IN).as_secs()),
         }),
         Err(e) => Err(refresh_error(endpoint, e)),
     }
@@ -85,10 +95,7 @@ pub fn refresh(http: &reqwest::blocking::Client, entry: &Entry) -> Result<Refres
 
 /// Map the crate's error without ever showing a response body: a body
 /// that failed to parse may hold a token.
-fn refresh_error(
-    endpoint: String,
-    e: BasicRequestTokenError<oauth2::HttpClientError<reqwest::Error>>,
-) -> RefreshError {
+fn refresh_error(endpoint: String, e: BasicRequestTokenError<HttpError>) -> RefreshError {
     match e {
         RequestTokenError::ServerResponse(r) => {
             let detail = describe(r.error().as_ref(), r.error_description());
@@ -98,9 +105,14 @@ fn refresh_error(
                 RefreshError::Provider { endpoint, detail }
             }
         }
-        RequestTokenError::Request(source) => RefreshError::Transport {
+        RequestTokenError::Request(HttpError::NotAllowed(why)) => RefreshError::NotSent(why),
+        RequestTokenError::Request(e @ HttpError::TooLarge(_)) => RefreshError::Invalid {
             endpoint,
-            detail: super::http::describe(&source),
+            detail: e.to_string(),
+        },
+        RequestTokenError::Request(e) => RefreshError::Transport {
+            endpoint,
+            detail: e.to_string(),
         },
         RequestTokenError::Parse(e, _body) => RefreshError::Invalid {
             endpoint,
@@ -122,17 +134,17 @@ pub enum Revoked {
 }
 
 /// Revoke the refresh token (which ends the whole grant at most
-/// providers), else the access token. `Ok(None)`: the login has no
-/// revocation endpoint. The error is one line, without secrets.
+/// providers), else the access token, before `deadline`. `Ok(None)`: the
+/// login has no revocation endpoint. The error is one line, without secrets.
 ///
 /// This is the RFC 7009 POST written out: the oauth2 crate's
 /// `revoke_token` refuses any `http:` endpoint, loopback included, and a
 /// loopback provider is both allowed (RFC 8252) and what the tests run.
-pub fn revoke(http: &reqwest::blocking::Client, entry: &Entry) -> Result<Option<Revoked>, String> {
+pub fn revoke(http: &Http, entry: &Entry, deadline: Instant) -> Result<Option<Revoked>, String> {
     let Some(endpoint) = &entry.revocation_endpoint else {
         return Ok(None);
     };
-    let url = super::http::endpoint(endpoint)?;
+    super::http::endpoint(endpoint)?;
     let (token, which) = match &entry.refresh_token {
         Some(rt) if !rt.is_empty() => (rt, Revoked::RefreshToken),
         _ => (&entry.access_token, Revoked::AccessToken),
@@ -141,24 +153,16 @@ pub fn revoke(http: &reqwest::blocking::Client, entry: &Entry) -> Result<Option<
         Revoked::RefreshToken => "refresh_token",
         Revoked::AccessToken => "access_token",
     };
-    let mut form = vec![("token", token.expose()), ("token_type_hint", hint)];
-    let mut request = http.post(url);
-    // RFC 6749 §2.3.1: HTTP Basic with the form-encoded id and secret, as
-    // the oauth2 crate does for the token endpoint; a public client sends
-    // its id in the body.
-    match &entry.client_secret {
-        Some(secret) => {
-            let enc =
-                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            request = request.basic_auth(enc(&entry.client_id), Some(enc(secret.expose())));
-        }
-        None => form.push(("client_id", &entry.client_id)),
-    }
-    let response = request.form(&form).send().map_err(|e| {
-        format!(
-            "{endpoint} could not be reached ({})",
-            chain(&anyhow::Error::new(e.without_url()))
-        )
+    let req = super::oauth::form_request(
+        endpoint,
+        &entry.client_id,
+        entry.client_secret.as_ref(),
+        vec![("token", token.expose()), ("token_type_hint", hint)],
+    )
+    .map_err(|e| e.to_string())?;
+    let response = http.send(req, deadline, MAX_BODY).map_err(|e| match e {
+        HttpError::NotAllowed(why) => format!("nothing was sent to {endpoint}: {why}"),
+        e => format!("{endpoint} could not be reached ({e})"),
     })?;
     let status = response.status();
     if status.is_success() {
@@ -166,10 +170,7 @@ pub fn revoke(http: &reqwest::blocking::Client, entry: &Entry) -> Result<Option<
     }
     // RFC 7009 §2.2.1: an error is an RFC 6749 error object. Only its
     // code and description are shown, never the body as such.
-    let mut body = Vec::new();
-    use std::io::Read;
-    let _ = response.take(64 * 1024).read_to_end(&mut body);
-    let detail = serde_json::from_slice::<serde_json::Value>(&body)
+    let detail = serde_json::from_slice::<serde_json::Value>(response.body())
         .ok()
         .and_then(|v| {
             let code = v.get("error")?.as_str()?.to_owned();

@@ -5,6 +5,7 @@
 use crate::auth::browser::{self, Opened};
 use crate::auth::callback::Expect;
 use crate::auth::client::{self, ClientConfig};
+use crate::auth::http::Http;
 use crate::auth::loopback::{self, Event, Listener, WaitError};
 use crate::auth::oauth::{self, Authorization, ClientCreds, DeviceStart, Tokens};
 use crate::auth::paste;
@@ -107,6 +108,8 @@ pub fn run(
     ui: &mut dyn Ui,
     now_unix: u64,
 ) -> Result<Report, Error> {
+    // One deadline for the whole login, discovery included.
+    let deadline = crate::auth::http::deadline_in(opts.timeout);
     let config = config::load(env);
     // A broken setting must not be silently skipped: it may be the very
     // client or flow the user meant.
@@ -174,7 +177,8 @@ pub fn run(
         session: &session,
         opts,
         can_paste: paste_place.is_some(),
-        deadline: Instant::now() + opts.timeout,
+        deadline,
+        http: Http::new(),
     };
     let (flow, tokens) = match flow {
         Flow::Loopback => run.loopback(ui, &mut note, input)?,
@@ -194,10 +198,7 @@ pub fn run(
         ))
     })?;
     let scopes = normalize(tokens.scopes.clone().unwrap_or_else(|| plan.scopes.clone()));
-    let account = tokens
-        .id_token
-        .as_ref()
-        .and_then(oauth::account_from_id_token);
+    let account = oauth::account(&run.http, &plan.provider, &tokens, run.deadline);
     let entry = Entry {
         issuer: plan.provider.issuer.clone(),
         client_id: plan.client.creds.id.clone(),
@@ -497,6 +498,7 @@ struct Run<'a> {
     opts: &'a Options,
     can_paste: bool,
     deadline: Instant,
+    http: Http,
 }
 
 type Note<'n> = dyn FnMut(&mut dyn Ui, String) + 'n;
@@ -729,8 +731,15 @@ impl Run<'_> {
             }
             Err(WaitError::Io(e)) => return Err(Error::Runtime(e.into())),
         };
-        let tokens = oauth::exchange_code(&self.plan.provider, self.creds(), &code, &auth)
-            .map_err(Error::Runtime)?;
+        let tokens = oauth::exchange_code(
+            &self.http,
+            &self.plan.provider,
+            self.creds(),
+            &code,
+            &auth,
+            self.deadline,
+        )
+        .map_err(Error::Runtime)?;
         Ok((Flow::Loopback, tokens))
     }
 
@@ -764,8 +773,15 @@ impl Run<'_> {
                 esc(&e)
             )),
         })?;
-        oauth::exchange_code(&self.plan.provider, self.creds(), &code, &auth)
-            .map_err(Error::Runtime)
+        oauth::exchange_code(
+            &self.http,
+            &self.plan.provider,
+            self.creds(),
+            &code,
+            &auth,
+            self.deadline,
+        )
+        .map_err(Error::Runtime)
     }
 
     /// RFC 8628 device flow, or paste when the provider has no device
@@ -787,26 +803,39 @@ impl Run<'_> {
                 "{why}, and there is no terminal to paste a code into: run `gauth login --oob` in a terminal (or an R console), or use a client and provider with the device flow"
             )));
         }
-        let start =
-            oauth::device_start(p, self.creds(), &self.plan.scopes).map_err(Error::Runtime)?;
+        let start = oauth::device_start(
+            &self.http,
+            p,
+            self.creds(),
+            &self.plan.scopes,
+            self.deadline,
+        )
+        .map_err(Error::Runtime)?;
         ui.device(&start);
-        let deadline = self.deadline.min(Instant::now() + start.expires_in);
-        let timeout = deadline.saturating_duration_since(Instant::now());
-        let ui_cell = std::cell::RefCell::new(ui);
+        // Every duration here comes from the provider: saturated, and never
+        // past the login's own deadline.
+        let end = start.end(self.deadline);
         let sleep = |d: Duration| {
-            let end = Instant::now() + d;
-            while Instant::now() < end {
-                ui_cell
-                    .borrow_mut()
-                    .tick(deadline.saturating_duration_since(Instant::now()));
+            let until = crate::auth::http::deadline_in(d).min(end);
+            while Instant::now() < until {
+                ui.tick(end.saturating_duration_since(Instant::now()));
                 std::thread::sleep(
-                    end.saturating_duration_since(Instant::now())
+                    until
+                        .saturating_duration_since(Instant::now())
                         .min(Duration::from_millis(100)),
                 );
             }
         };
-        let tokens =
-            oauth::device_poll(p, self.creds(), &start, timeout, sleep).map_err(Error::Runtime)?;
+        let tokens = oauth::device_poll(
+            &self.http,
+            p,
+            self.creds(),
+            &start,
+            self.deadline,
+            self.opts.timeout,
+            sleep,
+        )
+        .map_err(Error::Runtime)?;
         Ok((Flow::Device, tokens))
     }
 }

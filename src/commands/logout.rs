@@ -49,7 +49,7 @@ pub fn run(
     q: &Query,
     all: bool,
     env: &crate::env::Env,
-    http: &dyn Fn() -> anyhow::Result<reqwest::blocking::Client>,
+    http: &dyn Fn() -> anyhow::Result<crate::auth::http::Http>,
 ) -> Result<LogoutReport, Error> {
     let Some(store) = store else {
         if !all && !q.is_empty() {
@@ -115,7 +115,8 @@ pub fn run(
                 client =
                     Some(http().map_err(|e| Error::Runtime(e.context("cannot set up HTTPS")))?);
             }
-            match client.as_ref().map(|c| tokens::revoke(c, e)) {
+            let deadline = crate::auth::http::deadline_in(crate::auth::http::REQUEST_TIMEOUT);
+            match client.as_ref().map(|c| tokens::revoke(c, e, deadline)) {
                 Some(Ok(Some(which))) => (Revocation::Revoked, Some(which), None),
                 Some(Ok(None)) | None => (Revocation::Unsupported, None, None),
                 Some(Err(why)) => (Revocation::Failed, None, Some(why)),

@@ -154,15 +154,16 @@ pub const BUDGET: Duration = Duration::from_secs(25);
 const LOCK_GRACE: Duration = Duration::from_secs(2);
 
 /// `gauth token`: see the module doc. `store` `None`: there is no cache
-/// (nothing is made). `http` builds a client for a refresh that must be
-/// over by the deadline it is given; `clock` gives seconds since the
+/// (nothing is made). `http` builds the client only when a refresh is
+/// needed, and the refresh is over by the budget's deadline (the whole
+/// answer, however slowly it comes); `clock` gives seconds since the
 /// epoch.
 pub fn run(
     store: Option<&Store>,
     q: &Query,
     env: &Env,
     clock: &dyn Fn() -> u64,
-    http: &dyn Fn(Instant) -> anyhow::Result<reqwest::blocking::Client>,
+    http: &dyn Fn() -> anyhow::Result<crate::auth::http::Http>,
     warnings: &mut Vec<String>,
 ) -> Result<TokenReport, Error> {
     let started = Instant::now();
@@ -259,14 +260,14 @@ pub fn run(
             }),
         );
     };
-    let client = match http(deadline) {
+    let client = match http() {
         Ok(c) => c,
         Err(e) => {
             fail(format!("cannot set up HTTPS: {e}"), false);
             return Err(Error::Runtime(e.context("cannot set up HTTPS")));
         }
     };
-    let fresh = match tokens::refresh(&client, &current) {
+    let fresh = match tokens::refresh(&client, &current, deadline) {
         Ok(fresh) => fresh,
         Err(RefreshError::Refused(detail)) => {
             let msg = format!(

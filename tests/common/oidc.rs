@@ -61,9 +61,19 @@ impl Oidc {
     /// Start the provider with server.mjs options (`--access-ttl 2`,
     /// `--no-device`, `--slow-down 1`, …) and wait for READY.
     pub fn start(args: &[&str]) -> Oidc {
+        Oidc::start_script("server.mjs", args)
+    }
+
+    /// Start the hostile provider (tests/oidc/hostile.mjs: trickled and
+    /// huge answers, odd device responses) with its options.
+    pub fn hostile(args: &[&str]) -> Oidc {
+        Oidc::start_script("hostile.mjs", args)
+    }
+
+    fn start_script(script: &str, args: &[&str]) -> Oidc {
         ensure_npm_packages();
         let mut child = Command::new("node")
-            .arg(oidc_dir().join("server.mjs"))
+            .arg(oidc_dir().join(script))
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -79,7 +89,7 @@ impl Oidc {
         let issuer = line
             .trim()
             .strip_prefix("READY issuer=")
-            .unwrap_or_else(|| panic!("server.mjs said {line:?}"))
+            .unwrap_or_else(|| panic!("{script} said {line:?}"))
             .to_owned();
         Oidc { child, issuer }
     }

@@ -10,6 +10,8 @@
 //   --mangle-token M    spoil the token endpoint's answers (a hostile provider):
 //                       control (escape sequences and a header injection in the
 //                       access token), empty, long (2 MB), zero-expiry
+//   --issuer-slash      the issuer ends in `/` (http://127.0.0.1:PORT/), as
+//                       some providers' do; `iss` and the document say so
 // Clients: `gauth-native` (public, native: any loopback port on
 // http://127.0.0.1/callback, PKCE) and `gauth-web` (secret `web-secret`,
 // redirect http://127.0.0.1:1410/). Any login/password is accepted.
@@ -29,10 +31,11 @@ const interval = Number(opt('--device-interval', '1'));
 let slowDown = Number(opt('--slow-down', '0'));
 const device = !flag('--no-device');
 const mangle = opt('--mangle-token', '');
+const issuerSlash = flag('--issuer-slash');
 
 const server = http.createServer();
 await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-const issuer = `http://127.0.0.1:${server.address().port}`;
+const issuer = `http://127.0.0.1:${server.address().port}${issuerSlash ? '/' : ''}`;
 
 const provider = new Provider(issuer, {
   clients: [

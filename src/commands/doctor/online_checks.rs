@@ -15,6 +15,12 @@ pub fn checks(results: Option<&[Online]>, checks: &mut Vec<Check>) -> bool {
                 format!("{} answers", r.url),
             )
             .evidence([r.detail.clone()])
+        } else if let Some(why) = r.detail.strip_prefix(crate::online::NOT_CONTACTED) {
+            // Refused before any connection (plain http beyond loopback):
+            // "does not answer" would not be true.
+            failed = true;
+            check(Area::Online, "endpoint", Status::Fail, format!("{} was not contacted: {why}", r.url))
+                .fix("use https, or make localhost resolve to loopback only (127.0.0.1 and ::1 in /etc/hosts)")
         } else {
             failed = true;
             check(Area::Online, "endpoint", Status::Fail, format!("{} does not answer: {}", r.url, r.detail))
