@@ -799,8 +799,12 @@ impl Run<'_> {
                 note(ui, format!("{why}: using the paste flow"));
                 return Ok((Flow::Paste, self.paste(ui, input)?));
             }
+            let run = match self.again(Some("--oob")) {
+                Some(cmd) => format!("run `{cmd}` in a terminal"),
+                None => "run your gauth login with --oob in a terminal".to_owned(),
+            };
             return Err(Error::LoginRequired(format!(
-                "{why}, and there is no terminal to paste a code into: run `gauth login --oob` in a terminal (or an R console), or use a client and provider with the device flow"
+                "{why}, and there is no terminal to paste a code into: {run}, or use a client and provider with the device flow"
             )));
         }
         let start = oauth::device_start(
