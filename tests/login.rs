@@ -297,7 +297,11 @@ fn no_browser_no_terminal_no_device_endpoint_exits_4_at_once() {
     assert_eq!(code, 4, "{err}");
     assert!(err.contains("flow: device ("), "{err}");
     assert!(
-        err.contains("has no device authorization endpoint") && err.contains("gauth login --oob"),
+        err.contains("has no device authorization endpoint")
+            && err.contains(&format!(
+                "run `gauth login --issuer {} --client-id gauth-native --oob` in a terminal",
+                p.issuer
+            )),
         "{err}"
     );
 }
