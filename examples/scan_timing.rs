@@ -9,22 +9,22 @@ fn main() {
     let root = std::path::Path::new("/proc");
     for _ in 0..3 {
         let t = std::time::Instant::now();
-        let f = gauth::port::owners::find(root, &[1]);
+        let f = gauth::system::net::owners::find(root, &[1]);
         println!("find {:?} unreadable {}", t.elapsed(), f.unreadable);
     }
     let me = std::process::id() as i32;
     for _ in 0..3 {
         let t = std::time::Instant::now();
-        let d = gauth::process::describe(root, me, 0);
+        let d = gauth::system::proc::describe(root, me, 0);
         println!("describe {:?} {}", t.elapsed(), d.is_some());
         let t = std::time::Instant::now();
-        let u = gauth::process::user_name(0);
+        let u = gauth::system::proc::user_name(0);
         println!("user_name {:?} {u:?}", t.elapsed());
         let t = std::time::Instant::now();
-        let u = gauth::process::self_and_ancestors(root);
+        let u = gauth::system::proc::self_and_ancestors(root);
         println!("ancestors {:?} {u:?}", t.elapsed());
         let t = std::time::Instant::now();
-        let u = gauth::port::bind::check_loopback(1);
+        let u = gauth::system::net::bind::check_loopback(1);
         println!("bind {:?} {}", t.elapsed(), u.len());
     }
 }

@@ -195,7 +195,7 @@ fn man_pages_are_up_to_date() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     #[allow(clippy::disallowed_methods)]
     let update = std::env::var_os("GAUTH_UPDATE_MAN").is_some();
-    let pages = gauth::man::pages();
+    let pages = gauth::cli::man::pages();
     assert!(pages.len() >= 3);
     let mut stale = Vec::new();
     for (name, body) in &pages {
@@ -447,7 +447,7 @@ fn readme_exit_codes_are_up_to_date() {
 
 #[test]
 fn man_pages_name_environment_files_and_no_missing_page() {
-    for (name, body) in gauth::man::pages() {
+    for (name, body) in gauth::cli::man::pages() {
         let text = String::from_utf8_lossy(&body);
         assert!(
             !text.contains("gauth\\-help(1)"),
@@ -465,7 +465,7 @@ fn man_pages_name_environment_files_and_no_missing_page() {
             }
         }
     }
-    let doctor = gauth::man::pages()
+    let doctor = gauth::cli::man::pages()
         .into_iter()
         .find(|(n, _)| n == "gauth-doctor.1")
         .unwrap();

@@ -1,8 +1,8 @@
 //! Table-driven session detection: every signal of ANCHORS §2 and the hard
 //! combinations, on hand-built facts (the same `detect` runs for real in
 //! `gauth doctor`).
-use gauth::env::detect::{Kind, Lands, Reach, detect};
-use gauth::env::facts::{Ancestor, Facts};
+use gauth::decide::session::{Kind, Lands, Reach, detect};
+use gauth::system::facts::{Ancestor, Facts};
 
 struct Case {
     name: &'static str,
@@ -908,7 +908,7 @@ fn every_case_is_detected_with_evidence() {
 /// a VS Code-family server install; any other `browser.sh` is a program.
 #[test]
 fn the_vscode_browser_helper_is_known_by_its_shape() {
-    use gauth::env::detect::vscode_browser_helper;
+    use gauth::decide::session::vscode_browser_helper;
     for helper in [
         "/home/j/.vscode-server/bin/0f0d87fa/bin/helpers/browser.sh",
         "/home/j/.vscode-server-insiders/bin/abc/bin/helpers/browser.sh",

@@ -1,17 +1,17 @@
 //! Snapshots of `gauth doctor`'s human (with and without colour) and JSON
 //! output, from fixed inputs run through the real `assemble`.
-use gauth::commands::doctor::{Inputs, Online, Report, assemble};
-use gauth::config::Config;
-use gauth::env::detect::detect;
-use gauth::env::facts::{Ancestor, Facts};
-use gauth::output::{Paint, doctor::render, to_json};
-use gauth::port::bind::{BindCheck, BindResult};
-use gauth::port::selftest::{Probe, ProbeResult, SelfTest};
-use gauth::port::state::{Holder, Listener, PortState};
-use gauth::port::{Family, Socket, SocketSource, TcpState};
-use gauth::process::ProcessInfo;
-use gauth::process::verdict::{Caller, OnPort, judge};
-use gauth::r::{Rprofile, oob_options};
+use gauth::decide::session::detect;
+use gauth::decide::verdict::{Caller, OnPort, judge};
+use gauth::ops::doctor::{Inputs, Online, Report, assemble};
+use gauth::ops::inspect::{Holder, Listener, PortState};
+use gauth::render::{Paint, doctor::render, to_json};
+use gauth::system::config::Config;
+use gauth::system::facts::{Ancestor, Facts};
+use gauth::system::net::bind::{BindCheck, BindResult};
+use gauth::system::net::selftest::{Probe, ProbeResult, SelfTest};
+use gauth::system::net::{Family, Socket, SocketSource, TcpState};
+use gauth::system::proc::ProcessInfo;
+use gauth::system::rprofile::{Rprofile, oob_options};
 
 fn facts(vars: &[(&str, &str)], ancestors: &[(&str, &str)], path: &[&str]) -> Facts {
     Facts {
@@ -163,8 +163,8 @@ fn no_config() -> Config {
     }
 }
 
-fn httr_default() -> gauth::commands::doctor::Httr {
-    gauth::commands::doctor::httr(&gauth::env::Env::from_pairs([]))
+fn httr_default() -> gauth::ops::doctor::Httr {
+    gauth::ops::doctor::httr(&gauth::system::env::Env::from_pairs([]))
 }
 
 fn desktop_held() -> Report {
@@ -283,7 +283,7 @@ fn desktop_with_a_leftover_r_listener_colour() {
 #[test]
 fn ssh_session_with_ipv6_first_localhost() {
     let r = ssh_session();
-    assert_eq!(r.recommendation.flow, gauth::config::Flow::Paste);
+    assert_eq!(r.recommendation.flow, gauth::system::config::Flow::Paste);
     insta::assert_snapshot!(render(&r, Paint::new(false), true));
 }
 

@@ -909,7 +909,7 @@ fn in_a_pid_namespace(extra: &[&str], script: &str, dir: &std::path::Path) -> st
 /// The host pid of the process holding `port` (this test sees the host's
 /// PID namespace).
 fn host_holder(port: u16) -> i32 {
-    let scan = gauth::port::scan(port, std::path::Path::new("/proc")).unwrap();
+    let scan = gauth::system::net::scan(port, std::path::Path::new("/proc")).unwrap();
     assert_eq!(scan.holdings.len(), 1, "{:?}", scan.holdings);
     scan.holdings[0].pid
 }

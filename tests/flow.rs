@@ -1,19 +1,19 @@
-//! The flow decision (`gauth::flow`) over detection cases, and the verdict's
+//! The flow decision (`gauth::decide::flow`) over detection cases, and the verdict's
 //! commands for every kind of port holder, through the real `detect`,
 //! `judge` and `assemble`.
 // The holder-command helpers serve a Unix-only test (ownership by uid).
 #![cfg_attr(not(unix), allow(dead_code))]
-use gauth::commands::doctor::{Inputs, Report, assemble};
-use gauth::config::{Config, Flow, Forced};
-use gauth::env::detect::detect;
-use gauth::env::facts::{Ancestor, Facts};
-use gauth::flow::{Situation, paste_place, recommend};
-use gauth::port::bind::{BindCheck, BindResult};
-use gauth::port::selftest::{Probe, ProbeResult, SelfTest};
-use gauth::port::state::{Holder, Listener, PortState};
-use gauth::port::{Family, Socket, SocketSource, TcpState};
-use gauth::process::ProcessInfo;
-use gauth::process::verdict::{Caller, judge};
+use gauth::decide::flow::{Situation, paste_place, recommend};
+use gauth::decide::session::detect;
+use gauth::decide::verdict::{Caller, judge};
+use gauth::ops::doctor::{Inputs, Report, assemble};
+use gauth::ops::inspect::{Holder, Listener, PortState};
+use gauth::system::config::{Config, Flow, Forced};
+use gauth::system::facts::{Ancestor, Facts};
+use gauth::system::net::bind::{BindCheck, BindResult};
+use gauth::system::net::selftest::{Probe, ProbeResult, SelfTest};
+use gauth::system::net::{Family, Socket, SocketSource, TcpState};
+use gauth::system::proc::ProcessInfo;
 
 fn ancestor(pid: i32, name: &str, tty: Option<&str>) -> Ancestor {
     Ancestor {
@@ -161,13 +161,13 @@ fn the_flow_follows_the_detected_session() {
             listener_works: c.listener_works,
             port: 1410,
             port_free: c.port_free,
-            port_actions: vec![gauth::flow::Command {
+            port_actions: vec![gauth::decide::flow::Command {
                 what: "free it".into(),
                 run: "gauth free-port 1410".into(),
             }],
             port_holder: None,
             google: true,
-            login: gauth::flow::LoginBase::configured(),
+            login: gauth::decide::flow::LoginBase::configured(),
         });
         let text = format!("{:?} {:?}", r.reasons, r.commands);
         if r.flow != c.flow || !text.contains(c.says) {
@@ -237,7 +237,7 @@ fn held_by(
             .collect(),
         port: 1410,
     };
-    let on_port = gauth::process::verdict::OnPort {
+    let on_port = gauth::decide::verdict::OnPort {
         listening: vec![std::net::Ipv4Addr::LOCALHOST.into()],
         connections: 0,
     };
@@ -320,8 +320,8 @@ fn doctor_as(uid: u32, can_signal: bool, state: PortState, ancestors: Vec<Ancest
             client_source: Some("GAUTH_CLIENT_ID".into()),
             problems: vec![],
         },
-        httr: gauth::r::httr(&gauth::env::Env::from_pairs([])),
-        rprofile: gauth::r::Rprofile::default(),
+        httr: gauth::system::rprofile::httr(&gauth::system::env::Env::from_pairs([])),
+        rprofile: gauth::system::rprofile::Rprofile::default(),
         online: None,
         stdin_tty: true,
         ancestors,
@@ -496,15 +496,15 @@ fn login_auto_and_doctor_agree_over_the_detection_cases() {
                 probes: vec![probe(c.listener_works)],
             },
             config: config.clone(),
-            httr: gauth::r::httr(&gauth::env::Env::from_pairs([])),
-            rprofile: gauth::r::Rprofile::default(),
+            httr: gauth::system::rprofile::httr(&gauth::system::env::Env::from_pairs([])),
+            rprofile: gauth::system::rprofile::Rprofile::default(),
             online: None,
             stdin_tty: c.stdin_tty,
             ancestors: c.facts.ancestors.clone(),
             uid: ME,
             can_signal_others: false,
         });
-        let login = gauth::commands::login::auto(
+        let login = gauth::ops::login::auto(
             &s,
             &config,
             paste_place(&s, c.stdin_tty, &c.facts.ancestors),
@@ -587,7 +587,7 @@ fn the_tunnel_quotes_an_odd_user_and_empty_ssh_variables_are_no_ssh() {
         port_actions: vec![],
         port_holder: None,
         google: true,
-        login: gauth::flow::LoginBase::configured(),
+        login: gauth::decide::flow::LoginBase::configured(),
     });
     let tunnel = r
         .commands
@@ -599,7 +599,7 @@ fn the_tunnel_quotes_an_odd_user_and_empty_ssh_variables_are_no_ssh() {
         "ssh -L 1410:127.0.0.1:1410 'a b;rm -rf /'@10.9.8.7"
     );
     let s = detect(&facts(&[("SSH_CONNECTION", "")], vec![], &[]));
-    assert_ne!(s.kind, gauth::env::detect::Kind::Ssh, "{s:?}");
+    assert_ne!(s.kind, gauth::decide::session::Kind::Ssh, "{s:?}");
 }
 
 /// Google's device-scope caveat is Google's: another provider's device
@@ -622,7 +622,7 @@ fn the_device_scope_caveat_is_only_for_google() {
             port_actions: vec![],
             port_holder: None,
             google,
-            login: gauth::flow::LoginBase::configured(),
+            login: gauth::decide::flow::LoginBase::configured(),
         });
         assert_eq!(r.flow, Flow::Device);
         let text = format!("{:?}", r.reasons);
@@ -652,7 +652,7 @@ fn the_tunnel_and_the_login_use_one_port_and_never_a_held_one() {
         port_actions: vec![],
         port_holder: holder.map(str::to_owned),
         google: true,
-        login: gauth::flow::LoginBase::configured(),
+        login: gauth::decide::flow::LoginBase::configured(),
     };
     let r = recommend(&situation(None));
     let runs: Vec<&str> = r.commands.iter().map(|c| c.run.as_str()).collect();

@@ -383,9 +383,9 @@ fn the_portable_backend_agrees_with_the_fast_path() {
         "--addr",
         "127.0.0.1",
     ]);
-    let fast = gauth::port::scan(a.port, std::path::Path::new("/proc")).unwrap();
-    let portable = gauth::port::portable::scan(a.port).unwrap();
-    let pids = |s: &gauth::port::Scan| s.holdings.iter().map(|h| h.pid).collect::<Vec<_>>();
+    let fast = gauth::system::net::scan(a.port, std::path::Path::new("/proc")).unwrap();
+    let portable = gauth::system::net::portable::scan(a.port).unwrap();
+    let pids = |s: &gauth::system::net::Scan| s.holdings.iter().map(|h| h.pid).collect::<Vec<_>>();
     let mut want = vec![a.pid, b.pid];
     want.sort();
     assert_eq!(pids(&fast), want);
@@ -401,9 +401,9 @@ fn the_portable_backend_agrees_with_the_fast_path() {
 fn the_portable_process_description_agrees_with_proc() {
     // A child of this test: its parent (and so every field) stays put.
     let l = listen(&["run_local_server"]);
-    let now = gauth::now_unix();
-    let fast = gauth::process::describe(std::path::Path::new("/proc"), l.pid, now).unwrap();
-    let portable = gauth::process::portable::describe(l.pid, now).unwrap();
+    let now = gauth::system::now_unix();
+    let fast = gauth::system::proc::describe(std::path::Path::new("/proc"), l.pid, now).unwrap();
+    let portable = gauth::system::proc::portable::describe(l.pid, now).unwrap();
     assert_eq!(portable.name, fast.name);
     assert_eq!(portable.ppid, fast.ppid);
     assert_eq!(portable.uid, fast.uid);
@@ -419,10 +419,13 @@ fn the_portable_process_description_agrees_with_proc() {
             <= 1
     );
     assert_eq!(
-        gauth::process::portable::start_time(l.pid),
+        gauth::system::proc::portable::start_time(l.pid),
         portable.started_at
     );
-    assert_eq!(gauth::process::portable::parent(l.pid), Some(fast.ppid));
+    assert_eq!(
+        gauth::system::proc::portable::parent(l.pid),
+        Some(fast.ppid)
+    );
 }
 
 #[test]
@@ -431,13 +434,14 @@ fn the_procfs_fallback_agrees_with_netlink() {
     let b = listen(&["--addr", "127.0.0.1"]);
     for l in [&a, &b] {
         let (fast, source, _) =
-            gauth::port::sockets(l.port, std::path::Path::new("/proc")).unwrap();
-        assert_eq!(source, gauth::port::SocketSource::Netlink);
-        let slow = gauth::port::procnet::read(std::path::Path::new("/proc"), l.port).unwrap();
+            gauth::system::net::sockets(l.port, std::path::Path::new("/proc")).unwrap();
+        assert_eq!(source, gauth::system::net::SocketSource::Netlink);
+        let slow =
+            gauth::system::net::procnet::read(std::path::Path::new("/proc"), l.port).unwrap();
         assert_eq!(
             fast,
             slow.into_iter()
-                .filter(|s| s.state == gauth::port::TcpState::Listen)
+                .filter(|s| s.state == gauth::system::net::TcpState::Listen)
                 .collect::<Vec<_>>()
         );
     }
@@ -848,7 +852,7 @@ fn a_replacement_forked_on_sigterm_is_named_and_the_port_is_not_free() {
         .output()
         .unwrap();
     // The replacement is this test's to clean up, whatever gauth said.
-    if let Ok(scan) = gauth::port::scan(l.port, std::path::Path::new("/proc")) {
+    if let Ok(scan) = gauth::system::net::scan(l.port, std::path::Path::new("/proc")) {
         for h in scan.holdings {
             unsafe { libc::kill(h.pid, libc::SIGKILL) };
         }

@@ -1,15 +1,15 @@
 //! Snapshots of the human (with and without colour) and JSON renderings, on
 //! port states built by hand so that pids, ports and times are fixed; the
 //! reports on them (status, summary, refusals) come from the real code.
-use gauth::commands::free_port::{Action, Options, Report, decide};
-use gauth::output::free_port::{confirm_question, render_result, render_state, waiting_line};
-use gauth::output::{Paint, to_json};
-use gauth::port::bind::{BindCheck, BindResult};
-use gauth::port::state::{Holder, Listener, PortState, TimeWait};
-use gauth::port::{Family, Socket, SocketSource, TcpState};
-use gauth::process::ProcessInfo;
-use gauth::process::kill::Outcome;
-use gauth::process::verdict::{Caller, OnPort, judge};
+use gauth::decide::verdict::{Caller, OnPort, judge};
+use gauth::ops::free_port::{Action, Options, Report, decide};
+use gauth::ops::inspect::{Holder, Listener, PortState, TimeWait};
+use gauth::render::free_port::{confirm_question, render_result, render_state, waiting_line};
+use gauth::render::{Paint, to_json};
+use gauth::system::kill::Outcome;
+use gauth::system::net::bind::{BindCheck, BindResult};
+use gauth::system::net::{Family, Socket, SocketSource, TcpState};
+use gauth::system::proc::ProcessInfo;
 
 fn r_process() -> ProcessInfo {
     ProcessInfo {

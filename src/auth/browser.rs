@@ -5,8 +5,8 @@
 //! the injected `Env`, the same one the doctor judged) and calls a browser
 //! "opened" as soon as a process started. The URL is always one argv
 //! element: never through a shell.
-use crate::env::Env;
-use crate::env::detect::Session;
+use crate::decide::session::Session;
+use crate::system::env::Env;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -141,7 +141,7 @@ fn run(prog: &str, args: &[String]) -> Result<(), String> {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use crate::env::detect::{Browser, Kind, Lands, Reach};
+    use crate::decide::session::{Browser, Kind, Lands, Reach};
 
     fn session(opener: Option<&str>) -> Session {
         Session {

@@ -76,7 +76,7 @@ pub fn from_google_json(bytes: &[u8], source: &str) -> Result<ClientConfig, Stri
     let j: GoogleJson = serde_json::from_slice(bytes).map_err(|e| {
         format!(
             "{source} is not a Google client JSON: {}",
-            crate::output::escape::esc(&e.to_string())
+            crate::text::escape::esc(&e.to_string())
         )
     })?;
     let (kind, c) = match (j.installed, j.web) {

@@ -17,7 +17,7 @@ pub fn check_issuer(issuer: &str) -> Result<url::Url, String> {
     if u.query().is_some() || u.fragment().is_some() || issuer.contains(['?', '#']) {
         return Err(format!(
             "the issuer '{}' has a query or a fragment: an issuer is a plain https URL",
-            crate::output::escape::esc(issuer)
+            crate::text::escape::esc(issuer)
         ));
     }
     Ok(u)
@@ -97,7 +97,7 @@ fn check_endpoints(p: &Provider) -> anyhow::Result<()> {
 /// `https://id.example` are two issuers, and the document must name the one
 /// asked for (OpenID Connect Discovery §4.3).
 fn fetch(issuer: &str, deadline: std::time::Instant) -> anyhow::Result<Provider> {
-    use crate::output::escape::esc;
+    use crate::text::escape::esc;
     // Discovery §4: a terminating `/` is removed before the well-known
     // path is appended (only for the URL; the issuer keeps it).
     let url = format!(
@@ -129,7 +129,7 @@ fn fetch(issuer: &str, deadline: std::time::Instant) -> anyhow::Result<Provider>
         let hint = if p.issuer.trim_end_matches('/') == issuer.trim_end_matches('/') {
             format!(
                 "; pass --issuer {} as the provider spells it",
-                esc(&crate::commands::token::shell_quote(&p.issuer))
+                esc(&crate::ops::token::shell_quote(&p.issuer))
             )
         } else {
             String::new()

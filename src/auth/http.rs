@@ -8,7 +8,7 @@
 //! no redirect is followed; every body is read with a size cap; and one
 //! deadline bounds the whole exchange (connect, headers and body), where
 //! reqwest's blocking timeout starts again on every read.
-use crate::output::escape::esc;
+use crate::text::escape::esc;
 use oauth2::{HttpRequest, HttpResponse};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::OnceLock;

@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod http;
 pub mod loopback;
 pub mod oauth;
+pub mod online;
 pub mod paste;
 pub mod provider;
 pub mod secret;

@@ -6,7 +6,7 @@
 use super::http::{Http, HttpError, MAX_BODY, check_url, deadline_in};
 use super::provider::Provider;
 use super::secret::Secret;
-use crate::output::escape::esc;
+use crate::text::escape::esc;
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,

@@ -10,8 +10,8 @@
 //! private `%LOCALAPPDATA%`, has no modes, and locks with `LockFileEx`.
 use super::Entry;
 use super::Query;
-use crate::env::Env;
-use crate::output::escape::esc;
+use crate::system::env::Env;
+use crate::text::escape::esc;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

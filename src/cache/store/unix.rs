@@ -15,7 +15,7 @@ use super::{
     Area, CacheError, Failure, LOCK_POLL, Listing, MAX_FILE_BYTES, Problem, RESERVE_BYTES, Stored,
     is_entry_name, lock_name, parse,
 };
-use crate::output::escape::esc;
+use crate::text::escape::esc;
 use rustix::fs::{self as rfs, AtFlags, FileType, FlockOperation, Mode, OFlags};
 use rustix::io::Errno;
 use std::cell::RefCell;
@@ -79,7 +79,7 @@ fn me() -> u32 {
 
 /// `'path'` as a POSIX shell reads it back, for the fixes gauth prints.
 fn quoted(path: &Path) -> String {
-    crate::commands::token::shell_quote(&path.display().to_string())
+    crate::ops::token::shell_quote(&path.display().to_string())
 }
 
 /// What is wrong with a directory of the cache, if anything, and what fixes
@@ -399,7 +399,7 @@ impl Store {
     /// Open the cache the environment names to write to it (`gauth
     /// login`), making it and its parents (0700, as the XDG spec says)
     /// where they do not exist.
-    pub fn open(env: &crate::env::Env) -> Result<Store, CacheError> {
+    pub fn open(env: &crate::system::env::Env) -> Result<Store, CacheError> {
         Store::open_at(&super::cache_dir(env).ok_or(CacheError::NoDir)?)
     }
 
@@ -420,7 +420,7 @@ impl Store {
 
     /// Open the cache the environment names to read it: `Ok(None)` when
     /// there is none yet. Nothing is made or changed.
-    pub fn existing(env: &crate::env::Env) -> Result<Option<Store>, CacheError> {
+    pub fn existing(env: &crate::system::env::Env) -> Result<Option<Store>, CacheError> {
         Store::existing_at(&super::cache_dir(env).ok_or(CacheError::NoDir)?)
     }
 
@@ -999,7 +999,7 @@ mod tests {
         std::fs::write(t.join("a.json"), b"{\"issuer\": ").unwrap();
         std::fs::write(t.join("b.json"), vec![b' '; (MAX_FILE_BYTES + 1) as usize]).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", t.join("c.json")).unwrap();
-        crate::fsutil::make_fifo(&t.join("d.json"));
+        crate::system::fsutil::make_fifo(&t.join("d.json"));
         std::fs::write(t.join("e.json"), b"{\"secret\": \"ya29.leak\"}").unwrap();
         std::fs::write(t.join(".x.json.1.tmp"), b"garbage").unwrap();
         // A hard link to a file elsewhere (as root: /etc/shadow).

@@ -10,7 +10,7 @@ use super::{
     Area, CacheError, Failure, LOCK_POLL, Listing, MAX_FILE_BYTES, Problem, RESERVE_BYTES, Stored,
     is_entry_name, lock_name, parse,
 };
-use crate::env::Env;
+use crate::system::env::Env;
 use std::cell::RefCell;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -314,7 +314,7 @@ impl Store {
                         path: path.display().to_string(),
                         what: format!(
                             "another gauth holds the lock on {} and did not release it; gave up waiting after {} s",
-                            crate::output::escape::esc(&path.display().to_string()),
+                            crate::text::escape::esc(&path.display().to_string()),
                             started.elapsed().as_secs()
                         ),
                     });

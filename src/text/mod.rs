@@ -1,0 +1,2 @@
+//! Text that reaches a person: escaping what came from outside.
+pub mod escape;
