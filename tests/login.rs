@@ -1034,9 +1034,10 @@ fn login_by_paste(p: &Oidc, args: &[String], env: &[(&str, &str)]) -> (i32, Stri
 /// that would fail.
 #[test]
 fn relogin_hints_name_the_client_json_or_config_and_run_as_printed() {
-    // Access tokens die at once (inside the 60 s margin), and `--scope
-    // openid` gets no refresh token: `gauth token` must ask for a login.
-    let p = Oidc::start(&["--access-ttl", "2"]);
+    // `--scope openid` gets no refresh token; each login is expired by
+    // hand before `gauth token` runs, so it must ask for a login. (A token
+    // that dies inside the 60 s margin is refused at login itself.)
+    let p = Oidc::start(&[]);
     let dir = tempcache();
     let cache = dir.path().join("cache");
     let path = path_env();
@@ -1050,6 +1051,12 @@ fn relogin_hints_name_the_client_json_or_config_and_run_as_printed() {
         ("GAUTH_FLOW", "paste"),
     ];
     let token_err = || {
+        let store = gauth::cache::Store::existing_at(&cache).unwrap().unwrap();
+        for s in store.list().unwrap().entries {
+            let mut e = s.entry;
+            e.expires_at = Some(1);
+            store.save(&e).unwrap();
+        }
         let out = gauth()
             .args(["token"])
             .envs(env.iter().copied())

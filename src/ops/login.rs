@@ -126,11 +126,16 @@ pub fn run(
     // same checked cache.
     let store = Store::open(env)
         .map_err(|e| Error::Runtime(anyhow::anyhow!("the token cache cannot be used: {e}")))?;
+    // What opening the cache repaired is said now, whatever comes next.
+    for n in store.take_notes() {
+        ui.note(&format!("warning: {n}"));
+    }
     let prepared = store.prepare().map_err(|e| {
         Error::Runtime(anyhow::anyhow!(
             "the token cache cannot be written ({e}); nothing was asked of anyone"
         ))
     })?;
+    let wanted_issuer = wanted.issuer.clone();
     let plan = Plan {
         provider: provider(&wanted, &store, now_unix, opts.timeout)?,
         client: wanted.client,
@@ -142,6 +147,20 @@ pub fn run(
         ui.note(&line);
         decisions.push(line);
     };
+    // A provider the command line did not name is said, with where it
+    // came from: a user who meant Google sees that it is not.
+    if opts.issuer.is_none()
+        && let Some(issuer) = &wanted_issuer
+    {
+        note(
+            ui,
+            format!(
+                "provider: {} (issuer in {})",
+                esc(issuer),
+                esc(config.path.as_deref().unwrap_or("the config file"))
+            ),
+        );
+    }
 
     let facts = Facts::gather(env, opts.stdin_tty);
     let session = session::detect(&facts);
@@ -213,6 +232,24 @@ pub fn run(
         created_at: now_unix,
         credentials: plan.credentials.clone(),
     };
+    // Everything a later read checks is checked now: a login that would be
+    // refused when read back is never reported as working.
+    entry.check().map_err(|why| {
+        Error::Runtime(anyhow::anyhow!(
+            "the provider's answer cannot be used: {why}; nothing was cached"
+        ))
+    })?;
+    // `gauth token` hands out a token only with more than its margin left:
+    // one that dies sooner and cannot be renewed could never be handed out.
+    if let Some(secs) = lifetime
+        && secs <= crate::cache::MARGIN_SECONDS
+        && entry.refresh_token.is_none()
+    {
+        return Err(Error::Runtime(anyhow::anyhow!(
+            "the provider's access token lives only {secs} s and comes with no refresh token: `gauth token` keeps a {} s margin, so it could never hand it out; nothing was cached",
+            crate::cache::MARGIN_SECONDS
+        )));
+    }
     let saved = store
         .lock(
             &entry.file_name(),
@@ -358,7 +395,7 @@ fn plan(env: &Env, opts: &Options, config: &config::Config) -> Result<Wanted, Er
             path.clone()
         };
         let shown = esc(&path.display().to_string());
-        let bytes = crate::system::fsutil::read_regular(path, crate::system::fsutil::CAP)
+        let bytes = crate::system::fsutil::read_trusted(path, crate::system::fsutil::CAP)
             .map_err(|e| Error::Usage(format!("cannot read the client file {shown}: {e}")))?;
         credentials = std::path::absolute(path)
             .ok()

@@ -107,7 +107,29 @@ pub fn run(
     let mut client = None;
     let mut logouts = Vec::new();
     for s in chosen {
-        let e = &s.entry;
+        // Under the login's lock, read it again: a `gauth token` may have
+        // rotated its refresh token meanwhile, and that is the one to
+        // revoke (the old one is dead already).
+        let lock = store
+            .lock(
+                &s.name,
+                std::time::Instant::now() + crate::cache::store::LOCK_WAIT,
+            )
+            .map_err(|e| Error::Runtime(anyhow::Error::new(e).context("cannot log out")))?;
+        let current = match store.read(&s.name) {
+            Ok(Some(e)) => e,
+            // Removed meanwhile (another logout): nothing left to do.
+            Ok(None) => {
+                store.drop_lock(lock);
+                continue;
+            }
+            Err(p) => {
+                drop(lock);
+                problems.push(p);
+                continue;
+            }
+        };
+        let e = &current;
         let (revocation, revoked, error) = if e.revocation_endpoint.is_none() {
             (Revocation::Unsupported, None, None)
         } else {
@@ -122,7 +144,7 @@ pub fn run(
                 Some(Err(why)) => (Revocation::Failed, None, Some(why)),
             }
         };
-        store.remove(&s.name).map_err(|err| {
+        store.remove_locked(lock).map_err(|err| {
             Error::Runtime(anyhow::Error::new(err).context("cannot delete the login"))
         })?;
         logouts.push(Logout {

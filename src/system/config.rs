@@ -165,8 +165,10 @@ pub fn load(env: &Env) -> Config {
     let path = config_path(env);
     if let Some(p) = &path {
         // A FIFO or /dev/zero here must not hang or exhaust doctor.
+        // It decides where a login's secrets go (its issuer, client and
+        // credentials): read only when no one else could have written it.
         let read =
-            crate::system::fsutil::read_regular(p, crate::system::fsutil::CAP).and_then(|b| {
+            crate::system::fsutil::read_trusted(p, crate::system::fsutil::CAP).and_then(|b| {
                 String::from_utf8(b).map_err(|e| {
                     crate::system::fsutil::ReadError::Io(std::io::Error::new(
                         std::io::ErrorKind::InvalidData,
@@ -208,6 +210,9 @@ pub fn load(env: &Env) -> Config {
                 Err(e) => problems.push(format!("{}: {}", p.display(), one_line(&e.to_string()))),
             },
             Err(crate::system::fsutil::ReadError::NotFound) => {}
+            Err(e @ crate::system::fsutil::ReadError::Untrusted(_)) => {
+                problems.push(format!("refusing {}: {e}", p.display()))
+            }
             Err(e) => problems.push(format!("cannot read {}: {e}", p.display())),
         }
     }

@@ -19,6 +19,10 @@ pub enum ReadError {
     NotRegular(&'static str),
     #[error("larger than {0} bytes")]
     TooLarge(u64),
+    /// Someone other than the caller (or root) could have written it: what
+    /// it says is not trusted. The text says why and what fixes it.
+    #[error("{0}")]
+    Untrusted(String),
     #[error("{0}")]
     Io(std::io::Error),
 }
@@ -69,6 +73,63 @@ pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
         return Err(ReadError::TooLarge(cap));
     }
     Ok(out)
+}
+
+/// [`read_regular`], for a file whose content decides where secrets go (the
+/// config file, a client JSON): only when no one but the caller (or root)
+/// could have written it — the file owned by one of them and not writable
+/// by group or others, and its directory likewise (or sticky, as `/tmp`,
+/// where no one can replace another's file). Links are followed: a
+/// dotfiles manager links config files, and the target is what is checked.
+#[cfg(unix)]
+pub fn read_trusted(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    use std::os::unix::fs::MetadataExt;
+    let bytes = read_regular(path, cap)?;
+    let me = rustix::process::geteuid().as_raw();
+    let quoted = |p: &Path| crate::ops::token::shell_quote(&p.display().to_string());
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
+    let mode = meta.mode() & 0o7777;
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(ReadError::Untrusted(format!(
+            "owned by uid {}, not you (uid {me}): another user may have put it there; remove it (`rm {}`) if you did not",
+            meta.uid(),
+            quoted(path)
+        )));
+    }
+    if mode & 0o022 != 0 {
+        return Err(ReadError::Untrusted(format!(
+            "other users can write to it (mode {:o}), so what it says is not trusted; `chmod go-w {}`",
+            mode & 0o777,
+            quoted(path)
+        )));
+    }
+    let real = std::fs::canonicalize(path).map_err(ReadError::Io)?;
+    if let Some(dir) = real.parent() {
+        let d = std::fs::metadata(dir).map_err(ReadError::Io)?;
+        let dmode = d.mode() & 0o7777;
+        let sticky = dmode & 0o1000 != 0;
+        if d.uid() != me && d.uid() != 0 {
+            return Err(ReadError::Untrusted(format!(
+                "its directory {} is owned by uid {}, not you (uid {me}), who could replace the file",
+                crate::text::escape::esc(&dir.display().to_string()),
+                d.uid()
+            )));
+        }
+        if dmode & 0o022 != 0 && !sticky {
+            return Err(ReadError::Untrusted(format!(
+                "other users can write to its directory (mode {:o}) and replace the file, so what it says is not trusted; `chmod go-w {}`",
+                dmode & 0o777,
+                quoted(dir)
+            )));
+        }
+    }
+    Ok(bytes)
+}
+
+/// Windows: the per-user profile is private; [`read_regular`].
+#[cfg(windows)]
+pub fn read_trusted(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    read_regular(path, cap)
 }
 
 /// Read `path` if it is a regular file of at most `cap` bytes (Windows: the

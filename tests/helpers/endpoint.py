@@ -8,6 +8,8 @@ request is counted: one line `METHOD PATH` appended to --log. Options:
   --body FILE       the answer's body
   --delay S         seconds before answering (mode slow)
   --log FILE        where requests are counted
+  --log-body        append the request body to each line (form bodies of
+                    token and revocation requests: which token was sent)
 """
 import argparse, os, socket, sys, threading, time
 
@@ -16,6 +18,7 @@ ap.add_argument("--mode", default="body")
 ap.add_argument("--body")
 ap.add_argument("--delay", type=float, default=0)
 ap.add_argument("--log")
+ap.add_argument("--log-body", action="store_true")
 a = ap.parse_args()
 
 body = open(a.body, "rb").read() if a.body else b"{}"
@@ -44,7 +47,10 @@ def serve(conn):
         request_line = head.split(b"\r\n")[0].decode("latin-1")
         if a.log:
             with lock, open(a.log, "a") as f:
-                f.write(" ".join(request_line.split(" ")[:2]) + "\n")
+                line = " ".join(request_line.split(" ")[:2])
+                if a.log_body:
+                    line += " " + rest.decode("latin-1")
+                f.write(line + "\n")
         if a.mode == "hang":
             time.sleep(3600)
             return

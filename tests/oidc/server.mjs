@@ -9,7 +9,8 @@
 //   --no-device         no device authorization endpoint (like many providers)
 //   --mangle-token M    spoil the token endpoint's answers (a hostile provider):
 //                       control (escape sequences and a header injection in the
-//                       access token), empty, long (2 MB), zero-expiry
+//                       access token), empty, long (2 MB), zero-expiry, scope
+//                       (a granted scope with control characters)
 //   --issuer-slash      the issuer ends in `/` (http://127.0.0.1:PORT/), as
 //                       some providers' do; `iss` and the document say so
 // Clients: `gauth-native` (public, native: any loopback port on
@@ -116,6 +117,7 @@ provider.use(async (ctx, next) => {
     if (mangle === 'empty') body.access_token = '';
     if (mangle === 'long') body.access_token = 'a'.repeat(2 * 1024 * 1024);
     if (mangle === 'zero-expiry') body.expires_in = 0;
+    if (mangle === 'scope') body.scope = 'openid email\u001b]0;PWNED\u0007';
     ctx.body = body;
   }
   if (ctx.path === '/device/auth' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {

@@ -163,6 +163,34 @@ fn check_dir(
     Ok(())
 }
 
+/// The cache directory holds gauth's areas and nothing else.
+fn not_foreign(root_fd: &OwnedFd, root: &Path) -> Result<(), CacheError> {
+    let areas = [Area::Tokens, Area::Discovery, Area::Pending].map(Area::dir_name);
+    let listing = rfs::Dir::read_from(root_fd).map_err(io_err("list", root))?;
+    let mut foreign = Vec::new();
+    for item in listing {
+        let item = item.map_err(io_err("list", root))?;
+        let name = item.file_name().to_string_lossy().into_owned();
+        if name != "." && name != ".." && !areas.contains(&name.as_str()) {
+            foreign.push(name);
+        }
+    }
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    foreign.sort();
+    let shown: Vec<String> = foreign.iter().take(3).map(|n| esc(n)).collect();
+    Err(CacheError::Unsafe {
+        path: root.display().to_string(),
+        why: format!(
+            "it holds other files ({}{}), so it is not a directory of gauth's own",
+            shown.join(", "),
+            if foreign.len() > 3 { ", …" } else { "" }
+        ),
+        fix: "set GAUTH_CACHE to a directory for gauth alone (by default ~/.cache/gauth)".into(),
+    })
+}
+
 /// Open the subdirectory `name` of `parent` without following a link, and
 /// check it; `create` makes it first. `Ok(None)`: it does not exist.
 fn open_sub(
@@ -263,6 +291,42 @@ fn read_checked(
         return Err("grew too large (ignored)".into());
     }
     Ok(Some(bytes))
+}
+
+/// The pid of the gauth that made a temporary file of ours in an area
+/// (`.NAME.PID.STAMP.N.tmp`, `.NAME.taken.PID`), if `name` is one.
+fn temp_owner(name: &str) -> Option<i32> {
+    if !name.starts_with('.') {
+        return None;
+    }
+    if let Some((_, pid)) = name.rsplit_once(".taken.") {
+        return pid.parse().ok();
+    }
+    let parts: Vec<&str> = name.strip_suffix(".tmp")?.rsplitn(4, '.').collect();
+    match parts.as_slice() {
+        [_attempt, _stamp, pid, _name] => pid.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Delete the temporary files in `dir` whose gauth is gone: one killed
+/// (Ctrl-C, `timeout`, SIGKILL) while it held a prepared login or a pending
+/// login it was taking. A live process with that pid keeps its files.
+fn sweep(dir: &OwnedFd) {
+    let Ok(listing) = rfs::Dir::read_from(dir) else {
+        return;
+    };
+    for item in listing.flatten() {
+        let name = item.file_name().to_string_lossy().into_owned();
+        let Some(pid) = temp_owner(&name) else {
+            continue;
+        };
+        let gone = rustix::process::Pid::from_raw(pid)
+            .is_none_or(|p| matches!(rustix::process::test_kill_process(p), Err(Errno::SRCH)));
+        if gone {
+            let _ = rfs::unlinkat(dir, name.as_str(), AtFlags::empty());
+        }
+    }
 }
 
 /// Create a temporary file in `dir` (0600, exclusive, never through a link)
@@ -443,6 +507,10 @@ impl Store {
             Err(Errno::NOENT) if !create => return Ok(None),
             Err(e) => return Err(io_err("open the cache directory", root)(e)),
         };
+        // Before anything is checked, let alone repaired: a directory that
+        // holds more than gauth's own areas is not a cache (GAUTH_CACHE=/ or
+        // $HOME by mistake) and is never chmod'ed nor filled.
+        not_foreign(&root_fd, root)?;
         check_dir(&root_fd, root, true, create, &mut notes)?;
         let tokens = open_sub(&root_fd, root, Area::Tokens.dir_name(), create, &mut notes)?;
         let discovery = open_sub(
@@ -562,6 +630,7 @@ impl Store {
                 source: std::io::Error::from(std::io::ErrorKind::NotFound),
             });
         };
+        sweep(dir);
         let (tmp, mut file) = temp_in(dir, &dir_path, name)?;
         let written = (|| {
             file.write_all(bytes)?;
@@ -779,6 +848,7 @@ impl Store {
     /// Make a login file ready to be written (see [`Prepared`]).
     pub fn prepare(&self) -> Result<Prepared<'_>, CacheError> {
         let tokens = self.tokens()?;
+        sweep(tokens);
         let (tmp, mut file) = temp_in(tokens, &self.tokens_path, "login")?;
         let reserved = (|| {
             // Blocks written and synced now are there when the tokens come
@@ -820,13 +890,20 @@ impl Store {
     /// removed, never what it points to: a link, a FIFO or an unreadable
     /// file goes as well as a login.
     pub fn remove(&self, name: &str) -> Result<(), CacheError> {
-        let tokens = self.tokens()?;
         let lock = self.lock(name, Instant::now() + super::LOCK_WAIT)?;
-        match rfs::unlinkat(tokens, name, AtFlags::empty()) {
+        self.remove_locked(lock)
+    }
+
+    /// [`Store::remove`] with the lock already held (a logout that read the
+    /// login again under it).
+    pub fn remove_locked(&self, lock: Lock) -> Result<(), CacheError> {
+        let tokens = self.tokens()?;
+        let name = lock.name.clone();
+        match rfs::unlinkat(tokens, name.as_str(), AtFlags::empty()) {
             Ok(()) | Err(Errno::NOENT) => {}
-            Err(e) => return Err(io_err("delete", &self.path_of(name))(e)),
+            Err(e) => return Err(io_err("delete", &self.path_of(&name))(e)),
         }
-        let _ = rfs::unlinkat(tokens, lock_name(name).as_str(), AtFlags::empty());
+        let _ = rfs::unlinkat(tokens, lock_name(&name).as_str(), AtFlags::empty());
         drop(lock);
         rfs::fsync(tokens).map_err(io_err("sync", &self.tokens_path))?;
         Ok(())
@@ -1080,6 +1157,31 @@ mod tests {
         std::fs::remove_file(&saved.path).unwrap();
         store.drop_lock(lock);
         assert!(names(&root.join("tokens")).is_empty());
+    }
+
+    #[test]
+    fn temporary_files_of_a_gauth_that_is_gone_are_swept() {
+        assert_eq!(temp_owner(".login.123.456.0.tmp"), Some(123));
+        assert_eq!(temp_owner(".abc.json.77.456.2.tmp"), Some(77));
+        assert_eq!(temp_owner(".p.json.taken.9"), Some(9));
+        assert_eq!(temp_owner("x.json"), None);
+        assert_eq!(temp_owner(".x.tmp"), None);
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("c");
+        let store = Store::open_at(&root).unwrap();
+        let t = root.join("tokens");
+        // A pid that cannot be alive (beyond pid_max), and ours.
+        std::fs::write(t.join(".login.2147483647.1.0.tmp"), b"").unwrap();
+        std::fs::write(
+            t.join(format!(".login.{}.1.0.tmp", std::process::id())),
+            b"",
+        )
+        .unwrap();
+        let p = store.prepare().unwrap();
+        let left = names(&t);
+        assert!(!left.iter().any(|n| n.contains("2147483647")), "{left:?}");
+        assert_eq!(left.len(), 2, "ours and the prepared one: {left:?}");
+        drop(p);
     }
 
     #[test]

@@ -389,11 +389,18 @@ impl Store {
     /// Delete a login (under its lock). The lock file stays (see
     /// [`Store::drop_lock`]).
     pub fn remove(&self, name: &str) -> Result<(), CacheError> {
-        let _lock = self.lock(name, Instant::now() + super::LOCK_WAIT)?;
-        match std::fs::remove_file(self.path_of(name)) {
+        let lock = self.lock(name, Instant::now() + super::LOCK_WAIT)?;
+        self.remove_locked(lock)
+    }
+
+    /// [`Store::remove`] with the lock already held.
+    pub fn remove_locked(&self, lock: Lock) -> Result<(), CacheError> {
+        let name = lock.name.clone();
+        let _lock = lock;
+        match std::fs::remove_file(self.path_of(&name)) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_err("delete", &self.path_of(name))(e)),
+            Err(e) => Err(io_err("delete", &self.path_of(&name))(e)),
         }
     }
 }
