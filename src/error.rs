@@ -192,6 +192,24 @@ pub fn exit_status_markdown() -> String {
     out
 }
 
+/// What a command's report means for its exit code: with [`Error::exit`],
+/// the one place outcomes become the codes of [`EXIT_CODES`]. A report
+/// whose command worked but left an action to take (exit 3) says so.
+pub trait Outcome {
+    /// The command worked, but an action is still needed (exit 3).
+    fn action_needed(&self) -> bool {
+        false
+    }
+
+    fn exit(&self) -> Exit {
+        if self.action_needed() {
+            Exit::ActionNeeded
+        } else {
+            Exit::Success
+        }
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit.code())

@@ -84,28 +84,24 @@ fn uses(f: &File) -> Vec<Vec<String>> {
     let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut i = 0;
     while i < bytes.len() {
-        let rest = &f.text[i..];
-        let (base, skip): (Vec<String>, usize) =
-            if rest.starts_with("crate::") && (i == 0 || !ident(bytes[i - 1])) {
-                (Vec::new(), "crate::".len())
-            } else if rest.starts_with("super::") && (i == 0 || !ident(bytes[i - 1])) {
-                let mut base = f.module.clone();
-                let mut n = 0;
-                let mut r = rest;
-                while let Some(t) = r.strip_prefix("super::") {
-                    n += 1;
-                    r = t;
-                }
+        let rest = &bytes[i..];
+        let boundary = i == 0 || !ident(bytes[i - 1]);
+        let (base, skip): (Vec<String>, usize) = if boundary && rest.starts_with(b"crate::") {
+            (Vec::new(), "crate::".len())
+        } else if boundary && rest.starts_with(b"super::") {
+            let mut base = f.module.clone();
+            let mut r = rest;
+            while let Some(t) = r.strip_prefix(b"super::".as_slice()) {
                 // A file's module is its parent's child: `super` from
                 // src/a/b.rs is `a`.
-                for _ in 0..n {
-                    base.pop();
-                }
-                (base, rest.len() - r.len())
-            } else {
-                i += 1;
-                continue;
-            };
+                base.pop();
+                r = t;
+            }
+            (base, rest.len() - r.len())
+        } else {
+            i += 1;
+            continue;
+        };
         let mut j = i + skip;
         let mut path = base;
         loop {
@@ -117,7 +113,7 @@ fn uses(f: &File) -> Vec<Vec<String>> {
                 break;
             }
             path.push(f.text[start..j].to_owned());
-            if f.text[j..].starts_with("::") && j + 2 < bytes.len() && ident(bytes[j + 2]) {
+            if bytes[j..].starts_with(b"::") && j + 2 < bytes.len() && ident(bytes[j + 2]) {
                 j += 2;
             } else {
                 break;

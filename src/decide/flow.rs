@@ -19,6 +19,10 @@ pub struct Recommendation {
     pub commands: Vec<Command>,
 }
 
+/// `doctor --recommend` is a query: it answered, so it exits 0 (R's
+/// `system2(stdout = TRUE)` warns on any other status).
+impl crate::error::Outcome for Recommendation {}
+
 /// The `gauth login` the printed commands start with: what runs as printed
 /// where gauth finds its OAuth client.
 #[derive(Debug, Clone, PartialEq, Eq)]

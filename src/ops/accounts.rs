@@ -14,6 +14,8 @@ pub struct AccountsReport {
     pub problems: Vec<Problem>,
 }
 
+impl crate::error::Outcome for AccountsReport {}
+
 #[derive(Debug, Serialize)]
 pub struct Login {
     pub account: Option<String>,
@@ -32,13 +34,19 @@ pub struct Login {
 }
 
 /// `store` `None`: there is no cache yet at `dir` (nothing is made).
-pub fn run(store: Option<&Store>, dir: &Path, now: u64) -> anyhow::Result<AccountsReport> {
+pub fn run(
+    store: Option<&Store>,
+    dir: &Path,
+    now: u64,
+) -> Result<AccountsReport, crate::error::Error> {
     let listing = match store {
-        Some(s) => s.list()?,
+        Some(s) => s
+            .list()
+            .map_err(|e| crate::error::Error::Runtime(e.into()))?,
         None => Listing::default(),
     };
     Ok(AccountsReport {
-        schema_version: 1,
+        schema_version: crate::ops::SCHEMA_VERSION,
         cache_dir: dir.display().to_string(),
         logins: listing
             .entries

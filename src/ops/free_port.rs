@@ -8,9 +8,6 @@ use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
 
-/// Version of the JSON documents; bumped only on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
-
 /// What was done to one holder.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -63,6 +60,14 @@ pub struct Report {
     pub bind: Vec<BindCheck>,
 }
 
+/// Exit 3 while the port is not free (holders remain, or TIME_WAIT blocks
+/// binding).
+impl crate::error::Outcome for Report {
+    fn action_needed(&self) -> bool {
+        !self.free
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Options {
     pub port: u16,
@@ -93,8 +98,14 @@ pub fn run(
     caller: &Caller,
     now_unix: u64,
     ui: &mut dyn Ui,
-) -> anyhow::Result<Report> {
-    let state = inspect::inspect(proc_root, opts.port, caller, now_unix)?;
+) -> Result<Report, crate::error::Error> {
+    let port = opts.port;
+    let inspect = |caller: &Caller| {
+        inspect::inspect(proc_root, port, caller, now_unix).map_err(|e| {
+            crate::error::Error::Runtime(e.context(format!("cannot inspect port {port}")))
+        })
+    };
+    let state = inspect(caller)?;
     ui.found(&state);
 
     let mut actions = Vec::with_capacity(state.holders.len());
@@ -137,7 +148,7 @@ pub fn run(
             actions[slot] = Action::Signalled { outcome };
         }
         // Prove the result: who holds the port now (not only which sockets)?
-        after = Some(inspect::inspect(proc_root, opts.port, caller, now_unix)?);
+        after = Some(inspect(caller)?);
     }
 
     let bind = bind::check_loopback(opts.port);
@@ -222,7 +233,7 @@ impl Report {
             &bind,
         );
         Report {
-            schema_version: SCHEMA_VERSION,
+            schema_version: crate::ops::SCHEMA_VERSION,
             dry_run,
             status,
             free: !held && binds_ok,

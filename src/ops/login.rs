@@ -24,8 +24,6 @@ use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
-pub const SCHEMA_VERSION: u32 = 1;
-
 /// `--timeout`'s default (kept in step with the CLI's): a hint repeats a
 /// timeout only when another was given.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -46,10 +44,14 @@ pub struct Options {
     pub no_browser: bool,
     /// gauth's stdin is a terminal (a person can answer a question).
     pub stdin_tty: bool,
+    /// The port an SSH tunnel carries (`HTTR_PORT`, else 1410), as the
+    /// settings resolved it; `Err`: `HTTR_PORT` is not a port.
+    pub tunnel_port: Result<u16, String>,
 }
 
-/// How the login talks to a person while it works (stderr).
-pub trait Ui {
+/// How the login talks to a person while it works (stderr). Freeing a taken
+/// port is free-port's own operation, asking through the same person.
+pub trait Ui: crate::ops::free_port::Ui {
     /// An automatic decision with its reason, or progress.
     fn note(&mut self, line: &str);
     /// The URL to open, and whether gauth opened it.
@@ -58,9 +60,8 @@ pub trait Ui {
     fn device(&mut self, start: &DeviceStart);
     /// Called while polling the device flow: time left.
     fn tick(&mut self, left: Duration);
-    /// The port is taken by holders that look expendable: free it? The
-    /// implementation runs free-port's own prompt and kill.
-    fn free_port(&mut self, port: u16) -> bool;
+    /// What free-port did to a taken port (its result, for stderr).
+    fn freed(&mut self, report: &crate::ops::free_port::Report);
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +78,8 @@ pub struct Report {
     /// Every automatic decision, with its reason.
     pub decisions: Vec<String>,
 }
+
+impl crate::error::Outcome for Report {}
 
 /// The login as resolved from options, environment and config file.
 struct Plan {
@@ -265,7 +268,7 @@ pub fn run(
         ui.note(&format!("warning: {n}"));
     }
     Ok(Report {
-        schema_version: SCHEMA_VERSION,
+        schema_version: crate::ops::SCHEMA_VERSION,
         flow,
         issuer: entry.issuer.clone(),
         client_id: entry.client_id.clone(),
@@ -626,6 +629,34 @@ impl Run<'_> {
         Some(cmd)
     }
 
+    /// Free a taken port with free-port's own operation: its question to
+    /// the person, its checks before each signal, SIGTERM, then SIGKILL
+    /// after 3 s. Whether the port is free afterwards.
+    fn free_port(&self, ui: &mut dyn Ui, port: u16) -> bool {
+        let proc_root = &self.env.proc_root;
+        let caller = crate::decide::verdict::Caller::current(proc_root, port);
+        let opts = crate::ops::free_port::Options {
+            port,
+            dry_run: false,
+            yes: false,
+            force: false,
+            signal: (crate::system::kill::SIGTERM, "SIGTERM"),
+            timeout: Duration::from_secs(3),
+            interactive: true,
+        };
+        ui.note(&format!("port {port} is taken: looking at who holds it"));
+        match crate::ops::free_port::run(proc_root, &opts, &caller, crate::system::now_unix(), ui) {
+            Ok(report) => {
+                ui.freed(&report);
+                report.free
+            }
+            Err(e) => {
+                ui.note(&format!("cannot free port {port}: {e}"));
+                false
+            }
+        }
+    }
+
     /// Over SSH without X11 the browser runs on the user's own machine and
     /// reaches this loopback only through `ssh -L P:127.0.0.1:P`: the port
     /// the tunnel `gauth doctor` offers (`HTTR_PORT`, else 1410), not any
@@ -638,9 +669,11 @@ impl Run<'_> {
         {
             return Ok(None);
         }
-        crate::system::net::number::Port::resolve(None, self.env)
-            .map(|(p, _)| Some(p.get()))
-            .map_err(|e| Error::Usage(e.to_string()))
+        self.opts
+            .tunnel_port
+            .clone()
+            .map(Some)
+            .map_err(Error::Usage)
     }
 
     /// RFC 8252 loopback: a listener on the client's port, `--port` or any
@@ -700,7 +733,7 @@ impl Run<'_> {
                 } else {
                     "your browser does not reach this machine directly, so another port would not be reached"
                 };
-                let freed = self.opts.stdin_tty && held.expendable && ui.free_port(port);
+                let freed = self.opts.stdin_tty && held.expendable && self.free_port(ui, port);
                 if freed {
                     bind(port).map_err(|e| {
                         Error::Runtime(anyhow::anyhow!("port {port} is still taken: {e}"))
@@ -1015,6 +1048,7 @@ mod tests {
             timeout: Duration::from_secs(60),
             no_browser: true,
             stdin_tty: false,
+            tunnel_port: Ok(1410),
         }
     }
 

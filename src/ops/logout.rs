@@ -17,6 +17,10 @@ pub struct LogoutReport {
     pub removed: Vec<Problem>,
 }
 
+/// The logins are deleted here, a failed revocation included (the report
+/// says so): success.
+impl crate::error::Outcome for LogoutReport {}
+
 #[derive(Debug, Serialize)]
 pub struct Logout {
     pub account: Option<String>,
@@ -59,7 +63,7 @@ pub fn run(
             )));
         }
         return Ok(LogoutReport {
-            schema_version: 1,
+            schema_version: crate::ops::SCHEMA_VERSION,
             logouts: Vec::new(),
             problems: Vec::new(),
             removed: Vec::new(),
@@ -158,7 +162,7 @@ pub fn run(
         });
     }
     Ok(LogoutReport {
-        schema_version: 1,
+        schema_version: crate::ops::SCHEMA_VERSION,
         logouts,
         problems,
         removed,

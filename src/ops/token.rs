@@ -46,6 +46,8 @@ pub struct TokenReport {
     pub token_endpoint: String,
 }
 
+impl crate::error::Outcome for TokenReport {}
+
 fn expose<S: serde::Serializer>(s: &Secret, ser: S) -> Result<S::Ok, S::Error> {
     ser.serialize_str(s.expose())
 }
@@ -53,7 +55,7 @@ fn expose<S: serde::Serializer>(s: &Secret, ser: S) -> Result<S::Ok, S::Error> {
 impl TokenReport {
     fn new(stored: &Stored, entry: &Entry, source: Source, now: u64) -> TokenReport {
         TokenReport {
-            schema_version: 1,
+            schema_version: crate::ops::SCHEMA_VERSION,
             access_token: entry.access_token.clone(),
             expires_at: entry.expires_at,
             expires_in: entry.expires_in(now),

@@ -1,5 +1,4 @@
 //! Human rendering of `gauth free-port` (JSON is the report serialized).
-use super::printer::Printer;
 use super::{Paint, ago};
 use crate::decide::verdict::Class;
 use crate::ops::free_port::{Action, Report, Status};
@@ -8,7 +7,6 @@ use crate::system::kill::Outcome;
 use crate::system::net::bind::BindResult;
 use crate::text::escape::{MAX_COMMAND_LINE, esc, esc_capped};
 use std::fmt::Write;
-use std::io::BufRead;
 use std::time::Duration;
 
 /// "R (pid 16664, user jenny, started 3 days ago, parent gone)".
@@ -53,20 +51,6 @@ pub fn confirm_question(holders: &[&Holder]) -> String {
                 names.join(", ")
             )
         }
-    }
-}
-
-/// Ask `question` on stderr and read the answer from stdin: only "y" or
-/// "yes" (any case) is yes; end of input is no.
-pub fn ask(printer: &Printer, question: &str) -> bool {
-    printer.diag(question);
-    let mut answer = String::new();
-    match std::io::stdin().lock().read_line(&mut answer) {
-        Ok(0) | Err(_) => {
-            printer.diag("\n");
-            false
-        }
-        Ok(_) => matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
     }
 }
 

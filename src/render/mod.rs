@@ -1,7 +1,5 @@
 //! Everything printed: the colour decision (made once), human rendering and
 //! JSON. Commands build reports; only this module turns them into text.
-use crate::cli::ColorChoice;
-use crate::system::env::Env;
 use colored::Colorize;
 use serde::Serialize;
 
@@ -10,32 +8,6 @@ pub mod free_port;
 pub mod login;
 pub mod printer;
 pub mod tokens;
-
-/// Decide colour once: `--color`, then `NO_COLOR`, then `CLICOLOR_FORCE`,
-/// then `TERM=dumb`, then whether stdout is a terminal. JSON is never coloured.
-pub fn use_color(choice: ColorChoice, json: bool, env: &Env, stdout_is_tty: bool) -> bool {
-    if json {
-        return false;
-    }
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            if env.is_set("NO_COLOR") {
-                false
-            } else if env
-                .var("CLICOLOR_FORCE")
-                .is_some_and(|v| !v.is_empty() && v != "0")
-            {
-                true
-            } else if env.var("TERM") == Some("dumb") {
-                false
-            } else {
-                stdout_is_tty
-            }
-        }
-    }
-}
 
 /// Paints text when colour is on; plain otherwise.
 #[derive(Debug, Clone, Copy)]
@@ -107,58 +79,6 @@ pub fn ago(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn colour_precedence() {
-        let e = |pairs: &[(&'static str, &'static str)]| Env::from_pairs(pairs.iter().copied());
-        assert!(
-            !use_color(ColorChoice::Always, true, &e(&[]), true),
-            "json never coloured"
-        );
-        assert!(use_color(
-            ColorChoice::Always,
-            false,
-            &e(&[("NO_COLOR", "1")]),
-            false
-        ));
-        assert!(!use_color(
-            ColorChoice::Never,
-            false,
-            &e(&[("CLICOLOR_FORCE", "1")]),
-            true
-        ));
-        assert!(!use_color(
-            ColorChoice::Auto,
-            false,
-            &e(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]),
-            true
-        ));
-        assert!(use_color(
-            ColorChoice::Auto,
-            false,
-            &e(&[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")]),
-            false
-        ));
-        assert!(!use_color(
-            ColorChoice::Auto,
-            false,
-            &e(&[("CLICOLOR_FORCE", "0")]),
-            false
-        ));
-        assert!(!use_color(
-            ColorChoice::Auto,
-            false,
-            &e(&[("TERM", "dumb")]),
-            true
-        ));
-        assert!(use_color(
-            ColorChoice::Auto,
-            false,
-            &e(&[("TERM", "xterm")]),
-            true
-        ));
-        assert!(!use_color(ColorChoice::Auto, false, &e(&[]), false));
-    }
 
     #[test]
     fn ages() {

@@ -21,8 +21,6 @@ pub use crate::auth::online::{DEFAULT_ENDPOINTS, Online};
 pub use crate::decide::flow::{Command, Recommendation};
 pub use crate::system::rprofile::{Httr, Rprofile, httr};
 
-pub const SCHEMA_VERSION: u32 = 1;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Area {
@@ -113,23 +111,30 @@ pub struct Report {
     pub recommendation: Recommendation,
 }
 
-pub struct Options {
-    pub port: Option<crate::system::net::number::Port>,
+/// Exit 0 only when a loopback login works here as things are.
+impl crate::error::Outcome for Report {
+    fn action_needed(&self) -> bool {
+        !self.loopback_ready
+    }
+}
+
+/// What `gauth doctor` looks at, as the settings resolved it.
+pub struct Settings {
+    pub port: crate::system::net::number::Port,
+    /// `--port`, `HTTR_PORT` or `default`.
+    pub port_source: &'static str,
+    /// The endpoints `--online` checks (`None`: no `--online`).
     pub online: Option<Vec<String>>,
 }
 
 pub fn run(
     env: &Env,
     facts: &Facts,
-    opts: &Options,
+    opts: &Settings,
     caller: &Caller,
     now_unix: u64,
-) -> anyhow::Result<Report> {
-    // A bad HTTR_PORT is reported by the configuration checks; the port
-    // checks look at httr's default meanwhile.
-    let (port, port_source) = crate::system::net::number::Port::resolve(opts.port, env)
-        .unwrap_or((crate::system::net::number::Port::HTTR_DEFAULT, "default"));
-    let port = port.get();
+) -> Result<Report, crate::error::Error> {
+    let (port, port_source) = (opts.port.get(), opts.port_source);
     let caller = Caller {
         port,
         ..caller.clone()
@@ -138,7 +143,8 @@ pub fn run(
         port,
         port_source,
         session: crate::decide::session::detect(facts),
-        port_state: crate::ops::inspect::inspect(&env.proc_root, port, &caller, now_unix)?,
+        port_state: crate::ops::inspect::inspect(&env.proc_root, port, &caller, now_unix)
+            .map_err(|e| crate::error::Error::Runtime(e.context("doctor could not finish")))?,
         bind: bind::check_loopback(port),
         listener: selftest::run(port),
         config: config::load(env),
@@ -218,7 +224,7 @@ pub fn assemble(i: Inputs) -> Report {
         && port_free
         && !blocking;
     Report {
-        schema_version: SCHEMA_VERSION,
+        schema_version: crate::ops::SCHEMA_VERSION,
         port: i.port,
         port_source: i.port_source.to_owned(),
         loopback_ready,

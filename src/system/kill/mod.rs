@@ -28,6 +28,8 @@ pub use windows::terminate_all;
 /// SIGKILL's number (the same on Linux and macOS), for callers that pass
 /// signals as (number, name).
 pub const SIGKILL: i32 = 9;
+/// SIGTERM's number (the same on Linux and macOS).
+pub const SIGTERM: i32 = 15;
 
 /// A process to terminate, as it was when the port was inspected.
 #[derive(Debug, Clone)]

@@ -14,6 +14,12 @@ pub struct Port(u16);
 #[error("{0}")]
 pub struct PortError(String);
 
+impl PortError {
+    pub fn new(message: String) -> PortError {
+        PortError(message)
+    }
+}
+
 impl Port {
     /// R's httr and gargle listen on this port.
     pub const HTTR_DEFAULT: Port = Port(1410);
@@ -24,29 +30,6 @@ impl Port {
 
     pub fn get(self) -> u16 {
         self.0
-    }
-
-    /// The port a command works on: the one given, else `HTTR_PORT` (where
-    /// R's httr listens), else 1410. With where it came from: `--port`,
-    /// `HTTR_PORT` or `default`. An `HTTR_PORT` that is not a port is an
-    /// error, not 1410: a command must not act on a port nobody named (an
-    /// empty one is unset, as for httr's other variables here).
-    pub fn resolve(
-        given: Option<Port>,
-        env: &crate::system::env::Env,
-    ) -> Result<(Port, &'static str), PortError> {
-        if let Some(p) = given {
-            return Ok((p, "--port"));
-        }
-        match env.var("HTTR_PORT").filter(|v| !v.is_empty()) {
-            Some(v) => v.parse().map(|p| (p, "HTTR_PORT")).map_err(|e| {
-                PortError(format!(
-                    "HTTR_PORT={}: {e}; pass the port, or fix or unset HTTR_PORT",
-                    crate::text::escape::esc(v)
-                ))
-            }),
-            None => Ok((Port::HTTR_DEFAULT, "default")),
-        }
     }
 }
 
@@ -118,21 +101,6 @@ mod tests {
             "\x1b[2J".parse::<Port>().unwrap_err().to_string(),
             "'\\e[2J' is not a port: a port is a number from 1 to 65535"
         );
-    }
-
-    #[test]
-    fn a_bad_httr_port_is_an_error_not_1410() {
-        use crate::system::env::Env;
-        let r = |v: &'static str| Port::resolve(None, &Env::from_pairs([("HTTR_PORT", v)]));
-        assert_eq!(r("1411"), Ok((Port(1411), "HTTR_PORT")));
-        assert_eq!(r(""), Ok((Port(1410), "default")));
-        assert_eq!(
-            r("abc").unwrap_err().to_string(),
-            "HTTR_PORT=abc: 'abc' is not a port: a port is a number from 1 to 65535; pass the port, or fix or unset HTTR_PORT"
-        );
-        assert!(r("0").is_err() && r("70000").is_err());
-        let given = Port::resolve(Port::new(8), &Env::from_pairs([("HTTR_PORT", "abc")]));
-        assert_eq!(given, Ok((Port(8), "--port")));
     }
 
     proptest::proptest! {

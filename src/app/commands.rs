@@ -1,0 +1,184 @@
+//! One function per command: the settings, the operation, the exit code
+//! (decided from the outcome before anything is printed), the rendering.
+use super::settings;
+use super::terminal::Terminal;
+use crate::cli;
+use crate::error::{Error, Exit, Outcome};
+use crate::render::printer::Printer;
+use crate::{auth, cache, decide, ops, render, system};
+use std::io::IsTerminal;
+
+/// `gauth doctor`: the report, or with `--recommend` one word (a query
+/// that answered exits 0).
+pub fn doctor(
+    args: &cli::DoctorArgs,
+    env: &system::env::Env,
+    printer: &Printer,
+) -> Result<Exit, Error> {
+    let settings = settings::doctor(args, env);
+    let facts = system::facts::Facts::gather(env, std::io::stdin().is_terminal());
+    // Its own walk, not the detection's: it must know when the chain could
+    // not be followed to its end.
+    let caller = decide::verdict::Caller::current(&env.proc_root, settings.port.get());
+    let report = ops::doctor::run(env, &facts, &settings, &caller, system::now_unix())?;
+    let paint = printer.paint;
+    if args.recommend {
+        let exit = report.recommendation.exit();
+        printer.data(&format!("{}\n", report.recommendation.flow.as_str()))?;
+        return Ok(exit);
+    }
+    let exit = report.exit();
+    if printer.json {
+        printer.json(&report)?;
+    } else if printer.quiet() {
+        printer.data(&render::doctor::render_verdict(&report, paint))?;
+    } else {
+        printer.data(&render::doctor::render(&report, paint, printer.verbose()))?;
+    }
+    Ok(exit)
+}
+
+/// `gauth free-port`: the holders (shown before any question), the one
+/// question, the result.
+pub fn free_port(
+    args: &cli::FreePortArgs,
+    env: &system::env::Env,
+    printer: &Printer,
+) -> Result<Exit, Error> {
+    let opts = settings::free_port(args, env, std::io::stdin().is_terminal())?;
+    let caller = decide::verdict::Caller::current(&env.proc_root, opts.port);
+    let mut ui = Terminal::free_port(printer);
+    let report = ops::free_port::run(&env.proc_root, &opts, &caller, system::now_unix(), &mut ui)?;
+    let exit = report.exit();
+    if let Some(e) = ui.error.take() {
+        return Err(e.into());
+    }
+    if printer.json {
+        printer.json(&report)?;
+    } else if printer.quiet() {
+        printer.data(&render::free_port::render_quiet(&report))?;
+    } else {
+        printer.data(&render::free_port::render_result(&report, printer.paint))?;
+    }
+    Ok(exit)
+}
+
+/// `gauth login`: decisions, URLs and prompts on stderr; the result on
+/// stdout.
+pub fn login(
+    args: &cli::LoginArgs,
+    env: &system::env::Env,
+    printer: &Printer,
+) -> Result<Exit, Error> {
+    let stdin_tty = std::io::stdin().is_terminal();
+    let opts = settings::login(args, env, stdin_tty);
+    let mut ui = Terminal::login(printer, env.var("TERM"));
+    let input = Box::new(std::io::BufReader::new(std::io::stdin()));
+    let report = ops::login::run(env, &opts, input, &mut ui, system::now_unix())?;
+    ui.finish();
+    let exit = report.exit();
+    if printer.json {
+        printer.json(&report)?;
+    } else {
+        printer.data(&render::login::render(&report, printer.paint))?;
+    }
+    Ok(exit)
+}
+
+/// The cache as it is, to read: `None` when there is none yet (nothing is
+/// made for a command that only reads).
+fn existing_store(
+    env: &system::env::Env,
+    printer: &Printer,
+) -> Result<Option<cache::Store>, Error> {
+    let store = cache::Store::existing(env).map_err(|e| Error::Runtime(e.into()))?;
+    if let Some(s) = &store {
+        warn(printer, &s.take_notes());
+    }
+    Ok(store)
+}
+
+/// Warnings on stderr (repairs, unreadable cache files), one line each;
+/// `-q` keeps them back.
+fn warn(printer: &Printer, lines: &[String]) {
+    if printer.quiet() {
+        return;
+    }
+    for line in lines {
+        printer.diag(&format!("gauth: warning: {line}\n"));
+    }
+}
+
+/// `gauth token`: the token alone on stdout (or the JSON); nothing else
+/// ever shows it. The cache-hit path makes no request and builds no HTTP
+/// client.
+pub fn token(
+    args: &cli::TokenArgs,
+    env: &system::env::Env,
+    printer: &Printer,
+) -> Result<Exit, Error> {
+    let store = existing_store(env, printer)?;
+    let q = settings::query(&args.client, args.account.as_deref(), env);
+    let mut warnings = Vec::new();
+    let result = ops::token::run(
+        store.as_ref(),
+        &q,
+        env,
+        &system::now_unix,
+        &auth::http::client,
+        &mut warnings,
+    );
+    if let Some(s) = &store {
+        warnings.extend(s.take_notes());
+    }
+    warn(printer, &warnings);
+    let report = result?;
+    let exit = report.exit();
+    printer.verbose_diag(&render::tokens::render_token_verbose(&report));
+    if printer.json {
+        printer.json(&report)?;
+    } else {
+        printer.data(&format!("{}\n", report.access_token.expose()))?;
+    }
+    Ok(exit)
+}
+
+pub fn accounts(env: &system::env::Env, printer: &Printer) -> Result<Exit, Error> {
+    let store = existing_store(env, printer)?;
+    let dir = cache::store::cache_dir(env).unwrap_or_default();
+    let report = ops::accounts::run(store.as_ref(), &dir, system::now_unix())?;
+    let exit = report.exit();
+    let mut warnings: Vec<String> = report.problems.iter().map(|p| p.line()).collect();
+    if let Some(s) = &store {
+        warnings.extend(s.take_notes());
+    }
+    warn(printer, &warnings);
+    if printer.json {
+        printer.json(&report)?;
+    } else {
+        printer.data(&render::tokens::render_accounts(&report, printer.paint))?;
+    }
+    Ok(exit)
+}
+
+pub fn logout(
+    args: &cli::LogoutArgs,
+    env: &system::env::Env,
+    printer: &Printer,
+) -> Result<Exit, Error> {
+    let store = existing_store(env, printer)?;
+    let q = settings::query(&args.client, args.account.as_deref(), env);
+    let report = ops::logout::run(store.as_ref(), &q, args.all, env, &auth::http::client)?;
+    let exit = report.exit();
+    let mut warnings: Vec<String> = report.problems.iter().map(|p| p.line()).collect();
+    if let Some(s) = &store {
+        warnings.extend(s.take_notes());
+    }
+    warn(printer, &warnings);
+    if printer.json {
+        printer.json(&report)?;
+    } else {
+        printer.data(&render::tokens::render_logout(&report, printer.paint))?;
+    }
+    Ok(exit)
+}
