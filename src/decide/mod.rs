@@ -2,5 +2,6 @@
 //! is, whether a port holder looks expendable. No I/O and no clock: every
 //! input arrives as data, so each decision is tested on tables of cases.
 pub mod flow;
+pub mod google;
 pub mod session;
 pub mod verdict;
