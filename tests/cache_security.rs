@@ -5,42 +5,14 @@
 //! OpenID provider and real (hostile) endpoints on loopback.
 #![cfg(unix)]
 mod common;
+use common::fixtures::{chmod, mode, now, offline_entry, tempcache};
 use common::oidc::Oidc;
-use common::{Listener, gauth, listen_with};
+use common::{Listener, gauth, listen_with, path_env, require_root, stderr, stdout};
 use gauth::auth::secret::Secret;
 use gauth::cache::{Entry, Store};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn chmod(p: &Path, m: u32) {
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
-}
-
-fn mode(p: &Path) -> u32 {
-    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[allow(clippy::disallowed_methods)]
-fn path_env() -> String {
-    std::env::var("PATH").unwrap_or_default()
-}
+use std::time::{Duration, Instant};
 
 /// tests/helpers/endpoint.py: a provider endpoint that answers `body`
 /// (mode `body`), hangs (`hang`) or answers late (`slow`); every request
@@ -68,25 +40,16 @@ fn requests(dir: &Path) -> usize {
 /// A login whose token endpoint is `token_endpoint`.
 fn entry(token_endpoint: &str, account: &str, expires_at: u64) -> Entry {
     Entry {
-        issuer: "https://accounts.google.com".into(),
-        client_id: "desktop-client".into(),
         client_secret: None,
         token_endpoint: token_endpoint.into(),
-        revocation_endpoint: None,
-        account: Some(account.into()),
-        scopes: vec!["email".into(), "openid".into()],
         access_token: Secret::new(format!("ya29.old-{}", account.replace('@', "-at-"))),
-        refresh_token: Some(Secret::new("1//refresh")),
-        expires_at: Some(expires_at),
-        created_at: now(),
-        credentials: None,
+        ..offline_entry(account, expires_at, true)
     }
 }
 
 /// A private cache directory holding `entries`.
 fn cache_with(entries: &[Entry]) -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    chmod(t.path(), 0o700);
+    let t = tempcache();
     let store = Store::open_at(t.path()).unwrap();
     for e in entries {
         store.save(e).unwrap();
@@ -455,14 +418,6 @@ fn accounts_differing_in_case_and_duplicate_files_can_be_picked() {
     assert!(rm.success());
     let out = run(cache.path(), &["token", "--account", "jenny@example.test"]);
     assert_eq!(stdout(&out), "ya29.lower\n", "{}", stderr(&out));
-}
-
-fn require_root() {
-    assert_eq!(
-        unsafe { libc::geteuid() },
-        0,
-        "the end-to-end tests run as root (as CI does)"
-    );
 }
 
 /// Log in for real (loopback flow, the scripted browser) into `cache`.

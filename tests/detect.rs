@@ -1,8 +1,10 @@
 //! Table-driven session detection: every signal of ANCHORS §2 and the hard
 //! combinations, on hand-built facts (the same `detect` runs for real in
 //! `gauth doctor`).
+mod common;
+use common::fixtures;
 use gauth::decide::session::{Kind, Lands, Reach, detect};
-use gauth::system::facts::{Ancestor, Facts};
+use gauth::system::facts::Facts;
 
 struct Case {
     name: &'static str,
@@ -849,23 +851,6 @@ fn cases() -> Vec<Case> {
 
 fn facts(c: &Case) -> Facts {
     Facts {
-        vars: c
-            .vars
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect(),
-        ancestors: c
-            .ancestors
-            .iter()
-            .enumerate()
-            .map(|(i, (n, cmd))| Ancestor {
-                pid: 100 + i as i32,
-                name: (*n).into(),
-                cmdline: (*cmd).into(),
-                tty: None,
-            })
-            .collect(),
-        on_path: c.path.iter().map(|p| (*p).into()).collect(),
         files: c.files.iter().map(|p| (*p).into()).collect(),
         proc_version: c.proc_version.into(),
         pid1_cgroup: c.cgroup.into(),
@@ -873,6 +858,7 @@ fn facts(c: &Case) -> Facts {
         x11_answers: c.x11,
         wayland_answers: c.wayland,
         stdin_tty: true,
+        ..fixtures::facts(c.vars, fixtures::ancestors(100, c.ancestors), c.path)
     }
 }
 

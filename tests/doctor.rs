@@ -8,24 +8,6 @@ mod common;
 use common::*;
 use std::net::{IpAddr, ToSocketAddrs};
 
-fn doctor_json(args: &[&str], env: &[(&str, &str)]) -> (i32, serde_json::Value) {
-    let out = gauth()
-        .arg("doctor")
-        .arg("--json")
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap(), v)
-}
-
 fn checks<'a>(v: &'a serde_json::Value, area: &str) -> Vec<&'a serde_json::Value> {
     v["checks"]
         .as_array()
@@ -33,14 +15,6 @@ fn checks<'a>(v: &'a serde_json::Value, area: &str) -> Vec<&'a serde_json::Value
         .iter()
         .filter(|c| c["area"] == area)
         .collect()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]
@@ -480,12 +454,9 @@ impl Drop for Desktop {
     }
 }
 
+/// A program that does nothing.
 fn script(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let p = dir.join(name);
-    std::fs::write(&p, "#!/bin/sh\nexit 0\n").unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    p
+    fixtures::write_script(dir, name, "#!/bin/sh\nexit 0\n")
 }
 
 impl Desktop {
@@ -877,12 +848,7 @@ fn rprofile_options_agree_with_r_itself() {
 
 /// The program's path on PATH.
 fn which(program: &str) -> Result<std::path::PathBuf, ()> {
-    #[allow(clippy::disallowed_methods)]
-    let path = std::env::var_os("PATH").ok_or(())?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-        .ok_or(())
+    on_path(program).ok_or(())
 }
 
 #[test]

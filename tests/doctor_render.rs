@@ -1,52 +1,23 @@
 //! Snapshots of `gauth doctor`'s human (with and without colour) and JSON
 //! output, from fixed inputs run through the real `assemble`.
+mod common;
+use common::fixtures::{self, free_state, ok_binds};
 use gauth::decide::session::detect;
-use gauth::decide::verdict::{Caller, OnPort, judge};
 use gauth::ops::doctor::{Inputs, Online, Report, assemble};
-use gauth::ops::inspect::{Holder, Listener, PortState};
+use gauth::ops::inspect::PortState;
 use gauth::render::{Paint, doctor::render, to_json};
 use gauth::system::config::Config;
-use gauth::system::facts::{Ancestor, Facts};
+use gauth::system::facts::Facts;
 use gauth::system::net::bind::{BindCheck, BindResult};
 use gauth::system::net::selftest::{Probe, ProbeResult, SelfTest};
-use gauth::system::net::{Family, Socket, SocketSource, TcpState};
 use gauth::system::proc::ProcessInfo;
 use gauth::system::rprofile::{Rprofile, oob_options};
 
 fn facts(vars: &[(&str, &str)], ancestors: &[(&str, &str)], path: &[&str]) -> Facts {
     Facts {
-        vars: vars
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect(),
-        ancestors: ancestors
-            .iter()
-            .enumerate()
-            .map(|(i, (n, c))| Ancestor {
-                pid: 200 + i as i32,
-                name: (*n).into(),
-                cmdline: (*c).into(),
-                tty: None,
-            })
-            .collect(),
-        on_path: path.iter().map(|p| (*p).into()).collect(),
-        os: "linux".into(),
         stdin_tty: true,
-        ..Facts::default()
+        ..fixtures::facts(vars, fixtures::ancestors(200, ancestors), path)
     }
-}
-
-fn ok_binds(port: u16) -> Vec<BindCheck> {
-    vec![
-        BindCheck {
-            address: format!("127.0.0.1:{port}"),
-            result: BindResult::Ok,
-        },
-        BindCheck {
-            address: format!("[::1]:{port}"),
-            result: BindResult::Ok,
-        },
-    ]
 }
 
 fn probe(listeners: &'static str, address: &str, result: ProbeResult) -> Probe {
@@ -75,82 +46,18 @@ fn selftest(port: u16) -> SelfTest {
     }
 }
 
-fn free_state(port: u16) -> PortState {
-    PortState {
-        port,
-        listeners: vec![],
-        connections: vec![],
-        holders: vec![],
-        time_wait: None,
-        unreadable_processes: 0,
-        source: Some(SocketSource::Netlink),
-        source_note: None,
-        sees_all_processes: false,
-        caller_is_root: false,
-    }
-}
-
+/// The leftover R session of three days ago holds 127.0.0.1:1410.
 fn held_state() -> PortState {
     let p = ProcessInfo {
-        pid: 16664,
-        name: "R".into(),
-        exe: Some("/usr/lib/R/bin/exec/R".into()),
         cmdline: vec![
             "/usr/lib/R/bin/exec/R".into(),
             "--no-echo".into(),
             "--file=auth.R".into(),
         ],
-        uid: Some(1000),
-        user: Some("jenny".into()),
-        sid: None,
-        state: "S".into(),
-        ppid: 1,
-        parent_name: Some("systemd".into()),
-        parent_gone: true,
-        tty: None,
-        start_ticks: 1,
-        started_at: Some(1_700_000_000),
         age_seconds: Some(3 * 86400),
-        service: None,
-        loaded: vec!["httpuv".into()],
+        ..fixtures::r_process(16664, 1000, "jenny")
     };
-    let caller = Caller {
-        uid: 1000,
-        can_signal_others: false,
-        sees_all_processes: false,
-        ancestry_unverified: None,
-        foreign_proc: None,
-        self_and_ancestors: vec![9000],
-        port: 1410,
-    };
-    let verdict = judge(&p, &loopback(), &caller);
-    let socket = Socket {
-        family: Family::Ipv4,
-        address: "127.0.0.1".parse().unwrap(),
-        port: 1410,
-        state: TcpState::Listen,
-        uid: Some(1000),
-        inode: 5,
-        expires: None,
-        remote: None,
-    };
-    PortState {
-        listeners: vec![Listener {
-            socket,
-            user: Some("jenny".into()),
-            pids: vec![16664],
-        }],
-        connections: vec![],
-        holders: vec![Holder {
-            process: p,
-            listening_on: vec!["127.0.0.1:1410".into()],
-            connections: vec![],
-            via_thread: false,
-            verdict,
-            inodes: vec![5],
-        }],
-        ..free_state(1410)
-    }
+    fixtures::held_by(1000, false, false, p, &[])
 }
 
 fn no_config() -> Config {
@@ -297,12 +204,4 @@ fn ready_desktop_is_ready() {
 #[test]
 fn ssh_session_json() {
     insta::assert_snapshot!(to_json(&ssh_session()));
-}
-
-/// Listening on 127.0.0.1 only, as the holders here do.
-fn loopback() -> OnPort {
-    OnPort {
-        listening: vec![std::net::Ipv4Addr::LOCALHOST.into()],
-        connections: 0,
-    }
 }

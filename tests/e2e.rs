@@ -13,14 +13,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn require_root() {
-    assert_eq!(
-        unsafe { libc::geteuid() },
-        0,
-        "the end-to-end tests run as root (as CI does)"
-    );
-}
-
 /// A copy of the gauth binary and the helper that user `nobody` can run
 /// (the checkout may sit under a directory only root can enter).
 fn world_readable_copies() -> tempfile::TempDir {

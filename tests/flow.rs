@@ -3,39 +3,18 @@
 //! `judge` and `assemble`.
 // The holder-command helpers serve a Unix-only test (ownership by uid).
 #![cfg_attr(not(unix), allow(dead_code))]
+mod common;
+use common::fixtures::{ancestor, facts, held_by, r_process};
 use gauth::decide::flow::{Situation, paste_place, recommend};
 use gauth::decide::session::detect;
-use gauth::decide::verdict::{Caller, judge};
 use gauth::ops::doctor::{Inputs, Report, assemble};
-use gauth::ops::inspect::{Holder, Listener, PortState};
+use gauth::ops::inspect::PortState;
 use gauth::system::config::{Config, Flow, Forced};
 use gauth::system::facts::{Ancestor, Facts};
+use gauth::system::net::SocketSource;
 use gauth::system::net::bind::{BindCheck, BindResult};
 use gauth::system::net::selftest::{Probe, ProbeResult, SelfTest};
-use gauth::system::net::{Family, Socket, SocketSource, TcpState};
 use gauth::system::proc::ProcessInfo;
-
-fn ancestor(pid: i32, name: &str, tty: Option<&str>) -> Ancestor {
-    Ancestor {
-        pid,
-        name: name.into(),
-        cmdline: name.into(),
-        tty: tty.map(str::to_owned),
-    }
-}
-
-fn facts(vars: &[(&str, &str)], ancestors: Vec<Ancestor>, path: &[&str]) -> Facts {
-    Facts {
-        vars: vars
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect(),
-        ancestors,
-        on_path: path.iter().map(|p| (*p).into()).collect(),
-        os: "linux".into(),
-        ..Facts::default()
-    }
-}
 
 struct Case {
     name: &'static str,
@@ -190,91 +169,8 @@ fn the_flow_follows_the_detected_session() {
 
 const ME: u32 = 1000;
 
-fn r_process(pid: i32, uid: u32, user: &str) -> ProcessInfo {
-    ProcessInfo {
-        pid,
-        name: "R".into(),
-        exe: Some("/usr/lib/R/bin/exec/R".into()),
-        cmdline: vec!["/usr/lib/R/bin/exec/R".into(), "--no-echo".into()],
-        uid: Some(uid),
-        user: Some(user.into()),
-        sid: None,
-        state: "S".into(),
-        ppid: 1,
-        parent_name: Some("systemd".into()),
-        parent_gone: true,
-        tty: None,
-        start_ticks: 1,
-        started_at: Some(1_700_000_000),
-        age_seconds: Some(600),
-        service: None,
-        loaded: vec!["httpuv".into()],
-    }
-}
-
 fn held(p: ProcessInfo, privileged: bool, ancestors: &[i32]) -> PortState {
     held_by(ME, privileged, privileged, p, ancestors)
-}
-
-/// `p` holds the port, as seen by user `uid` with or without CAP_KILL
-/// (`can_signal`) and CAP_SYS_PTRACE (`sees_all`).
-fn held_by(
-    uid: u32,
-    can_signal: bool,
-    sees_all: bool,
-    p: ProcessInfo,
-    ancestors: &[i32],
-) -> PortState {
-    // The only place this file builds a Caller.
-    let caller = Caller {
-        uid,
-        can_signal_others: can_signal,
-        sees_all_processes: sees_all,
-        ancestry_unverified: None,
-        foreign_proc: None,
-        self_and_ancestors: std::iter::once(9000)
-            .chain(ancestors.iter().copied())
-            .collect(),
-        port: 1410,
-    };
-    let on_port = gauth::decide::verdict::OnPort {
-        listening: vec![std::net::Ipv4Addr::LOCALHOST.into()],
-        connections: 0,
-    };
-    let verdict = judge(&p, &on_port, &caller);
-    let socket = Socket {
-        family: Family::Ipv4,
-        address: "127.0.0.1".parse().unwrap(),
-        port: 1410,
-        state: TcpState::Listen,
-        uid: p.uid.or(Some(0)),
-        inode: 5,
-        expires: None,
-        remote: None,
-    };
-    PortState {
-        port: 1410,
-        listeners: vec![Listener {
-            socket,
-            user: p.user.clone(),
-            pids: vec![p.pid],
-        }],
-        connections: vec![],
-        holders: vec![Holder {
-            listening_on: vec!["127.0.0.1:1410".into()],
-            connections: vec![],
-            via_thread: false,
-            verdict,
-            inodes: vec![5],
-            process: p,
-        }],
-        time_wait: None,
-        unreadable_processes: 0,
-        source: Some(SocketSource::Netlink),
-        source_note: None,
-        sees_all_processes: sees_all,
-        caller_is_root: uid == 0,
-    }
 }
 
 fn invisible(uid: u32, user: &str) -> PortState {

@@ -7,8 +7,9 @@
 // .ci/win-e2e under wine instead.
 #![cfg(unix)]
 mod common;
+use common::fixtures::{tempcache, write_script};
 use common::oidc::Oidc;
-use common::{alive, gauth, listen};
+use common::{alive, free_port, gauth, listen, path_env};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
@@ -17,29 +18,17 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A private (0700) cache directory for one test.
-fn tempcache() -> tempfile::TempDir {
-    use std::os::unix::fs::PermissionsExt;
-    let d = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    d
-}
-
 /// A `BROWSER` program that only records the URL it is given (and exits 0):
 /// the test then acts as the browser itself, when it chooses.
 fn capture_browser(dir: &Path) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let path = dir.join("capture-url");
-    std::fs::write(
-        &path,
-        format!(
+    write_script(
+        dir,
+        "capture-url",
+        &format!(
             "#!/bin/sh\nprintf '%s\\n' \"$1\" >> {}\n",
             dir.join("urls").display()
         ),
     )
-    .unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
 }
 
 /// A running `gauth login` whose stderr is collected as it comes.
@@ -184,11 +173,6 @@ fn userinfo(p: &Oidc, token: &str) -> serde_json::Value {
         .unwrap();
     assert_eq!(r.status().as_u16(), 200, "userinfo refused the token");
     serde_json::from_str(&r.text().unwrap()).unwrap()
-}
-
-#[allow(clippy::disallowed_methods)]
-fn path_env() -> String {
-    std::env::var("PATH").unwrap_or_default()
 }
 
 #[test]
@@ -1322,23 +1306,8 @@ fn doctors_login_command_runs_as_printed_once_its_reason_is_followed() {
 
 // ---- a taken port, over SSH and on a desktop (issue #11 item 19) ----
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn doctor_json(args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
-    let out = gauth()
-        .args(["doctor", "--json"])
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    common::doctor_json(args, env).1
 }
 
 /// Over SSH the browser reaches this machine only through the tunnel to one

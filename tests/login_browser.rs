@@ -7,10 +7,12 @@
 // .ci/win-e2e under wine instead.
 #![cfg(unix)]
 mod common;
+// The cache (0700, as gauth wants it), which also holds the browser's log,
+// pid file and screenshot.
+use common::fixtures::{tempcache as workdir, write_script};
 use common::gauth;
 use common::oidc::{Oidc, oidc_dir, which};
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
@@ -27,14 +29,6 @@ fn need_chromium() {
         "{CHROMIUM} is missing: these tests drive a real browser. Install Debian's \
          chromium (`apt-get install chromium`; .ci/run does) and run them again"
     );
-}
-
-/// A tempdir gauth accepts as its cache (0700) that also holds the browser's
-/// log, pid file and screenshot.
-fn workdir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    dir
 }
 
 /// A process that is not our child (the browser gauth started): asked to
@@ -86,10 +80,10 @@ fn wait_bounded(child: &mut Reaped, limit: Duration, what: &str) -> ExitStatus {
 /// runs chromium.mjs on the URL gauth gives it, logging to `browser.log`.
 /// Not named `browser.sh`: gauth takes that for VS Code's remote helper.
 fn browser_program(dir: &Path) -> PathBuf {
-    let path = dir.join("open-url");
-    std::fs::write(
-        &path,
-        format!(
+    write_script(
+        dir,
+        "open-url",
+        &format!(
             "#!/bin/sh\necho $$ >{pid}\nexec {node} {script} \"$1\" --shot {shot} >>{log} 2>&1\n",
             pid = dir.join("browser.pid").display(),
             node = which("node").display(),
@@ -98,9 +92,6 @@ fn browser_program(dir: &Path) -> PathBuf {
             log = dir.join("browser.log").display(),
         ),
     )
-    .unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
 }
 
 /// A PATH for gauth and what it starts: node's directory, then the system's.

@@ -1,40 +1,29 @@
 //! Snapshots of the human (with and without colour) and JSON renderings, on
 //! port states built by hand so that pids, ports and times are fixed; the
 //! reports on them (status, summary, refusals) come from the real code.
-use gauth::decide::verdict::{Caller, OnPort, judge};
+mod common;
+use common::fixtures::{self, free_state, socket};
+use gauth::decide::verdict::Caller;
 use gauth::ops::free_port::{Action, Options, Report, decide};
 use gauth::ops::inspect::{Holder, Listener, PortState, TimeWait};
 use gauth::render::free_port::{confirm_question, render_result, render_state, waiting_line};
 use gauth::render::{Paint, to_json};
 use gauth::system::kill::Outcome;
 use gauth::system::net::bind::{BindCheck, BindResult};
-use gauth::system::net::{Family, Socket, SocketSource, TcpState};
 use gauth::system::proc::ProcessInfo;
 
+/// Three days old, started by `Rscript auth.R`.
 fn r_process() -> ProcessInfo {
     ProcessInfo {
-        pid: 16664,
-        name: "R".into(),
-        exe: Some("/usr/lib/R/bin/exec/R".into()),
         cmdline: vec![
             "/usr/lib/R/bin/exec/R".into(),
             "--no-echo".into(),
             "--no-restore".into(),
             "--file=auth.R".into(),
         ],
-        uid: Some(1000),
-        user: Some("jenny".into()),
-        sid: None,
-        state: "S".into(),
-        ppid: 1,
-        parent_name: Some("systemd".into()),
-        parent_gone: true,
-        tty: None,
         start_ticks: 123_456,
-        started_at: Some(1_700_000_000),
         age_seconds: Some(3 * 86400 + 100),
-        service: None,
-        loaded: vec!["httpuv".into()],
+        ..fixtures::r_process(16664, 1000, "jenny")
     }
 }
 
@@ -65,47 +54,12 @@ fn caller() -> Caller {
     }
 }
 
-fn socket(addr: &str, inode: u64) -> Socket {
-    let address: std::net::IpAddr = addr.parse().unwrap();
-    Socket {
-        family: if address.is_ipv4() {
-            Family::Ipv4
-        } else {
-            Family::Ipv6
-        },
-        address,
-        port: 1410,
-        state: TcpState::Listen,
-        uid: Some(1000),
-        inode,
-        expires: None,
-        remote: None,
-    }
-}
-
 fn holder(p: ProcessInfo, on: &str, inode: u64) -> Holder {
-    let listening = vec![on.parse::<std::net::SocketAddr>().unwrap().ip()];
-    let verdict = judge(
-        &p,
-        &OnPort {
-            listening,
-            connections: 0,
-        },
-        &caller(),
-    );
-    Holder {
-        process: p,
-        listening_on: vec![on.into()],
-        connections: vec![],
-        via_thread: false,
-        verdict,
-        inodes: vec![inode],
-    }
+    fixtures::holder(p, on, inode, &caller())
 }
 
 fn held_state() -> PortState {
     PortState {
-        port: 1410,
         listeners: vec![
             Listener {
                 socket: socket("127.0.0.1", 11),
@@ -118,17 +72,11 @@ fn held_state() -> PortState {
                 pids: vec![2001],
             },
         ],
-        connections: vec![],
         holders: vec![
             holder(r_process(), "127.0.0.1:1410", 11),
             holder(node_process(), "[::1]:1410", 12),
         ],
-        time_wait: None,
-        unreadable_processes: 0,
-        source: Some(SocketSource::Netlink),
-        source_note: None,
-        sees_all_processes: false,
-        caller_is_root: false,
+        ..free_state(1410)
     }
 }
 
@@ -166,16 +114,7 @@ fn without(state: &PortState, pids: &[i32]) -> PortState {
 }
 
 fn ok_binds() -> Vec<BindCheck> {
-    vec![
-        BindCheck {
-            address: "127.0.0.1:1410".into(),
-            result: BindResult::Ok,
-        },
-        BindCheck {
-            address: "[::1]:1410".into(),
-            result: BindResult::Ok,
-        },
-    ]
+    fixtures::ok_binds(1410)
 }
 
 /// R exited on SIGTERM; node was refused (not expendable without --force).

@@ -8,24 +8,18 @@
 #![cfg(unix)]
 mod common;
 use base64::Engine;
-use common::gauth;
+use common::fixtures::{mode, now, offline_entry, tempcache};
 use common::oidc::Oidc;
+use common::{gauth, stderr, stdout};
 use gauth::auth::secret::Secret;
 use gauth::cache::{Entry, Store};
 use sha2::{Digest, Sha256};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 const SCOPES: &str = "openid offline_access email";
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
@@ -163,32 +157,12 @@ fn token_cmd(cache: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// The only entry in the cache, read back through the library.
 fn cached(cache: &Path) -> Entry {
     let listing = Store::open_at(cache).unwrap().list().unwrap();
     assert!(listing.problems.is_empty(), "{:?}", listing.problems);
     assert_eq!(listing.entries.len(), 1);
     listing.entries[0].entry.clone()
-}
-
-/// A temporary cache directory, 0700 as gauth would make it (tempfile's
-/// follow the umask, and gauth would say it repaired them).
-fn tempcache() -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    t
-}
-
-fn mode(p: &Path) -> u32 {
-    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
 
 #[test]
@@ -393,24 +367,6 @@ fn a_revoked_refresh_token_asks_for_a_login() {
     assert!(!err.contains(rt.expose()) && !err.contains(entry.access_token.expose()));
     // The login is kept (refusals are not silent deletions).
     assert_eq!(cached(cache.path()).refresh_token, Some(rt));
-}
-
-fn offline_entry(account: &str, expires_at: u64, refresh: bool) -> Entry {
-    Entry {
-        issuer: "https://accounts.google.com".into(),
-        client_id: "desktop-client".into(),
-        client_secret: Some(Secret::new("client-secret-1")),
-        token_endpoint: "http://127.0.0.1:1/token".into(),
-        revocation_endpoint: None,
-        account: Some(account.into()),
-        scopes: vec!["email".into(), "openid".into()],
-        // A bearer token (RFC 6750): no `@`.
-        access_token: Secret::new(format!("ya29.token-of-{}", account.replace('@', "-at-"))),
-        refresh_token: refresh.then(|| Secret::new("1//refresh")),
-        expires_at: Some(expires_at),
-        created_at: now(),
-        credentials: None,
-    }
 }
 
 #[test]

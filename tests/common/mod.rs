@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: real listener processes (the
-//! Python helper in tests/helpers/listen.py) and running the real binary.
+//! Python helper in tests/helpers/listen.py) and running the real binary;
+//! the values and files tests build by hand are in `fixtures`.
 #![allow(dead_code)]
+pub mod fixtures;
 #[cfg(unix)]
 pub mod oidc;
 
@@ -127,6 +129,50 @@ pub fn output_detached(args: &[&str], env: &[(&str, &str)]) -> Output {
     }
 }
 
+/// `gauth doctor --json ARGS` with `env`: (exit code, the document).
+pub fn doctor_json(args: &[&str], env: &[(&str, &str)]) -> (i32, serde_json::Value) {
+    let out = gauth()
+        .arg("doctor")
+        .arg("--json")
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap(), v)
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// This test process's PATH, for a gauth that must find what the test's
+/// environment has (python3, node).
+#[allow(clippy::disallowed_methods)]
+pub fn path_env() -> String {
+    std::env::var("PATH").unwrap_or_default()
+}
+
+/// The program's path in the first directory of this process's PATH that
+/// has it.
+#[allow(clippy::disallowed_methods)]
+pub fn on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
 pub fn run(args: &[&str]) -> Output {
     gauth().args(args).output().expect("run gauth")
 }
@@ -186,6 +232,26 @@ pub fn holder_pids(v: &serde_json::Value) -> Vec<i64> {
         .collect();
     p.sort();
     p
+}
+
+/// For the end-to-end tests (namespaces, other users): fail, never skip,
+/// when not root.
+#[cfg(unix)]
+pub fn require_root() {
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "the end-to-end tests run as root (as CI does)"
+    );
+}
+
+/// A port nothing listened on a moment ago (the kernel's pick).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn bind_ok(port: u16) -> bool {

@@ -97,21 +97,17 @@ impl Oidc {
     /// The scripted user agent as a `BROWSER` program: a shell script that
     /// runs agent.mjs on the URL it is given (with `extra` options).
     pub fn browser_script(&self, dir: &std::path::Path, extra: &str) -> PathBuf {
-        let path = dir.join("open-url");
         let node = which("node");
-        std::fs::write(
-            &path,
-            format!(
+        super::fixtures::write_script(
+            dir,
+            "open-url",
+            &format!(
                 "#!/bin/sh\nexec {} {} \"$1\" {extra} >>{} 2>&1\n",
                 node.display(),
                 oidc_dir().join("agent.mjs").display(),
                 dir.join("browser.log").display()
             ),
         )
-        .unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        path
     }
 
     /// Run the agent on `url` and return what it printed (`--print-redirect`
@@ -132,11 +128,6 @@ impl Oidc {
     }
 }
 
-#[allow(clippy::disallowed_methods)]
 pub fn which(program: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{program} is not on PATH"))
+    super::on_path(program).unwrap_or_else(|| panic!("{program} is not on PATH"))
 }
