@@ -51,6 +51,21 @@ impl LoginBase {
     /// [`LoginBase::from_config`] for a login at `issuer` (`None`: the
     /// config file's, else Google).
     pub fn at(config: &crate::config::Config, issuer: Option<&str>) -> LoginBase {
+        // `gauth login` stops at any problem of its configuration (it may
+        // be the very client or flow meant): that, not a missing client, is
+        // what to fix first, even when the file that failed names a client.
+        if let Some(p) = config.problems.first() {
+            let more = match config.problems.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            return LoginBase {
+                command: "gauth login".into(),
+                first: Some(format!(
+                    "gauth login refuses to run until its configuration is fixed: {p}{more}"
+                )),
+            };
+        }
         if config.client_source.is_some() {
             return LoginBase::configured();
         }

@@ -1131,3 +1131,37 @@ fn httr_server_is_checked_as_the_redirect_host() {
         assert_eq!(status(&v).as_deref(), want, "HTTR_SERVER={value:?}");
     }
 }
+
+/// A config file that does not parse may well name a client: the verdict
+/// names the parse problem as what stops `gauth login`, never "none is
+/// configured" (nor its Google client-JSON advice).
+#[test]
+fn a_config_file_that_does_not_parse_is_the_reason_not_a_missing_client() {
+    let p = free_port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("gauth")).unwrap();
+    std::fs::write(
+        dir.path().join("gauth/config.toml"),
+        "client_id = \"cli\"\nissuer = \"https://id.example.org\"\nflow = 3\n",
+    )
+    .unwrap();
+    let (_, v) = doctor_json(
+        &["--port", &p],
+        &[
+            ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+            ("XDG_CONFIG_HOME", dir.path().to_str().unwrap()),
+        ],
+    );
+    let rec = &v["recommendation"];
+    let reasons = rec["reasons"].to_string();
+    assert!(!reasons.contains("none is configured"), "{rec:#}");
+    assert!(
+        reasons.contains("gauth login refuses to run until its configuration is fixed: ")
+            && reasons.contains("config.toml"),
+        "{rec:#}"
+    );
+    assert!(
+        !rec["commands"].to_string().contains("--credentials"),
+        "{rec:#}"
+    );
+}
