@@ -1165,3 +1165,50 @@ fn a_config_file_that_does_not_parse_is_the_reason_not_a_missing_client() {
         "{rec:#}"
     );
 }
+
+/// A process that only calls itself gauth (its name set with
+/// prctl(PR_SET_NAME), `login` in its argv) is not a gauth login: the
+/// executable it runs (python3 here) is what says which program it is.
+#[test]
+fn a_process_that_only_names_itself_gauth_is_not_a_gauth_login() {
+    use std::io::BufRead;
+    let code = r#"
+import ctypes, socket, sys, time
+ctypes.CDLL(None).prctl(15, b"gauth", 0, 0, 0)  # PR_SET_NAME
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True)
+time.sleep(60)
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", code, "login"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().to_owned();
+    let comm = std::fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap();
+    assert_eq!(comm.trim(), "gauth", "the impostor is in place");
+    let (_, v) = doctor_json(&["--port", &port], &[]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let held = checks(&v, "port")
+        .into_iter()
+        .find(|c| c["id"] == "held")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    let summary = held["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(&format!(
+            "port {port} is held by gauth (pid {}) ",
+            child.id()
+        )),
+        "{held:#}"
+    );
+    assert!(!v.to_string().contains("gauth login ("), "{v:#}");
+    assert!(
+        !v.to_string().contains("waits for its own browser"),
+        "{v:#}"
+    );
+}

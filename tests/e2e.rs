@@ -1248,3 +1248,122 @@ fn a_users_own_browser_and_a_root_forwarder_may_answer() {
         assert!(!err.contains("cannot tell which user"), "{how}: {err}");
     }
 }
+
+/// Two users log in on one server on the same (tunnel) port. Root's login
+/// finds the port held by nobody's `gauth login`: it names whose it is,
+/// never tells root to Ctrl-C a login on someone else's terminal, and, as
+/// root forced the loopback flow, stops with exit 3 instead of quietly
+/// becoming a device login. doctor says the same.
+#[test]
+#[ignore = "end-to-end: needs root (another user's gauth login); run by .ci/run"]
+fn a_port_held_by_another_users_gauth_login_names_its_owner() {
+    require_root();
+    let p = common::oidc::Oidc::start(&[]);
+    let dir = world_readable_copies();
+    let d = dir.path();
+    let home = d.join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::os::unix::fs::chown(&home, Some(65534), Some(65534)).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let mut theirs = as_nobody(&d.join("gauth"))
+        .args([
+            "login",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "gauth-native",
+            "--flow",
+            "loopback",
+            "--port",
+            &port,
+            "--no-browser",
+            "--timeout",
+            "60s",
+        ])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &home)
+        .env("GAUTH_CACHE", home.join("cache"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = theirs.id();
+    let end = Instant::now() + Duration::from_secs(20);
+    while bind_ok(port.parse().unwrap()) {
+        assert!(Instant::now() < end, "nobody's login never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let named = format!("a gauth login of nobody (pid {pid})");
+    let cache = tempfile::tempdir().unwrap();
+    let login = |extra: &[&str], browser: &str| {
+        let mut args = vec![
+            "login",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "gauth-native",
+            "--port",
+            &port,
+            "--timeout",
+            "3s",
+        ];
+        args.extend_from_slice(extra);
+        output_detached(
+            &args,
+            &[
+                ("PATH", "/usr/bin:/bin"),
+                ("GAUTH_CACHE", cache.path().join("c").to_str().unwrap()),
+                ("BROWSER", browser),
+            ],
+        )
+    };
+    // Forced: exit 3 with the owner, at once.
+    let out = login(&["--flow", "loopback"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(&format!(
+            "port {port} is taken by {named}, which waits for its own browser"
+        )) && err.contains("it is nobody's to end, not yours")
+            && !err.contains("Ctrl-C"),
+        "{err}"
+    );
+    // Auto, with a browser here: another port, said with the same owner.
+    let out = login(&[], "/bin/true");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("port {port} is taken by {named}")) && !err.contains("Ctrl-C"),
+        "{err}"
+    );
+    // doctor (as root, who can see it).
+    let (_, v, _) = run_json(&["doctor", "--port", &port]);
+    let held = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "held")
+        .unwrap_or_else(|| panic!("{v:#}"))
+        .clone();
+    assert!(
+        held["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("port {port} is held by {named} ")),
+        "{held:#}"
+    );
+    let fix = held["fix"].to_string();
+    assert!(
+        fix.contains("nobody's to end, not yours") && !fix.contains("Ctrl-C"),
+        "{held:#}"
+    );
+    assert!(alive(pid as i32), "nobody's login is left alone");
+    let _ = theirs.kill();
+    let _ = theirs.wait();
+}

@@ -1373,7 +1373,8 @@ fn over_ssh_a_taken_port_is_not_swapped_and_login_uses_the_tunnels_port() {
         false,
     );
     let (code, _, err) = login.finish(Duration::from_secs(20));
-    assert_eq!(code, 4, "{err}");
+    // --flow loopback is kept: exit 3 (action needed), not another flow.
+    assert_eq!(code, 3, "{err}");
     assert!(!err.contains("using port"), "not swapped: {err}");
     assert!(
         err.contains(&format!(
@@ -1924,4 +1925,65 @@ fn expires_in_as_a_string_of_digits_is_a_number_and_a_word_is_named() {
         "{err}"
     );
     assert!(!err.contains("soon"), "{err}");
+}
+
+/// A flow the user forced is theirs: with `--flow loopback` (or
+/// GAUTH_FLOW=loopback) and its port taken where no other port would be
+/// reached, the login stops with exit 3, the holder and what to do — it
+/// does not quietly become a device login.
+#[test]
+fn a_forced_loopback_flow_whose_port_is_taken_stops_with_exit_3() {
+    let p = Oidc::start(&[]);
+    let holder = listen(&[]);
+    let dir = tempcache();
+    let path = path_env();
+    let port = holder.port.to_string();
+    let cache = dir.path().join("c");
+    for (args, env) in [
+        (vec!["--flow", "loopback"], vec![]),
+        (vec![], vec![("GAUTH_FLOW", "loopback")]),
+    ] {
+        let mut all = vec![
+            "--issuer",
+            p.issuer.as_str(),
+            "--client-id",
+            "gauth-native",
+            "--port",
+            &port,
+            "--timeout",
+            "20s",
+        ];
+        all.extend(args);
+        let mut env = env;
+        env.extend([
+            ("PATH", path.as_str()),
+            ("GAUTH_CACHE", cache.to_str().unwrap()),
+        ]);
+        let started = Instant::now();
+        let login = Login::start(&all, &env, false);
+        let (code, _, err) = login.finish(Duration::from_secs(30));
+        assert_eq!(code, 3, "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "at once: {err}"
+        );
+        assert!(
+            err.contains(&format!("port {port} is taken by "))
+                && err.contains("asks for the loopback flow, so gauth does not switch to another")
+                && err.contains(&format!("`gauth doctor --port {port}` says how")),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "`gauth login --issuer {} --client-id gauth-native --port {port} --timeout 20s --oob`",
+                p.issuer
+            )),
+            "{err}"
+        );
+        assert!(
+            !err.contains("device flow") && !err.contains("To sign in"),
+            "{err}"
+        );
+        assert!(alive(holder.pid));
+    }
 }
