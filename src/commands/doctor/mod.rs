@@ -201,7 +201,7 @@ pub fn assemble(i: Inputs) -> Report {
         port: i.port,
         port_free,
         port_actions,
-        port_holder: crate::flow::port_holder(&i.port_state),
+        port_holder: crate::flow::port_holder(&i.port_state, i.uid),
         google: crate::flow::is_google(i.config.defaults.issuer.as_deref()),
         login: crate::flow::LoginBase::from_config(&i.config),
     });
