@@ -113,6 +113,10 @@ pub const EXIT_CODES: &[ExitDoc] = &[
                 "free-port",
                 "the port is not free: holders remain (dry run, refused, declined, no terminal to ask on, an owner you cannot see, a holder that came back) or TIME_WAIT blocks binding",
             ),
+            (
+                "login",
+                "the loopback flow was asked for (--flow loopback, GAUTH_FLOW, the config file) and its port is taken, with no other port the browser would reach; the message names the holder and what to do",
+            ),
         ],
     },
     ExitDoc {
@@ -225,6 +229,9 @@ pub enum Error {
     /// No valid token without a login (exit 4); says what to run.
     #[error("{0}")]
     LoginRequired(String),
+    /// It cannot go on until someone acts (exit 3): says what to do.
+    #[error("{0}")]
+    ActionNeeded(String),
     /// Anything else (exit 1), with its chain of causes.
     #[error(transparent)]
     Runtime(#[from] anyhow::Error),
@@ -235,6 +242,7 @@ impl Error {
         match self {
             Error::Usage(_) => Exit::Usage,
             Error::LoginRequired(_) => Exit::LoginRequired,
+            Error::ActionNeeded(_) => Exit::ActionNeeded,
             Error::Runtime(_) => Exit::Failure,
         }
     }

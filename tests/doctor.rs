@@ -1097,3 +1097,84 @@ fn httr_server_is_checked_as_the_redirect_host() {
         assert_eq!(status(&v).as_deref(), want, "HTTR_SERVER={value:?}");
     }
 }
+
+/// A config file that does not parse may well name a client: the verdict
+/// names the parse problem as what stops `gauth login`, never "none is
+/// configured" (nor its Google client-JSON advice).
+#[test]
+fn a_config_file_that_does_not_parse_is_the_reason_not_a_missing_client() {
+    let p = free_port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("gauth")).unwrap();
+    std::fs::write(
+        dir.path().join("gauth/config.toml"),
+        "client_id = \"cli\"\nissuer = \"https://id.example.org\"\nflow = 3\n",
+    )
+    .unwrap();
+    let (_, v) = doctor_json(
+        &["--port", &p],
+        &[
+            ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+            ("XDG_CONFIG_HOME", dir.path().to_str().unwrap()),
+        ],
+    );
+    let rec = &v["recommendation"];
+    let reasons = rec["reasons"].to_string();
+    assert!(!reasons.contains("none is configured"), "{rec:#}");
+    assert!(
+        reasons.contains("gauth login refuses to run until its configuration is fixed: ")
+            && reasons.contains("config.toml"),
+        "{rec:#}"
+    );
+    assert!(
+        !rec["commands"].to_string().contains("--credentials"),
+        "{rec:#}"
+    );
+}
+
+/// A process that only calls itself gauth (its name set with
+/// prctl(PR_SET_NAME), `login` in its argv) is not a gauth login: the
+/// executable it runs (python3 here) is what says which program it is.
+#[test]
+fn a_process_that_only_names_itself_gauth_is_not_a_gauth_login() {
+    use std::io::BufRead;
+    let code = r#"
+import ctypes, socket, sys, time
+ctypes.CDLL(None).prctl(15, b"gauth", 0, 0, 0)  # PR_SET_NAME
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True)
+time.sleep(60)
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", code, "login"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().to_owned();
+    let comm = std::fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap();
+    assert_eq!(comm.trim(), "gauth", "the impostor is in place");
+    let (_, v) = doctor_json(&["--port", &port], &[]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let held = checks(&v, "port")
+        .into_iter()
+        .find(|c| c["id"] == "held")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    let summary = held["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(&format!(
+            "port {port} is held by gauth (pid {}) ",
+            child.id()
+        )),
+        "{held:#}"
+    );
+    assert!(!v.to_string().contains("gauth login ("), "{v:#}");
+    assert!(
+        !v.to_string().contains("waits for its own browser"),
+        "{v:#}"
+    );
+}

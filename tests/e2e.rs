@@ -1052,3 +1052,310 @@ fn in_a_child_pid_namespace_with_its_own_proc_free_port_works() {
     assert!(out.contains(&"EXIT 0".to_owned()), "{out:#?}");
     assert!(out.contains(&"HOLDER_GONE".to_owned()), "{out:#?}");
 }
+
+/// Another local user reads the login URL (with its `state`) from the
+/// browser's argv in `/proc`, has the provider issue a code for *their own*
+/// account against this login's public PKCE challenge, and sends it to
+/// gauth's listener before the browser does (login CSRF: the victim's
+/// cache would hold the attacker's account). The listener refuses a
+/// connection from another uid with a 403, says so, keeps waiting, and the
+/// login completes with the user's own browser.
+#[test]
+#[ignore = "end-to-end: needs root (another user's connection); run by .ci/run"]
+fn another_users_answer_to_the_loopback_listener_is_refused() {
+    require_root();
+    let p = common::oidc::Oidc::start(&[]);
+    let dir = world_readable_copies();
+    let d = dir.path();
+    let node = common::oidc::which("node");
+    std::fs::copy(
+        common::oidc::oidc_dir().join("agent.mjs"),
+        d.join("agent.mjs"),
+    )
+    .unwrap();
+    // The attacker, as nobody: the URL from the browser's command line, a
+    // code for mallory's account at the provider (its login and consent
+    // pages, the victim's code_challenge and redirect_uri), then the
+    // listener with that code and the victim's state.
+    std::fs::write(
+        d.join("steal.py"),
+        format!(
+            r#"import re, subprocess, sys, urllib.request, urllib.error
+cmd = open("/proc/%s/cmdline" % sys.argv[1], "rb").read().decode()
+url = next(a for a in cmd.split("\0") if "state=" in a)
+forged = subprocess.run(["{node}", "{agent}", url, "--login", "mallory", "--print-redirect"],
+                        capture_output=True, text=True, check=True).stdout.strip()
+print("forged", "code=" in forged and "state=" in forged, flush=True)
+try:
+    print("status", urllib.request.urlopen(forged, timeout=10).status, flush=True)
+except urllib.error.HTTPError as e:
+    print("status", e.code, flush=True)
+"#,
+            node = node.display(),
+            agent = d.join("agent.mjs").display(),
+        ),
+    )
+    .unwrap();
+    // gauth's browser: runs the attacker first (and waits for it), then the
+    // user's own agent on the same URL.
+    let browser = d.join("open-url");
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\nsetpriv --reuid=65534 --regid=65534 --clear-groups -- /usr/bin/python3 {steal} $$ >{d}/steal.out 2>&1\nexec {node} {agent} \"$1\" >{d}/browser.log 2>&1\n",
+            steal = d.join("steal.py").display(),
+            d = d.display(),
+            node = node.display(),
+            agent = d.join("agent.mjs").display(),
+        ),
+    )
+    .unwrap();
+    for f in ["steal.py", "agent.mjs"] {
+        std::fs::set_permissions(d.join(f), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let out = gauth()
+        .args([
+            "login",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "gauth-native",
+            "--flow",
+            "loopback",
+            "--timeout",
+            "60s",
+        ])
+        .env("PATH", "/usr/bin:/bin")
+        .env("BROWSER", &browser)
+        .env("GAUTH_CACHE", cache.path().join("c"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let steal = std::fs::read_to_string(d.join("steal.out")).unwrap_or_default();
+    assert!(
+        steal.contains("forged True"),
+        "the attacker got a code of its own: {steal}"
+    );
+    assert!(steal.contains("status 403"), "{steal}\n{err}");
+    assert!(
+        err.contains("a connection from uid 65534 (not you) was refused"),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(stdout.contains("logged in as jenny"), "{stdout}\n{err}");
+}
+
+/// The other side of the owner check: a user who is not root logs in with
+/// their own browser (a connection of their own uid), and a forwarder
+/// running as root (as `ssh -L` or a container's port forwarder may)
+/// is let through too.
+#[test]
+#[ignore = "end-to-end: needs root (runs gauth as another user); run by .ci/run"]
+fn a_users_own_browser_and_a_root_forwarder_may_answer() {
+    require_root();
+    let p = common::oidc::Oidc::start(&[]);
+    let dir = world_readable_copies();
+    let d = dir.path();
+    let node = common::oidc::which("node");
+    std::fs::copy(
+        common::oidc::oidc_dir().join("agent.mjs"),
+        d.join("agent.mjs"),
+    )
+    .unwrap();
+    std::fs::set_permissions(d.join("agent.mjs"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let home = d.join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::os::unix::fs::chown(&home, Some(65534), Some(65534)).unwrap();
+    for (how, browser) in [
+        // The browser itself, as the user (gauth's child, so nobody too).
+        (
+            "own",
+            format!(
+                "exec {} {} \"$1\"",
+                node.display(),
+                d.join("agent.mjs").display()
+            ),
+        ),
+        // A forwarder as root: the agent goes to the provider and prints
+        // the redirect; root's curl-like GET then carries it to the listener.
+        (
+            "root",
+            format!(
+                "{} {} \"$1\" --print-redirect > {h}/redirect && touch {h}/ready",
+                node.display(),
+                d.join("agent.mjs").display(),
+                h = home.display()
+            ),
+        ),
+    ] {
+        let script = d.join(format!("open-{how}"));
+        std::fs::write(&script, format!("#!/bin/sh\n{browser}\n")).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let _ = std::fs::remove_file(home.join("ready"));
+        let child = as_nobody(&d.join("gauth"))
+            .args([
+                "login",
+                "--issuer",
+                &p.issuer,
+                "--client-id",
+                "gauth-native",
+                "--flow",
+                "loopback",
+                "--timeout",
+                "60s",
+            ])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", &home)
+            .env("BROWSER", &script)
+            .env("GAUTH_CACHE", home.join(format!("cache-{how}")))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if how == "root" {
+            let end = Instant::now() + Duration::from_secs(30);
+            while !home.join("ready").exists() {
+                assert!(Instant::now() < end, "no redirect from the agent");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let url = std::fs::read_to_string(home.join("redirect")).unwrap();
+            // This test runs as root: its connection is root's.
+            let r = reqwest::blocking::get(url.trim()).unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+        }
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{how}: {err}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("logged in as jenny"),
+            "{how}: {err}"
+        );
+        assert!(!err.contains("was refused"), "{how}: {err}");
+        // The kernel was asked (not waved through for lack of an answer).
+        assert!(!err.contains("cannot tell which user"), "{how}: {err}");
+    }
+}
+
+/// Two users log in on one server on the same (tunnel) port. Root's login
+/// finds the port held by nobody's `gauth login`: it names whose it is,
+/// never tells root to Ctrl-C a login on someone else's terminal, and, as
+/// root forced the loopback flow, stops with exit 3 instead of quietly
+/// becoming a device login. doctor says the same.
+#[test]
+#[ignore = "end-to-end: needs root (another user's gauth login); run by .ci/run"]
+fn a_port_held_by_another_users_gauth_login_names_its_owner() {
+    require_root();
+    let p = common::oidc::Oidc::start(&[]);
+    let dir = world_readable_copies();
+    let d = dir.path();
+    let home = d.join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::os::unix::fs::chown(&home, Some(65534), Some(65534)).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let mut theirs = as_nobody(&d.join("gauth"))
+        .args([
+            "login",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "gauth-native",
+            "--flow",
+            "loopback",
+            "--port",
+            &port,
+            "--no-browser",
+            "--timeout",
+            "60s",
+        ])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &home)
+        .env("GAUTH_CACHE", home.join("cache"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = theirs.id();
+    let end = Instant::now() + Duration::from_secs(20);
+    while bind_ok(port.parse().unwrap()) {
+        assert!(Instant::now() < end, "nobody's login never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let named = format!("a gauth login of nobody (pid {pid})");
+    let cache = tempfile::tempdir().unwrap();
+    let login = |extra: &[&str], browser: &str| {
+        let mut args = vec![
+            "login",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "gauth-native",
+            "--port",
+            &port,
+            "--timeout",
+            "3s",
+        ];
+        args.extend_from_slice(extra);
+        output_detached(
+            &args,
+            &[
+                ("PATH", "/usr/bin:/bin"),
+                ("GAUTH_CACHE", cache.path().join("c").to_str().unwrap()),
+                ("BROWSER", browser),
+            ],
+        )
+    };
+    // Forced: exit 3 with the owner, at once.
+    let out = login(&["--flow", "loopback"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(&format!(
+            "port {port} is taken by {named}, which waits for its own browser"
+        )) && err.contains("it is nobody's to end, not yours")
+            && !err.contains("Ctrl-C"),
+        "{err}"
+    );
+    // Auto, with a browser here: another port, said with the same owner.
+    let out = login(&[], "/bin/true");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("port {port} is taken by {named}")) && !err.contains("Ctrl-C"),
+        "{err}"
+    );
+    // doctor (as root, who can see it).
+    let (_, v, _) = run_json(&["doctor", "--port", &port]);
+    let held = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "held")
+        .unwrap_or_else(|| panic!("{v:#}"))
+        .clone();
+    assert!(
+        held["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("port {port} is held by {named} ")),
+        "{held:#}"
+    );
+    let fix = held["fix"].to_string();
+    assert!(
+        fix.contains("nobody's to end, not yours") && !fix.contains("Ctrl-C"),
+        "{held:#}"
+    );
+    assert!(alive(pid as i32), "nobody's login is left alone");
+    let _ = theirs.kill();
+    let _ = theirs.wait();
+}

@@ -1342,7 +1342,8 @@ fn over_ssh_a_taken_port_is_not_swapped_and_login_uses_the_tunnels_port() {
         false,
     );
     let (code, _, err) = login.finish(Duration::from_secs(20));
-    assert_eq!(code, 4, "{err}");
+    // --flow loopback is kept: exit 3 (action needed), not another flow.
+    assert_eq!(code, 3, "{err}");
     assert!(!err.contains("using port"), "not swapped: {err}");
     assert!(
         err.contains(&format!(
@@ -1729,4 +1730,229 @@ fn the_account_is_the_email_from_userinfo_when_the_id_token_has_none() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["logins"][0]["account"], "jenny@example.test", "{v:#}");
+}
+
+/// A provider whose polling interval (capped at 60 s) is longer than
+/// --timeout: gauth looks once just before the end, so "not approved
+/// within 5s" is what the provider said, not a guess made without asking.
+#[test]
+fn a_device_interval_longer_than_the_timeout_still_gets_one_look() {
+    let p = Oidc::hostile(&["--device-interval", "3600"]);
+    let (code, err, took) = hostile_login(
+        &p,
+        &["--flow", "device", "--timeout", "5s"],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the login was not approved within 5s"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(8), "{took:?}");
+    let stats: serde_json::Value = serde_json::from_str(
+        &reqwest::blocking::get(format!("{}/stats", p.issuer))
+            .unwrap()
+            .text()
+            .unwrap(),
+    )
+    .unwrap();
+    let polls = stats["polls"].as_array().unwrap();
+    assert_eq!(
+        polls.len(),
+        1,
+        "one look, just before the end: {polls:?} ms"
+    );
+}
+
+/// A token endpoint that takes every device poll and never answers: the
+/// provider is named as the cause (as the README promises), not "not
+/// approved within 6s".
+#[test]
+fn a_token_endpoint_that_never_answers_a_poll_is_named() {
+    let p = Oidc::hostile(&["--hang", "token"]);
+    let (code, err, took) = hostile_login(
+        &p,
+        &["--flow", "device", "--timeout", "6s"],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "the provider did not answer: its token endpoint {}/token had not answered gauth's poll after ",
+            p.issuer
+        )) && err.contains("(--timeout 6s)"),
+        "{err}"
+    );
+    assert!(!err.contains("not approved"), "{err}");
+    assert!(took < Duration::from_secs(9), "{took:?}");
+}
+
+/// A device authorization answer that does not parse is named as that,
+/// with the field, never as "not a token response" (it is not meant to be
+/// one) and never with the value.
+#[test]
+fn a_device_authorization_answer_that_does_not_parse_names_its_field() {
+    for (flag, value, field) in [
+        ("--device-interval", "-1", "at interval"),
+        ("--device-interval", "\"5\"", "at interval"),
+        ("--device-expires", "null", "at expires_in"),
+    ] {
+        let p = Oidc::hostile(&[flag, value]);
+        let (code, err, _) = hostile_login(
+            &p,
+            &["--flow", "device", "--timeout", "10s"],
+            Duration::from_secs(60),
+        );
+        assert_eq!(code, 1, "{value}: {err}");
+        assert!(
+            err.contains(&format!(
+                "the device authorization answer is not valid ({field})"
+            )),
+            "{value}: {err}"
+        );
+        assert!(!err.contains("token response"), "{value}: {err}");
+    }
+}
+
+/// `expires_in` as a string of digits (`"2"`, as some providers send it) is
+/// read as that number, at login and at every refresh; a word there is
+/// refused, naming the field.
+#[test]
+fn expires_in_as_a_string_of_digits_is_a_number_and_a_word_is_named() {
+    let p = Oidc::start(&["--mangle-token", "expires-string", "--access-ttl", "2"]);
+    let dir = tempcache();
+    let cache = dir.path().join("cache");
+    let browser = p.browser_script(dir.path(), "");
+    let path = path_env();
+    let login = Login::start(
+        &[
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "gauth-native",
+            "--flow",
+            "loopback",
+        ],
+        &[
+            ("PATH", &path),
+            ("BROWSER", browser.to_str().unwrap()),
+            ("GAUTH_CACHE", cache.to_str().unwrap()),
+        ],
+        false,
+    );
+    let (code, out, err) = login.finish(Duration::from_secs(30));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("logged in as jenny"), "{out}");
+    let v: serde_json::Value = serde_json::from_slice(
+        &gauth()
+            .args(["--json", "accounts"])
+            .env("GAUTH_CACHE", &cache)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let expires_at = v["logins"][0]["expires_at"].as_u64().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(expires_at <= now + 2, "2 s, as the string said: {v:#}");
+    // Inside the margin: `gauth token` refreshes, and the answer's string
+    // `expires_in` is read the same way.
+    let first = token(&cache);
+    assert_eq!(userinfo(&p, &first)["sub"], "jenny");
+    let second = token(&cache);
+    assert_ne!(first, second, "refreshed again (2 s tokens)");
+    assert_eq!(userinfo(&p, &second)["sub"], "jenny");
+
+    let p = Oidc::start(&["--mangle-token", "expires-word"]);
+    let dir = tempcache();
+    let browser = p.browser_script(dir.path(), "");
+    let login = Login::start(
+        &[
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "gauth-native",
+            "--flow",
+            "loopback",
+        ],
+        &[
+            ("PATH", &path),
+            ("BROWSER", browser.to_str().unwrap()),
+            ("GAUTH_CACHE", dir.path().join("c").to_str().unwrap()),
+        ],
+        false,
+    );
+    let (code, _, err) = login.finish(Duration::from_secs(30));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(
+            "the code exchange failed: the provider's answer is not a token response (at expires_in)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("soon"), "{err}");
+}
+
+/// A flow the user forced is theirs: with `--flow loopback` (or
+/// GAUTH_FLOW=loopback) and its port taken where no other port would be
+/// reached, the login stops with exit 3, the holder and what to do — it
+/// does not quietly become a device login.
+#[test]
+fn a_forced_loopback_flow_whose_port_is_taken_stops_with_exit_3() {
+    let p = Oidc::start(&[]);
+    let holder = listen(&[]);
+    let dir = tempcache();
+    let path = path_env();
+    let port = holder.port.to_string();
+    let cache = dir.path().join("c");
+    for (args, env) in [
+        (vec!["--flow", "loopback"], vec![]),
+        (vec![], vec![("GAUTH_FLOW", "loopback")]),
+    ] {
+        let mut all = vec![
+            "--issuer",
+            p.issuer.as_str(),
+            "--client-id",
+            "gauth-native",
+            "--port",
+            &port,
+            "--timeout",
+            "20s",
+        ];
+        all.extend(args);
+        let mut env = env;
+        env.extend([
+            ("PATH", path.as_str()),
+            ("GAUTH_CACHE", cache.to_str().unwrap()),
+        ]);
+        let started = Instant::now();
+        let login = Login::start(&all, &env, false);
+        let (code, _, err) = login.finish(Duration::from_secs(30));
+        assert_eq!(code, 3, "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "at once: {err}"
+        );
+        assert!(
+            err.contains(&format!("port {port} is taken by "))
+                && err.contains("asks for the loopback flow, so gauth does not switch to another")
+                && err.contains(&format!("`gauth doctor --port {port}` says how")),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "`gauth login --issuer {} --client-id gauth-native --port {port} --timeout 20s --oob`",
+                p.issuer
+            )),
+            "{err}"
+        );
+        assert!(
+            !err.contains("device flow") && !err.contains("To sign in"),
+            "{err}"
+        );
+        assert!(alive(holder.pid));
+    }
 }

@@ -154,7 +154,7 @@ fn loopback_login_in_real_chromium_then_the_token_works() {
         gauth()
             .env("PATH", path_var())
             .env("BROWSER", &browser)
-            .env("GAUTH_CACHE", dir.path())
+            .env("GAUTH_CACHE", dir.path().join("cache"))
             .args([
                 "login",
                 "--issuer",
@@ -188,7 +188,7 @@ fn loopback_login_in_real_chromium_then_the_token_works() {
         "Chromium did not end on gauth's success page\n{report}"
     );
     eprintln!("loopback login in Chromium: {:?}", started.elapsed());
-    token_works(&p, dir.path());
+    token_works(&p, &dir.path().join("cache"));
 }
 
 #[test]
@@ -201,7 +201,7 @@ fn device_login_confirmed_in_real_chromium_then_the_token_works() {
     // No BROWSER: the device flow only prints where to go, as on a server.
     let mut login = Reaped(
         gauth()
-            .env("GAUTH_CACHE", dir.path())
+            .env("GAUTH_CACHE", dir.path().join("cache"))
             .args(["login", "--flow", "device", "--issuer", &p.issuer])
             .args(["--client-id", "gauth-native", "--timeout", LOGIN_TIMEOUT])
             .stdout(Stdio::piped())
@@ -277,5 +277,5 @@ fn device_login_confirmed_in_real_chromium_then_the_token_works() {
     assert!(read(&log).contains("RESULT ok"), "{report}");
     assert!(status.success(), "{report}");
     eprintln!("device login in Chromium: {:?}", started.elapsed());
-    token_works(&p, dir.path());
+    token_works(&p, &dir.path().join("cache"));
 }

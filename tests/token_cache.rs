@@ -803,3 +803,54 @@ fn a_trickled_token_answer_ends_at_the_deadline() {
     assert!(err.contains("timed out"), "{err}");
     assert!(took < Duration::from_secs(30), "gauth token ran {took:?}");
 }
+
+/// Two logins whose accounts differ by a zero-width space: the pick-one
+/// hint's commands, pasted into a POSIX shell (dash, as R's `system()`
+/// uses) or bash exactly as printed, each get their own login's token.
+#[test]
+fn a_printed_account_with_a_format_character_runs_as_printed() {
+    let cache = tempcache();
+    let store = Store::open_at(cache.path()).unwrap();
+    let plain = offline_entry("a@example.test", now() + 3600, true);
+    let mut hidden = offline_entry("a\u{200b}@example.test", now() + 3600, true);
+    hidden.access_token = Secret::new("ya29.token-of-the-hidden-one");
+    store.save(&plain).unwrap();
+    store.save(&hidden).unwrap();
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let picks = err
+        .trim_end()
+        .split_once("pick one by adding ")
+        .unwrap_or_else(|| panic!("{err}"))
+        .1;
+    let picks: Vec<&str> = picks.split(" | ").collect();
+    assert_eq!(picks.len(), 2, "{err}");
+    for shell in ["sh", "bash"] {
+        let mut tokens: Vec<String> = picks
+            .iter()
+            .map(|pick| {
+                let o = std::process::Command::new(shell)
+                    .env_clear()
+                    .env("GAUTH_CACHE", cache.path())
+                    .args([
+                        "-c",
+                        &format!("{} token {pick}", env!("CARGO_BIN_EXE_gauth")),
+                    ])
+                    .output()
+                    .unwrap();
+                assert_eq!(o.status.code(), Some(0), "{shell}: {pick}: {}", stderr(&o));
+                stdout(&o).trim().to_owned()
+            })
+            .collect();
+        tokens.sort();
+        assert_eq!(
+            tokens,
+            [
+                "ya29.token-of-a-at-example.test",
+                "ya29.token-of-the-hidden-one"
+            ],
+            "{shell}"
+        );
+    }
+}

@@ -3,9 +3,10 @@
 //! login's `state` (and `iss`), answers the browser with a small page, then
 //! closes. Junk, forged responses, wrong paths and slow or silent
 //! connections are answered or dropped on their own threads and never end
-//! or block the wait. HTTP parsing is httparse's; the rest (a bounded
-//! one-shot server with deadlines) is small and specific enough to write
-//! here rather than pull in a web framework.
+//! or block the wait; so are answers from another user's connection (see
+//! [`Guard`]). HTTP parsing is httparse's; the rest (a bounded one-shot
+//! server with deadlines) is small and specific enough to write here rather
+//! than pull in a web framework.
 use super::callback::{self, Expect, Rejected};
 use super::secret::Secret;
 use std::collections::VecDeque;
@@ -96,6 +97,8 @@ impl Listener {
 
     /// Serve until one response of this login arrives, `events` brings a
     /// pasted one, or `deadline` passes. The listener is closed on return.
+    /// `on_rejected` hears every answer that was not taken, and, first, why
+    /// answers cannot be told apart by their sender here, when they cannot.
     pub fn wait(
         self,
         expect: &Expect<'_>,
@@ -106,11 +109,16 @@ impl Listener {
         let (tx, rx) = events;
         let stop = Arc::new(AtomicBool::new(false));
         let active: Open = Arc::default();
+        let guard = Guard::for_listeners(&self.addresses());
+        if let Guard::Open(Some(why)) = &guard {
+            on_rejected(why);
+        }
         let ctx = Arc::new(Ctx {
             path: self.path.clone(),
             state: expect.state.to_owned(),
             issuer: expect.issuer.to_owned(),
             iss_required: expect.iss_required,
+            guard,
         });
         let mut acceptors = Vec::new();
         for socket in self.sockets {
@@ -177,6 +185,118 @@ struct Ctx {
     state: String,
     issuer: String,
     iss_required: bool,
+    guard: Guard,
+}
+
+/// Who may answer the listener. The login URL (with its `state`) is in the
+/// browser's argv, which every local user can read in `/proc`; without this
+/// another user could send the listener a code of their own account, bound
+/// to this login's public PKCE challenge, with the right `state`, before the
+/// browser does (login CSRF: the cache would then hold their account). So
+/// an answer is taken only from a connection whose other end is a socket of
+/// this user, or of root (an `ssh -L` or container port forwarder that
+/// carries the browser's connection runs as the user or as root).
+#[derive(Debug)]
+enum Guard {
+    /// The kernel names the owner of a connection's other end (Linux,
+    /// sock_diag): only these uids are let through.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    Uids(Vec<u32>),
+    /// This system does not say who owns the other end (macOS, Windows;
+    /// Linux where sock_diag cannot be used: some sandboxes): every
+    /// connection is let through, as before this check existed, since
+    /// refusing them all would leave no loopback login at all there. The
+    /// reason, when it is worth telling (a Linux that refused).
+    Open(Option<String>),
+}
+
+impl Guard {
+    /// Ask the kernel about the listeners themselves first: when it can
+    /// name their owner, it can name a connection's, and then a connection
+    /// it cannot name (gone, reset, half-closed) is refused, never waved
+    /// through — an attacker can close their end at will, but cannot make
+    /// the kernel stop answering for gauth's own listener.
+    #[cfg(target_os = "linux")]
+    fn for_listeners(addrs: &[SocketAddr]) -> Guard {
+        use crate::system::net::TcpState;
+        let unspecified = |a: &SocketAddr| match a {
+            SocketAddr::V4(_) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+            SocketAddr::V6(_) => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+        };
+        for a in addrs {
+            match crate::system::net::netlink::lookup(*a, unspecified(a)) {
+                Ok(Some(s)) if s.state == TcpState::Listen => {}
+                Ok(_) => {
+                    return Guard::Open(Some(format!(
+                        "cannot tell which user sends the browser's answer here (sock_diag does not find gauth's own listener on {a}): any local user who sees the login URL could answer in its place"
+                    )));
+                }
+                Err(e) => {
+                    return Guard::Open(Some(format!(
+                        "cannot tell which user sends the browser's answer here ({e:#}): any local user who sees the login URL could answer in its place"
+                    )));
+                }
+            }
+        }
+        let mut uids = vec![
+            rustix::process::geteuid().as_raw(),
+            rustix::process::getuid().as_raw(),
+            0,
+        ];
+        uids.dedup();
+        Guard::Uids(uids)
+    }
+
+    /// No interface names the owner of a TCP connection's other end here
+    /// (macOS has none for TCP; Windows could, through the owning pid, not
+    /// done yet): documented in the README as a limit.
+    #[cfg(not(target_os = "linux"))]
+    fn for_listeners(_: &[SocketAddr]) -> Guard {
+        Guard::Open(None)
+    }
+
+    /// `Err(why)`: this connection may not answer (one line for stderr).
+    fn admit(&self, stream: &TcpStream) -> Result<(), String> {
+        let Guard::Uids(uids) = self else {
+            return Ok(());
+        };
+        let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
+            return Err("a connection whose addresses cannot be read was refused".into());
+        };
+        peer_owner(uids, peer, local)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn peer_owner(uids: &[u32], peer: SocketAddr, local: SocketAddr) -> Result<(), String> {
+    use crate::system::net::TcpState;
+    // The other end of a loopback connection is a local socket whose own
+    // address is the peer's and whose peer is this end. Only an
+    // ESTABLISHED one counts: a socket its owner closed may be a TIME_WAIT
+    // remnant, which the kernel reports as owned by uid 0.
+    match crate::system::net::netlink::lookup(peer, local) {
+        Ok(Some(s)) if s.state == TcpState::Established => match s.uid {
+            Some(uid) if uids.contains(&uid) => Ok(()),
+            Some(uid) => Err(format!("a connection from uid {uid} (not you) was refused")),
+            None => Err("a connection whose owner the kernel does not name was refused".into()),
+        },
+        Ok(Some(s)) => Err(format!(
+            "a connection whose sender had already closed it ({}) was refused: its owner cannot be told",
+            s.state.name()
+        )),
+        Ok(None) => Err(
+            "a connection whose sender is gone (or is not a socket on this machine) was refused: its owner cannot be told"
+                .into(),
+        ),
+        Err(e) => Err(format!(
+            "a connection was refused: its owner cannot be checked ({e:#})"
+        )),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn peer_owner(_: &[u32], _: SocketAddr, _: SocketAddr) -> Result<(), String> {
+    Ok(())
 }
 
 fn accept_loop(
@@ -242,6 +362,12 @@ fn serve(mut stream: TcpStream, ctx: &Ctx) -> Option<Event> {
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&buf) {
             Ok(httparse::Status::Complete(_)) => {
+                // Asked once the request is whole, while the sender waits for
+                // the answer (its end is still ESTABLISHED then).
+                if let Err(why) = ctx.guard.admit(&stream) {
+                    respond(&mut stream, 403, PAGE_NOT_YOURS);
+                    return Some(Event::Rejected(why));
+                }
                 if req.method != Some("GET") {
                     respond(&mut stream, 405, PAGE_BAD);
                     return Some(Event::Rejected("a request that is not GET".into()));
@@ -284,6 +410,7 @@ fn serve(mut stream: TcpStream, ctx: &Ctx) -> Option<Event> {
 fn respond(stream: &mut TcpStream, status: u16, body: &str) {
     let reason = match status {
         200 => "OK",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         _ => "Bad Request",
@@ -322,6 +449,13 @@ const PAGE_BAD: &str = concat!(
     "</head><body><p>This is not the answer the login in progress is waiting for.</p></body></html>"
 );
 
+const PAGE_NOT_YOURS: &str = concat!(
+    "<!doctype html><html><head><meta charset=utf-8><title>gauth: not taken</title>",
+    "<style>body{font-family:system-ui,sans-serif;margin:4em auto;max-width:32em;text-align:center;color:#222}</style>",
+    "</head><body><h1>Not taken</h1><p>This answer did not come from a program of the user who runs the login, so the login did not take it. ",
+    "If this is your own browser, copy this page's address and paste it into the terminal where gauth waits.</p></body></html>"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,7 +463,7 @@ mod tests {
 
     #[test]
     fn pages_share_the_style() {
-        for p in [PAGE_DONE, PAGE_REFUSED, PAGE_BAD] {
+        for p in [PAGE_DONE, PAGE_REFUSED, PAGE_BAD, PAGE_NOT_YOURS] {
             assert!(p.contains(STYLE));
         }
     }
@@ -389,6 +523,62 @@ mod tests {
             TcpStream::connect(("127.0.0.1", port)).is_err(),
             "closed after the one valid response"
         );
+    }
+
+    /// An answer whose sender reset its connection right after sending it
+    /// (so that the kernel no longer names its owner) is refused, never
+    /// taken for lack of an owner; the browser's own answer still is.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_answer_whose_sender_cannot_be_named_is_refused() {
+        use std::os::fd::AsRawFd;
+        let l = Listener::bind(&Bind {
+            port: 0,
+            path: "/",
+            localhost: false,
+        })
+        .unwrap();
+        let port = l.port;
+        let client = std::thread::spawn(move || {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(b"GET /?code=evil&state=st HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            let linger = libc::linger {
+                l_onoff: 1,
+                l_linger: 0,
+            };
+            // SAFETY: a valid fd and a correctly sized option value.
+            let r = unsafe {
+                libc::setsockopt(
+                    s.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_LINGER,
+                    std::ptr::from_ref(&linger).cast(),
+                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                )
+            };
+            assert_eq!(r, 0);
+            drop(s); // an RST: this end is gone at once
+            std::thread::sleep(Duration::from_millis(300));
+            let ok = get(port, "/?code=good&state=st");
+            assert!(ok.contains("You can close this tab"), "{ok}");
+        });
+        let expect = Expect {
+            state: "st",
+            issuer: "http://127.0.0.1:1",
+            iss_required: false,
+        };
+        let mut rejected = Vec::new();
+        let code = l
+            .wait(
+                &expect,
+                Instant::now() + Duration::from_secs(10),
+                channel(),
+                |w| rejected.push(w.to_owned()),
+            )
+            .unwrap();
+        client.join().unwrap();
+        assert_eq!(code.expose(), "good", "{rejected:?}");
     }
 
     #[test]

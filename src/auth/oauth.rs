@@ -186,8 +186,52 @@ pub fn exchange_code(
         .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(auth.verifier.expose().to_owned()))
         .request(&http.oauth(deadline, MAX_BODY))
+        .or_else(|e| match e {
+            RequestTokenError::Parse(_, ref body) => numeric_string_expires_in(body).ok_or(e),
+            e => Err(e),
+        })
         .map(Tokens::from)
         .map_err(|e| token_error("the code exchange", e))
+}
+
+/// Longest `expires_in` string read as a number: u64::MAX has 20 digits,
+/// and a longer string is refused as a larger number would be.
+const MAX_SECONDS_DIGITS: usize = 20;
+
+/// A token response whose `expires_in` is a string of digits (`"3600"`:
+/// Entra ID's v1 endpoints and Salesforce have sent that) read as that
+/// number, as RFC 6749 clients commonly do; `None` when that is not what
+/// kept `body` from parsing. The number then goes where every `expires_in`
+/// goes (saturated at [`MAX_EXPIRES_IN`]); anything else in a string (a
+/// sign, a fraction, spaces, a word) stays refused.
+pub fn numeric_string_expires_in<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<T> {
+    let mut v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let field = v.get_mut("expires_in")?;
+    let digits = field.as_str()?;
+    if digits.is_empty()
+        || digits.len() > MAX_SECONDS_DIGITS
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    *field = serde_json::Value::from(digits.parse::<u64>().ok()?);
+    serde_json::from_value(v).ok()
+}
+
+/// Where an answer did not parse, without its values (which may be tokens):
+/// `at interval`, `missing field `device_code``, `not JSON`.
+pub fn parse_problem(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let inner = e.inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return "not JSON".into();
+    }
+    let msg = inner.to_string();
+    // serde's own words name the field (never a value) only for this one.
+    if let Some(missing) = msg.strip_prefix("missing field ") {
+        let field = missing.split(" at line").next().unwrap_or(missing);
+        return format!("missing field {}", esc(field));
+    }
+    format!("at {}", esc(&e.path().to_string()))
 }
 
 /// Reword an `oauth2` error without its response body (which may hold a
@@ -208,9 +252,10 @@ pub fn token_error<T: oauth2::ErrorResponse + 'static>(
             anyhow::anyhow!("{what} was refused by the provider: {}{desc}", esc(code))
         }
         RequestTokenError::Request(e) => request_error(what, &e),
-        RequestTokenError::Parse(..) => {
-            anyhow::anyhow!("{what} failed: the provider's answer is not a token response")
-        }
+        RequestTokenError::Parse(e, _) => anyhow::anyhow!(
+            "{what} failed: the provider's answer is not a token response ({})",
+            parse_problem(&e)
+        ),
         RequestTokenError::Other(s) => anyhow::anyhow!("{what} failed: {}", esc(&s)),
     }
 }
@@ -280,7 +325,14 @@ pub fn device_start(
         .exchange_device_code()
         .add_scopes(scopes.iter().map(|s| Scope::new(s.clone())))
         .request(&http.oauth(deadline, MAX_BODY))
-        .map_err(|e| token_error("the device authorization request", e))?;
+        .map_err(|e| match e {
+            // Not a token response (token_error's words): its own kind.
+            RequestTokenError::Parse(e, _) => anyhow::anyhow!(
+                "the device authorization request failed: the device authorization answer is not valid ({})",
+                parse_problem(&e)
+            ),
+            e => token_error("the device authorization request", e),
+        })?;
     let verification_uri = r.verification_uri().to_string();
     check_url("the provider's verification_uri", &verification_uri).map_err(anyhow::Error::msg)?;
     let verification_uri_complete = r
@@ -322,13 +374,25 @@ enum Poll {
     End(anyhow::Error),
 }
 
+/// How long before the end of the wait the last look is taken when the
+/// next one at the provider's interval would come too late: time for its
+/// answer to arrive.
+const LAST_LOOK_BEFORE_END: Duration = Duration::from_secs(2);
+/// A poll that had waited this long without an answer when the wait ran
+/// out says the provider was not answering (not that nobody approved).
+const UNANSWERED_POLL: Duration = Duration::from_secs(5);
+
 /// RFC 8628 §3.4–3.5, polled here rather than by the `oauth2` crate: its
 /// loop adds provider durations unchecked and cannot stop at the login's
 /// deadline. Wait the interval, poll; `authorization_pending` keeps
 /// polling, `slow_down` adds 5 s to every later interval, anything else
 /// ends the wait. Nothing waits or polls past `deadline` (the login's) or
-/// the code's expiry. `sleep` waits (and draws the spinner); `timeout` is
-/// the login's `--timeout`, for the message.
+/// the code's expiry. When the next poll at the interval would come after
+/// the end, one last poll is made just before it (unless one was made in
+/// the last 5 s, RFC 8628's default interval): "not approved within T" is
+/// then what the provider said, even when its interval (capped at 60 s)
+/// is longer than `--timeout`. `sleep` waits (and draws the spinner);
+/// `timeout` is the login's `--timeout`, for the message.
 pub fn device_poll(
     http: &Http,
     provider: &Provider,
@@ -343,39 +407,84 @@ pub fn device_poll(
     // The provider that cannot be reached is named, not reported as an
     // expired code when the wait runs out.
     let mut unreachable = None::<HttpError>;
+    // Some poll got an OAuth answer (pending, slow_down).
+    let mut answered = false;
+    // The last poll had waited this long for an answer when the wait ran
+    // out.
+    let mut cut = None::<Duration>;
+    let mut last_poll = None::<Instant>;
     loop {
-        let left = end.saturating_duration_since(Instant::now());
+        let now = Instant::now();
+        let left = end.saturating_duration_since(now);
         if left.is_zero() {
             break;
         }
-        sleep(interval.min(left));
+        let last_look = interval >= left;
+        let wait = if last_look {
+            let at = end
+                .checked_sub(LAST_LOOK_BEFORE_END)
+                .unwrap_or(now)
+                .max(now);
+            if last_poll.is_some_and(|p| at.saturating_duration_since(p) < DEFAULT_INTERVAL) {
+                // A look was just made: its answer stands until the end.
+                sleep(left);
+                break;
+            }
+            at.saturating_duration_since(now)
+        } else {
+            interval
+        };
+        sleep(wait);
         if Instant::now() >= end {
             break;
         }
+        let asked = Instant::now();
+        last_poll = Some(asked);
         match poll(http, provider, creds, start, end) {
             Poll::Done(tokens) => return Ok(*tokens),
-            Poll::Pending => unreachable = None,
+            Poll::Pending => {
+                answered = true;
+                unreachable = None;
+            }
             Poll::SlowDown => {
+                answered = true;
                 unreachable = None;
                 interval = interval.saturating_add(Duration::from_secs(5));
             }
-            // The deadline ran out in the middle of a poll: that is the
-            // end of the wait, not the provider's fault.
-            Poll::Unreachable(HttpError::TimedOut) if Instant::now() >= end => break,
+            // The deadline ran out in the middle of a poll: the end of the
+            // wait; whose fault it was is decided below.
+            Poll::Unreachable(HttpError::TimedOut) if Instant::now() >= end => {
+                cut = Some(asked.elapsed());
+                break;
+            }
             Poll::Unreachable(e) => unreachable = Some(e),
             Poll::End(e) => return Err(e),
         }
+        if last_look {
+            break;
+        }
     }
+    let within =
+        humantime::format_duration(Duration::from_secs(timeout.as_secs_f64().ceil() as u64));
     if let Some(e) = unreachable {
         anyhow::bail!("the provider could not be reached while waiting for the approval: {e}");
+    }
+    if let Some(waited) = cut.filter(|w| !answered || *w >= UNANSWERED_POLL) {
+        anyhow::bail!(
+            "the provider did not answer: its token endpoint {} had not answered gauth's poll after {:.1} s when the wait ran out (--timeout {within}); run the login again once it answers",
+            esc(&provider.token_endpoint),
+            waited.as_secs_f64()
+        );
     }
     if start.expires_at <= deadline {
         anyhow::bail!("the device code expired before the login was approved; run the login again");
     }
-    anyhow::bail!(
-        "the login was not approved within {}; run it again (--timeout for longer)",
-        humantime::format_duration(Duration::from_secs(timeout.as_secs_f64().ceil() as u64))
-    )
+    if last_poll.is_none() {
+        anyhow::bail!(
+            "the wait ran out (--timeout {within}) before gauth could ask the provider whether the login was approved; run it again with a longer --timeout"
+        );
+    }
+    anyhow::bail!("the login was not approved within {within}; run it again (--timeout for longer)")
 }
 
 /// One device access token request (RFC 8628 §3.4), with the client's
@@ -408,11 +517,19 @@ fn poll(
         Err(e) => return Poll::Unreachable(e),
     };
     if resp.status().is_success() {
-        return match serde_json::from_slice::<TokenResponse>(resp.body()) {
+        let body = resp.body();
+        let parsed = serde_path_to_error::deserialize::<_, TokenResponse>(
+            &mut serde_json::Deserializer::from_slice(body),
+        );
+        return match parsed {
             Ok(t) => Poll::Done(Box::new(Tokens::from(t))),
-            Err(_) => Poll::End(anyhow::anyhow!(
-                "the device login failed: the provider's answer is not a token response"
-            )),
+            Err(e) => match numeric_string_expires_in::<TokenResponse>(body) {
+                Some(t) => Poll::Done(Box::new(Tokens::from(t))),
+                None => Poll::End(anyhow::anyhow!(
+                    "the device login failed: the provider's answer is not a token response ({})",
+                    parse_problem(&e)
+                )),
+            },
         };
     }
     match serde_json::from_slice::<oauth2::DeviceCodeErrorResponse>(resp.body()) {

@@ -77,7 +77,14 @@ pub fn refresh(http: &Http, entry: &Entry, deadline: Instant) -> Result<Refreshe
     let rt = RefreshToken::new(refresh_token.expose().to_owned());
     let answer = client
         .exchange_refresh_token(&rt)
-        .request(&http.oauth(deadline, MAX_BODY));
+        .request(&http.oauth(deadline, MAX_BODY))
+        // `expires_in` as a string of digits: read as the login reads it.
+        .or_else(|e| match e {
+            RequestTokenError::Parse(_, ref body) => {
+                super::oauth::numeric_string_expires_in(body).ok_or(e)
+            }
+            e => Err(e),
+        });
     match answer {
         Ok(t) => Ok(Refreshed {
             access_token: Secret::new(t.access_token().secret().clone()),

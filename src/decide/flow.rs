@@ -55,6 +55,21 @@ impl LoginBase {
     /// [`LoginBase::from_config`] for a login at `issuer` (`None`: the
     /// config file's, else Google).
     pub fn at(config: &crate::system::config::Config, issuer: Option<&str>) -> LoginBase {
+        // `gauth login` stops at any problem of its configuration (it may
+        // be the very client or flow meant): that, not a missing client, is
+        // what to fix first, even when the file that failed names a client.
+        if let Some(p) = config.problems.first() {
+            let more = match config.problems.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            return LoginBase {
+                command: "gauth login".into(),
+                first: Some(format!(
+                    "gauth login refuses to run until its configuration is fixed: {p}{more}"
+                )),
+            };
+        }
         if config.client_source.is_some() {
             return LoginBase::configured();
         }
@@ -94,24 +109,52 @@ pub fn is_google(issuer: Option<&str>) -> bool {
     issuer.is_none_or(|i| i.trim_end_matches('/') == crate::auth::provider::GOOGLE_ISSUER)
 }
 
-/// Is `p` a `gauth login` (its listener waits for its own browser)? By the
-/// program's name and its subcommand: used for wording and to keep kill
-/// advice away from it, never to decide a kill.
+/// Is `p` a `gauth login` (its listener waits for its own browser)? By
+/// the program it runs — its executable is named `gauth` (`gauth.exe`), or
+/// is this very gauth — and its subcommand: used for wording and to keep
+/// kill advice away from it, never to decide a kill. Not by its name:
+/// `comm` and argv are the process's own to rewrite (`prctl(PR_SET_NAME)`,
+/// its argv memory), the executable is the kernel's record of what it ran.
+/// Another user's executable cannot be read without privilege: then it is
+/// not called a gauth login (it is named by its name, owner and verdict).
 pub fn is_gauth_login(p: &crate::system::proc::ProcessInfo) -> bool {
-    let program = |s: &str| {
-        let file = s.trim_end_matches(" (deleted)");
-        let file = file.rsplit(['/', '\\']).next().unwrap_or(file);
-        crate::system::proc::program_name(file) == "gauth"
+    let Some(exe) = p.exe.as_deref() else {
+        return false;
     };
-    (program(&p.name) || p.exe.as_deref().is_some_and(program))
-        && p.cmdline.iter().skip(1).any(|a| a == "login")
+    let file = exe.trim_end_matches(" (deleted)");
+    let this_gauth = std::env::current_exe()
+        .ok()
+        .is_some_and(|me| me.as_os_str() == std::ffi::OsStr::new(file));
+    let named_gauth = {
+        let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+        crate::system::proc::program_name(base) == "gauth"
+    };
+    (this_gauth || named_gauth) && p.cmdline.iter().skip(1).any(|a| a == "login")
 }
 
-/// A holder of the port, as a person would name it: `R (pid 12)`, or
-/// `another gauth login (pid 40)`.
-pub fn holder_label(h: &crate::ops::inspect::Holder) -> String {
+/// Whose `p` is, when it is not the caller's (`uid`): the user's name, else
+/// `uid N`, else `another user`. `None`: the caller's own.
+pub fn other_owner(p: &crate::system::proc::ProcessInfo, uid: u32) -> Option<String> {
+    if crate::system::proc::owned_by_caller(p, uid) {
+        return None;
+    }
+    Some(
+        p.user
+            .clone()
+            .or_else(|| p.uid.map(|u| format!("uid {u}")))
+            .unwrap_or_else(|| "another user".into()),
+    )
+}
+
+/// A holder of the port, as a person would name it: `R (pid 12)`,
+/// `another gauth login (pid 40)` (the caller's), or `a gauth login of
+/// nobody (pid 41)` (another user's). `uid`: the caller's.
+pub fn holder_label(h: &crate::ops::inspect::Holder, uid: u32) -> String {
     if is_gauth_login(&h.process) {
-        format!("another gauth login (pid {})", h.process.pid)
+        match other_owner(&h.process, uid) {
+            None => format!("another gauth login (pid {})", h.process.pid),
+            Some(who) => format!("a gauth login of {who} (pid {})", h.process.pid),
+        }
     } else {
         format!("{} (pid {})", h.process.name, h.process.pid)
     }
@@ -119,9 +162,9 @@ pub fn holder_label(h: &crate::ops::inspect::Holder) -> String {
 
 /// Who holds the port, when a live process does (a visible holder, or a
 /// socket whose owner gauth cannot see); TIME_WAIT alone is nobody.
-pub fn port_holder(state: &crate::ops::inspect::PortState) -> Option<String> {
+pub fn port_holder(state: &crate::ops::inspect::PortState, uid: u32) -> Option<String> {
     if let Some(h) = state.holders.first() {
-        return Some(holder_label(h));
+        return Some(holder_label(h, uid));
     }
     state.invisible().next().map(|l| {
         let who = l

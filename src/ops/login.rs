@@ -193,12 +193,19 @@ pub fn run(
         }
     };
 
+    // The user's own choice of flow (a flag, GAUTH_FLOW, the config file):
+    // kept, never swapped for another behind their back.
+    let forced = match opts.flow {
+        Some(_) => Some(opts.flow_source.clone()),
+        None => config.forced.as_ref().map(|f| f.source.clone()),
+    };
     let mut run = Run {
         env,
         plan: &plan,
         session: &session,
         opts,
         can_paste: paste_place.is_some(),
+        forced,
         deadline,
         http: Http::new(),
     };
@@ -331,17 +338,26 @@ fn held(env: &Env, port: u16) -> Held {
         };
     };
     let by = match state.holders.first() {
-        Some(h) if crate::decide::flow::is_gauth_login(&h.process) => format!(
-            " by another gauth login (pid {}), which waits for its own browser (it ends by itself at its --timeout; Ctrl-C where it runs ends it now)",
-            h.process.pid
-        ),
+        Some(h) if crate::decide::flow::is_gauth_login(&h.process) => {
+            let label = esc(&crate::decide::flow::holder_label(h, caller.uid));
+            match crate::decide::flow::other_owner(&h.process, caller.uid) {
+                None => format!(
+                    " by {label}, which waits for its own browser (it ends by itself at its --timeout; Ctrl-C where it runs ends it now)"
+                ),
+                // Not the caller's terminal, not the caller's to end.
+                Some(owner) => format!(
+                    " by {label}, which waits for its own browser (it ends by itself at its --timeout; it is {}'s to end, not yours)",
+                    esc(&owner)
+                ),
+            }
+        }
         Some(h) => format!(
             " by {} (pid {}): {}",
             esc(&h.process.name),
             h.process.pid,
             esc(&h.verdict.summary)
         ),
-        None => crate::decide::flow::port_holder(&state)
+        None => crate::decide::flow::port_holder(&state, caller.uid)
             .map(|w| format!(" by {}", esc(&w)))
             .unwrap_or_default(),
     };
@@ -538,6 +554,9 @@ struct Run<'a> {
     session: &'a Session,
     opts: &'a Options,
     can_paste: bool,
+    /// What forced the flow (`--flow loopback`, `GAUTH_FLOW=loopback`, the
+    /// config file), when something did.
+    forced: Option<String>,
     deadline: Instant,
     http: Http,
 }
@@ -748,6 +767,17 @@ impl Run<'_> {
                         ),
                     );
                     l
+                } else if let Some(source) = &self.forced {
+                    // Another flow would not be the one asked for.
+                    let other = match (self.again(Some("--oob")), self.again(Some("--flow device")))
+                    {
+                        (Some(oob), Some(device)) => format!("`{oob}` or `{device}`"),
+                        _ => "--oob or --flow device instead of the loopback flow".to_owned(),
+                    };
+                    return Err(Error::ActionNeeded(format!(
+                        "port {port} is taken{by}, and {why_not}; {} asks for the loopback flow, so gauth does not switch to another: free the port (`gauth doctor --port {port}` says how) and run the login again, or use another flow: {other}",
+                        esc(source)
+                    )));
                 } else if self.can_paste {
                     note(
                         ui,

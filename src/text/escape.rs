@@ -70,7 +70,9 @@ pub fn esc_capped(s: &str, max: usize) -> String {
     )
 }
 
-fn needs_escape(c: char) -> bool {
+/// Would [`esc`] escape `c`: a control or format character, or a line or
+/// paragraph separator (a terminal does not show it as itself).
+pub fn needs_escape(c: char) -> bool {
     use icu_properties::{CodePointMapData, props::GeneralCategory as Gc};
     if c.is_ascii() {
         return c.is_ascii_control();

@@ -11,6 +11,8 @@
 //   --device-expires N   `expires_in` of the device response, written as is
 //   --verification-uri U / --verification-uri-complete U
 //                        what the device response sends the user to
+//   --hang token         the token endpoint reads each device poll and never
+//                        answers it (a provider that stopped answering)
 // The token endpoint answers device polls with authorization_pending and
 // anything else with invalid_grant (unless --trickle token or --huge-body).
 // GET /stats gives {"polls": [ms since start, …]}: when the device polls came.
@@ -22,6 +24,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const trickle = opt('--trickle', '');
+const hang = opt('--hang', '');
 const hugeMb = Number(opt('--huge-body', '0'));
 const interval = opt('--device-interval', '1');
 const expires = opt('--device-expires', '600');
@@ -101,6 +104,7 @@ server.on('request', (req, res) => {
       const params = new URLSearchParams(body);
       if (params.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code') {
         polls.push(Date.now() - started);
+        if (hang === 'token') return; // read, never answered
         return json(res, 400, { error: 'authorization_pending' });
       }
       return json(res, 400, { error: 'invalid_grant' });

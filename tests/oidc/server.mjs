@@ -10,7 +10,9 @@
 //   --mangle-token M    spoil the token endpoint's answers (a hostile provider):
 //                       control (escape sequences and a header injection in the
 //                       access token), empty, long (2 MB), zero-expiry, scope
-//                       (a granted scope with control characters)
+//                       (a granted scope with control characters),
+//                       expires-string (`expires_in` as a string of digits,
+//                       as some providers send it), expires-word (`"soon"`)
 //   --issuer-slash      the issuer ends in `/` (http://127.0.0.1:PORT/), as
 //                       some providers' do; `iss` and the document say so
 // Clients: `gauth-native` (public, native: any loopback port on
@@ -118,6 +120,8 @@ provider.use(async (ctx, next) => {
     if (mangle === 'long') body.access_token = 'a'.repeat(2 * 1024 * 1024);
     if (mangle === 'zero-expiry') body.expires_in = 0;
     if (mangle === 'scope') body.scope = 'openid email\u001b]0;PWNED\u0007';
+    if (mangle === 'expires-string') body.expires_in = String(body.expires_in);
+    if (mangle === 'expires-word') body.expires_in = 'soon';
     ctx.body = body;
   }
   if (ctx.path === '/device/auth' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {

@@ -16,8 +16,8 @@ pub struct Who<'a> {
     pub ancestors: &'a [i32],
 }
 
-fn holder_name(h: &Holder) -> String {
-    crate::decide::flow::holder_label(h)
+fn holder_name(h: &Holder, who: &Who) -> String {
+    crate::decide::flow::holder_label(h, who.uid)
 }
 
 /// What frees the port from one holder: the fix for its check and, when
@@ -25,7 +25,7 @@ fn holder_name(h: &Holder) -> String {
 pub fn holder_action(h: &Holder, state: &PortState, who: &Who) -> (String, Option<Command>) {
     let p = state.port;
     let pr = &h.process;
-    let name = holder_name(h);
+    let name = holder_name(h, who);
     let is_r = crate::system::proc::looks_like_r(&pr.name, pr.exe.as_deref());
     let stop_servers = "httpuv::stopAllServers()";
     let cmd = |what: String, run: &str| Command {
@@ -57,12 +57,17 @@ pub fn holder_action(h: &Holder, state: &PortState, who: &Who) -> (String, Optio
     if crate::decide::flow::is_gauth_login(pr) {
         // It waits for its own browser and gives up at its --timeout: not
         // a leftover to kill, and `gauth login` has no --force to pass.
-        return (
-            format!(
+        // Ctrl-C only where it is the caller's: another user's runs on a
+        // terminal the caller has no part in.
+        let fix = match crate::decide::flow::other_owner(pr, who.uid) {
+            None => format!(
                 "let that login finish, or end it (Ctrl-C where it runs; it gives up by itself at its --timeout), or use another port: {name} waits for its own browser"
             ),
-            None,
-        );
+            Some(owner) => format!(
+                "use another port, or let that login finish (it gives up by itself at its --timeout): {name} waits for its own browser, and it is {owner}'s to end, not yours"
+            ),
+        };
+        return (fix, None);
     }
     let mine = crate::system::proc::owned_by_caller(pr, who.uid);
     if pr.pid == 1 || h.verdict.class == Class::Protected && mine {
@@ -202,7 +207,7 @@ pub fn checks(
             Status::Fail,
             format!(
                 "port {p} is held by {} {}: {verdict}",
-                holder_name(h),
+                holder_name(h, who),
                 if h.listening_on.is_empty() {
                     h.holds()
                 } else {
