@@ -402,7 +402,7 @@ fn login_auto_and_doctor_agree_over_the_detection_cases() {
         });
         let login = gauth::ops::login::auto(
             &s,
-            &config,
+            config.forced.as_ref(),
             paste_place(&s, c.stdin_tty, &c.facts.ancestors),
             c.listener_works,
             1410,

@@ -71,7 +71,7 @@ pub fn login(
     printer: &Printer,
 ) -> Result<Exit, Error> {
     let stdin_tty = std::io::stdin().is_terminal();
-    let opts = settings::login(args, env, stdin_tty);
+    let opts = settings::login(args, env, stdin_tty)?;
     let mut ui = Terminal::login(printer, env.var("TERM"));
     let input = Box::new(std::io::BufReader::new(std::io::stdin()));
     let report = ops::login::run(env, &opts, input, &mut ui, system::now_unix())?;

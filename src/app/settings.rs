@@ -2,8 +2,14 @@
 //! environment, then the config file, then the default. What comes out are
 //! plain values the operations take; no operation reads a flag, and none
 //! weighs the environment against the config file itself.
+use crate::auth::client::{self, ClientConfig};
+use crate::auth::oauth::ClientCreds;
+use crate::auth::secret::Secret;
 use crate::cache::Query;
 use crate::cli;
+use crate::error::Error;
+use crate::ops::login::Wanted;
+use crate::system::config;
 use crate::system::env::Env;
 use crate::system::net::number::{Port, PortError};
 use crate::text::escape::esc;
@@ -111,10 +117,46 @@ pub fn free_port(
     })
 }
 
-/// `gauth login`: the flow asked for and where that came from (`--oob`,
-/// `--flow X`, else auto), and the rest of the flags.
-pub fn login(args: &cli::LoginArgs, env: &Env, stdin_tty: bool) -> crate::ops::login::Options {
+/// The login flags that name the provider, the client and the scopes.
+struct Flags {
+    issuer: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    credentials: Option<std::path::PathBuf>,
+    scopes: Vec<String>,
+}
+
+/// `gauth login`: the config file (a broken one stops the login: it may
+/// hold the very client or flow meant), the provider, client and scopes,
+/// the flow asked for and where that came from (`--oob`, `--flow X`, else
+/// auto), and the rest of the flags.
+pub fn login(
+    args: &cli::LoginArgs,
+    env: &Env,
+    stdin_tty: bool,
+) -> Result<crate::ops::login::Settings, Error> {
     use crate::system::config::Flow;
+    let config = config::load(env);
+    if let Some(p) = config.problems.first() {
+        return Err(Error::Usage(format!(
+            "{}; fix it, or run `gauth doctor` for every problem",
+            esc(p)
+        )));
+    }
+    let flags = Flags {
+        issuer: args.client.issuer.clone(),
+        client_id: args.client.client_id.clone(),
+        client_secret: args.client_secret.clone(),
+        credentials: args.credentials.clone(),
+        scopes: args.client.scopes.clone(),
+    };
+    let wanted = plan(env, &flags, &config)?;
+    let issuer_from = (flags.issuer.is_none() && wanted.issuer.is_some()).then(|| {
+        config
+            .path
+            .clone()
+            .unwrap_or_else(|| "the config file".to_owned())
+    });
     let (flow, flow_source) = match (args.oob, args.flow) {
         (true, _) => (Some(Flow::Paste), "--oob"),
         (_, cli::FlowChoice::Auto) => (None, "auto"),
@@ -122,12 +164,15 @@ pub fn login(args: &cli::LoginArgs, env: &Env, stdin_tty: bool) -> crate::ops::l
         (_, cli::FlowChoice::Paste) => (Some(Flow::Paste), "--flow paste"),
         (_, cli::FlowChoice::Device) => (Some(Flow::Device), "--flow device"),
     };
-    crate::ops::login::Options {
-        issuer: args.client.issuer.clone(),
-        client_id: args.client.client_id.clone(),
-        client_secret: args.client_secret.clone(),
-        credentials: args.credentials.clone(),
-        scopes: args.client.scopes.clone(),
+    Ok(crate::ops::login::Settings {
+        wanted,
+        issuer_from,
+        forced: config.forced,
+        issuer: flags.issuer,
+        client_id: flags.client_id,
+        client_secret: flags.client_secret.is_some(),
+        credentials: flags.credentials,
+        scopes: flags.scopes,
         flow,
         flow_source: flow_source.into(),
         port: args.port.map(Port::get),
@@ -137,7 +182,145 @@ pub fn login(args: &cli::LoginArgs, env: &Env, stdin_tty: bool) -> crate::ops::l
         tunnel_port: port(None, env)
             .map(|(p, _)| p.get())
             .map_err(|e| e.to_string()),
+    })
+}
+
+/// Provider, client and scopes from the options, the environment
+/// (`GAUTH_CLIENT_ID`, `GAUTH_CLIENT_SECRET`) and the config file, in that
+/// order. A missing or broken client is a usage error saying where to put one.
+fn plan(env: &Env, opts: &Flags, config: &config::Config) -> Result<Wanted, Error> {
+    let d = &config.defaults;
+    let where_config = config
+        .path
+        .as_deref()
+        .unwrap_or("~/.config/gauth/config.toml");
+    let mut credentials = None;
+    let client = if let Some(path) = opts.credentials.as_ref().or(
+        // The file's credentials count only when nothing closer names a client.
+        if opts.client_id.is_none() && env.var("GAUTH_CLIENT_ID").is_none() {
+            d.credentials.as_ref()
+        } else {
+            None
+        },
+    ) {
+        // The file's `credentials` is relative to the config file, and `~/`
+        // is the home directory; a flag's path is the shell's business.
+        let from_file = opts.credentials.is_none();
+        let path = &if from_file {
+            let p = path.to_string_lossy();
+            if let (Some(rest), Some(home)) = (p.strip_prefix("~/"), env.var("HOME")) {
+                std::path::Path::new(home).join(rest)
+            } else if path.is_relative() {
+                std::path::Path::new(where_config)
+                    .parent()
+                    .map_or_else(|| path.clone(), |d| d.join(path))
+            } else {
+                path.clone()
+            }
+        } else {
+            path.clone()
+        };
+        let shown = esc(&path.display().to_string());
+        let bytes = crate::system::fsutil::read_trusted(path, crate::system::fsutil::CAP)
+            .map_err(|e| Error::Usage(format!("cannot read the client file {shown}: {e}")))?;
+        credentials = std::path::absolute(path)
+            .ok()
+            .and_then(|p| p.to_str().map(str::to_owned));
+        client::from_google_json(&bytes, &shown).map_err(Error::Usage)?
+    } else {
+        let (id, source) = if let Some(id) = &opts.client_id {
+            (id.clone(), "--client-id")
+        } else if let Some(id) = env.var("GAUTH_CLIENT_ID").filter(|v| !v.is_empty()) {
+            (id.to_owned(), "GAUTH_CLIENT_ID")
+        } else if let Some(id) = &d.client_id {
+            (id.clone(), "the config file")
+        } else {
+            return Err(Error::Usage(format!(
+                "no OAuth client: pass --client-id ID or --credentials client.json, set GAUTH_CLIENT_ID, or put client_id = \"…\" in {}",
+                esc(where_config)
+            )));
+        };
+        if id.trim().is_empty() || id.chars().any(char::is_control) {
+            return Err(Error::Usage(format!(
+                "the client id from {source} is empty or has control characters"
+            )));
+        }
+        // A secret belongs to its own client: `--client-secret` to whichever
+        // client is named, GAUTH_CLIENT_SECRET only to GAUTH_CLIENT_ID, the
+        // file's only to the file's client at the file's issuer. Never one
+        // client's secret sent for another, or to another provider.
+        let same_issuer = opts.issuer.is_none()
+            || opts.issuer.as_deref().map(|i| i.trim_end_matches('/'))
+                == d.issuer.as_deref().map(|i| i.trim_end_matches('/'));
+        let secret = opts
+            .client_secret
+            .clone()
+            .or_else(|| {
+                (source == "GAUTH_CLIENT_ID")
+                    .then(|| env.var("GAUTH_CLIENT_SECRET").filter(|v| !v.is_empty()))
+                    .flatten()
+                    .map(str::to_owned)
+            })
+            .or_else(|| {
+                (source == "the config file" && same_issuer)
+                    .then(|| d.client_secret.clone())
+                    .flatten()
+            })
+            .map(Secret::new);
+        ClientConfig {
+            creds: ClientCreds { id, secret },
+            kind: client::Kind::Native,
+            redirect_uris: Vec::new(),
+            source: source.to_owned(),
+        }
+    };
+    let issuer = opts
+        .issuer
+        .as_ref()
+        .or(d.issuer.as_ref())
+        .filter(|i| i.trim_end_matches('/') != crate::auth::provider::GOOGLE_ISSUER)
+        .cloned();
+    if let Some(i) = &issuer {
+        crate::auth::discovery::check_issuer(i).map_err(Error::Usage)?;
     }
+    let scopes = if !opts.scopes.is_empty() {
+        opts.scopes.clone()
+    } else if let Some(s) = &d.scopes {
+        s.clone()
+    } else if issuer.is_none() {
+        vec!["openid".into(), "email".into()]
+    } else {
+        // Without offline_access an OpenID provider gives no refresh token,
+        // and `gauth token` could not renew the login.
+        vec!["openid".into(), "email".into(), "offline_access".into()]
+    };
+    // Each scope once, in the order given.
+    let mut seen = std::collections::BTreeSet::new();
+    let scopes: Vec<String> = scopes
+        .into_iter()
+        .filter(|s| seen.insert(s.clone()))
+        .collect();
+    if scopes.is_empty() {
+        return Err(Error::Usage(format!(
+            "no scope to ask for (`scopes = []` in {}): list at least one, e.g. scopes = [\"openid\", \"email\"]",
+            esc(where_config)
+        )));
+    }
+    if let Some(bad) = scopes
+        .iter()
+        .find(|s| s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        return Err(Error::Usage(format!(
+            "'{}' is not a scope (one scope per --scope, no spaces)",
+            esc(bad)
+        )));
+    }
+    Ok(Wanted {
+        issuer,
+        client,
+        scopes,
+        credentials,
+    })
 }
 
 /// The selection flags of `token` and `logout` as a query;
@@ -226,5 +409,69 @@ mod tests {
         assert!(r("0").is_err() && r("70000").is_err());
         let given = port(Port::new(8), &Env::from_pairs([("HTTR_PORT", "abc")]));
         assert_eq!(given, Ok((p(8), "--port")));
+    }
+
+    fn opts(client_id: Option<&str>, issuer: Option<&str>) -> Flags {
+        Flags {
+            issuer: issuer.map(str::to_owned),
+            client_id: client_id.map(str::to_owned),
+            client_secret: None,
+            credentials: None,
+            scopes: vec![],
+        }
+    }
+
+    /// A secret goes only with its own client and provider.
+    #[test]
+    fn a_secret_is_never_sent_for_another_client() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("gauth")).unwrap();
+        std::fs::write(
+            dir.path().join("gauth/config.toml"),
+            "client_id = \"file-client\"\nclient_secret = \"file-secret\"\n",
+        )
+        .unwrap();
+        let xdg = dir.path().to_str().unwrap();
+        let secret_for = |pairs: &[(&str, &str)], o: Flags| {
+            let mut all = pairs.to_vec();
+            // The config file's place: XDG on Unix, %APPDATA% on Windows.
+            all.push(("XDG_CONFIG_HOME", xdg));
+            all.push(("APPDATA", xdg));
+            let env = Env::from_pairs(all);
+            let config = config::load(&env);
+            let p = plan(&env, &o, &config).unwrap();
+            (
+                p.client.creds.id,
+                p.client.creds.secret.map(|s| s.expose().to_owned()),
+            )
+        };
+        assert_eq!(
+            secret_for(&[], opts(None, None)),
+            ("file-client".into(), Some("file-secret".into()))
+        );
+        assert_eq!(
+            secret_for(&[], opts(Some("other"), None)),
+            ("other".into(), None)
+        );
+        assert_eq!(
+            secret_for(
+                &[("GAUTH_CLIENT_SECRET", "env-secret")],
+                opts(Some("other"), None)
+            ),
+            ("other".into(), None)
+        );
+        assert_eq!(
+            secret_for(
+                &[
+                    ("GAUTH_CLIENT_ID", "env-client"),
+                    ("GAUTH_CLIENT_SECRET", "env-secret")
+                ],
+                opts(None, None)
+            ),
+            ("env-client".into(), Some("env-secret".into()))
+        );
+        // The file's client at another provider: not the file's secret.
+        let o = opts(None, Some("https://accounts.google.com/"));
+        assert_eq!(secret_for(&[], o).1, None);
     }
 }

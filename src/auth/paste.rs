@@ -3,9 +3,12 @@
 //! address bar holds `code` and `state`), a bare code, or gargle's
 //! pseudo-OOB answer, `base64(JSON {"code": …, "state": …})`. Anything else
 //! gets one clear line, never a guess.
-use super::callback::{self, Rejected, Response};
+use super::callback::{self, Expect, Rejected, Response};
+use super::loopback::Event;
 use super::secret::Secret;
 use base64::Engine;
+use std::io::BufRead;
+use std::sync::mpsc::Sender;
 
 /// Longest paste considered (a URL with a long code is under 4 KiB).
 const MAX_PASTE: usize = 16 * 1024;
@@ -141,6 +144,95 @@ fn describe(c: char) -> &'static str {
     }
 }
 
+/// Read lines from `input` on a thread; each is parsed and checked as a
+/// pasted answer. Its end (EOF, a closed stdin) only ends the thread.
+pub fn spawn_paste_reader(input: Box<dyn BufRead + Send>, tx: Sender<Event>, expect: &Expect<'_>) {
+    let state = expect.state.to_owned();
+    let issuer = expect.issuer.to_owned();
+    let iss_required = expect.iss_required;
+    std::thread::spawn(move || {
+        let expect = Expect {
+            state: &state,
+            issuer: &issuer,
+            iss_required,
+        };
+        let mut input = input;
+        loop {
+            let line = match read_paste_line(&mut input) {
+                Ok(Some(Ok(line))) if line.trim().is_empty() => continue,
+                Ok(Some(Ok(line))) => line,
+                Ok(Some(Err(why))) => {
+                    let msg =
+                        format!("not accepted: {why}; paste the whole redirected URL or the code");
+                    if tx.send(Event::Rejected(msg)).is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                // The end of the input (or an unreadable stdin) only ends
+                // this reader; a loopback wait goes on.
+                Ok(None) | Err(_) => break,
+            };
+            let ev = match parse(&line).and_then(|p| p.accept(&expect)) {
+                Ok(code) => Event::Code(code),
+                Err(PasteError::Rejected(Rejected::Provider(e))) => Event::Failed(e.to_string()),
+                Err(e) => Event::Rejected(format!(
+                    "not accepted: {e}; paste the whole redirected URL or the code"
+                )),
+            };
+            let done = matches!(ev, Event::Code(_) | Event::Failed(_));
+            if tx.send(ev).is_err() || done {
+                break;
+            }
+        }
+    });
+}
+
+/// Longest line taken as a paste (a redirected URL with a long code is
+/// under 4 KiB); the rest of a longer line is skipped, not read as another.
+const MAX_PASTE_LINE: usize = 16 * 1024;
+
+/// One line of input as bytes: `None` at the end, `Some(Err(why))` for a
+/// line that is too long or not UTF-8 (refused as a whole, the reading goes
+/// on), else the line.
+fn read_paste_line(input: &mut dyn BufRead) -> std::io::Result<Option<Result<String, String>>> {
+    let mut line = Vec::new();
+    let mut too_long = false;
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            if line.is_empty() && !too_long {
+                return Ok(None);
+            }
+            break;
+        }
+        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..=i], true),
+            None => (buf, false),
+        };
+        let n = chunk.len();
+        if !too_long {
+            line.extend_from_slice(chunk);
+            if line.len() > MAX_PASTE_LINE {
+                too_long = true;
+                line.clear();
+            }
+        }
+        input.consume(n);
+        if done {
+            break;
+        }
+    }
+    if too_long {
+        return Ok(Some(Err(format!(
+            "that line is longer than {MAX_PASTE_LINE} bytes, too long to be a code or a redirected URL"
+        ))));
+    }
+    Ok(Some(
+        String::from_utf8(line).map_err(|_| "that line is not UTF-8 text".to_owned()),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +323,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn pasted_lines_that_are_too_long_or_not_utf8_are_refused_whole() {
+        let mut input: Vec<u8> = Vec::new();
+        input.extend_from_slice(b"bad \xff line\n");
+        input.extend(std::iter::repeat_n(b'a', MAX_PASTE_LINE + 500));
+        input.extend_from_slice(b"\n\nhttp://127.0.0.1:1/?code=c&state=s\nlast-without-newline");
+        let mut r = std::io::BufReader::with_capacity(64, &input[..]);
+        let mut got = Vec::new();
+        while let Some(line) = read_paste_line(&mut r).unwrap() {
+            got.push(line);
+        }
+        assert_eq!(got.len(), 5, "{got:?}");
+        assert_eq!(got[0], Err("that line is not UTF-8 text".into()));
+        assert!(got[1].as_ref().unwrap_err().contains("longer than"));
+        assert_eq!(got[2], Ok("\n".into()));
+        assert_eq!(got[3], Ok("http://127.0.0.1:1/?code=c&state=s\n".into()));
+        assert_eq!(got[4], Ok("last-without-newline".into()));
     }
 }
