@@ -1,5 +1,5 @@
 //! One module per command. Commands compute reports and never print; the
-//! caller renders them (see `crate::render`).
+//! caller renders them.
 /// The version of every `--json` report's schema (`schema_version`): one
 /// number for all commands, raised only when a field changes meaning or goes.
 pub const SCHEMA_VERSION: u32 = 1;

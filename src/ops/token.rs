@@ -6,7 +6,6 @@ use crate::auth::provider::GOOGLE_ISSUER;
 use crate::auth::secret::Secret;
 use crate::auth::tokens::{self, RefreshError};
 use crate::cache::{Entry, Failure, Freshness, Query, Store, Stored};
-use crate::cli::ClientArgs;
 use crate::error::Error;
 use crate::system::env::Env;
 use serde::Serialize;
@@ -67,21 +66,6 @@ impl TokenReport {
             path: stored.path.clone(),
             token_endpoint: entry.token_endpoint.clone(),
         }
-    }
-}
-
-/// The selection flags as a query; `GAUTH_CLIENT_ID` stands in for
-/// `--client-id`, as for `gauth login`.
-pub fn query(client: &ClientArgs, account: Option<&str>, env: &Env) -> Query {
-    Query {
-        issuer: client.issuer.clone(),
-        client_id: client.client_id.clone().or_else(|| {
-            env.var("GAUTH_CLIENT_ID")
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        }),
-        scopes: client.scopes.clone(),
-        account: account.map(str::to_owned),
     }
 }
 
@@ -324,7 +308,7 @@ pub fn run(
             // it out, and say plainly what was lost.
             let until = entry
                 .expires_in(clock())
-                .map(|s| format!(" for {}", crate::render::tokens::duration(s)))
+                .map(|s| format!(" for {}", crate::text::human::duration(s)))
                 .unwrap_or_default();
             warnings.push(format!(
                 "the renewed login could not be saved ({}): this token works{until}, and {lost}{}",
@@ -863,6 +847,10 @@ mod tests {
         let e = entry("https://i", "c", "a", &[]);
         let r = TokenReport::new(&stored(e.clone()), &e, Source::Cache, 0);
         assert!(!format!("{r:?}").contains("\"at\""));
-        assert!(crate::render::to_json(&r).contains("\"access_token\": \"at\""));
+        assert!(
+            serde_json::to_string_pretty(&r)
+                .unwrap()
+                .contains("\"access_token\": \"at\"")
+        );
     }
 }
