@@ -79,7 +79,7 @@ fn me() -> u32 {
 
 /// `'path'` as a POSIX shell reads it back, for the fixes gauth prints.
 fn quoted(path: &Path) -> String {
-    crate::ops::token::shell_quote(&path.display().to_string())
+    crate::text::shell::quote(&path.display().to_string())
 }
 
 /// What is wrong with a directory of the cache, if anything, and what fixes
