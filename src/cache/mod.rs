@@ -156,6 +156,18 @@ impl Entry {
             })
     }
 
+    /// What a refresh or a revocation of this login needs.
+    pub fn grant(&self) -> crate::auth::tokens::Grant<'_> {
+        crate::auth::tokens::Grant {
+            token_endpoint: &self.token_endpoint,
+            revocation_endpoint: self.revocation_endpoint.as_deref(),
+            client_id: &self.client_id,
+            client_secret: self.client_secret.as_ref(),
+            access_token: &self.access_token,
+            refresh_token: self.refresh_token.as_ref(),
+        }
+    }
+
     /// A refresh answer: the new access token, and the new refresh token
     /// when the provider rotated it (the old one is dead then); the old one
     /// is kept only when none came back.

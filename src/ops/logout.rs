@@ -142,7 +142,10 @@ pub fn run(
                     Some(http().map_err(|e| Error::Runtime(e.context("cannot set up HTTPS")))?);
             }
             let deadline = crate::auth::http::deadline_in(crate::auth::http::REQUEST_TIMEOUT);
-            match client.as_ref().map(|c| tokens::revoke(c, e, deadline)) {
+            match client
+                .as_ref()
+                .map(|c| tokens::revoke(c, &e.grant(), deadline))
+            {
                 Some(Ok(Some(which))) => (Revocation::Revoked, Some(which), None),
                 Some(Ok(None)) | None => (Revocation::Unsupported, None, None),
                 Some(Err(why)) => (Revocation::Failed, None, Some(why)),

@@ -255,7 +255,7 @@ pub fn run(
             return Err(Error::Runtime(e.context("cannot set up HTTPS")));
         }
     };
-    let fresh = match tokens::refresh(&client, &current, deadline) {
+    let fresh = match tokens::refresh(&client, &current.grant(), deadline) {
         Ok(fresh) => fresh,
         Err(RefreshError::Refused(detail)) => {
             let msg = format!(
