@@ -9,8 +9,10 @@ use crate::auth::secret::Secret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub mod query;
 pub mod store;
 
+pub use query::Query;
 pub use store::{Area, CacheError, Failure, Listing, Lock, Prepared, Problem, Store, Stored};
 
 /// A token is handed out only while it has at least this long to live, so
@@ -45,22 +47,6 @@ pub struct Entry {
     /// it came from one: a re-login hint names it rather than a secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<String>,
-}
-
-/// Which logins a command means: every field given must match.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Query {
-    pub issuer: Option<String>,
-    pub client_id: Option<String>,
-    /// Every scope given must be among the login's scopes.
-    pub scopes: Vec<String>,
-    pub account: Option<String>,
-}
-
-impl Query {
-    pub fn is_empty(&self) -> bool {
-        self == &Query::default()
-    }
 }
 
 /// Whether a cached access token can be handed out as it is.

@@ -1,9 +1,9 @@
 //! `gauth logout`: revoke a cached login at the provider (where it has a
 //! revocation endpoint), then delete it here, whatever the provider said.
 use crate::auth::tokens::{self, Revoked};
+use crate::cache::query::{NoPick, ambiguous, default_login, flags, select};
 use crate::cache::{Problem, Query, Store, Stored};
 use crate::error::Error;
-use crate::ops::token::{NoPick, ambiguous, default_login, flags, select};
 use serde::Serialize;
 
 /// `gauth logout --json` (schema_version 1).
@@ -93,7 +93,11 @@ pub fn run(
         match select(listing.entries, q) {
             Ok(s) => vec![s],
             // Several, no flags: the default login, as `gauth token` picks it.
-            Err(NoPick::Many(found)) => match default_login(found, q, env) {
+            Err(NoPick::Many(found)) => match default_login(
+                found,
+                q,
+                &Query::from_defaults(&crate::system::config::load(env).defaults),
+            ) {
                 Ok(s) => vec![s],
                 Err(found) => {
                     return Err(Error::Usage(format!("{} (or --all)", ambiguous(&found))));

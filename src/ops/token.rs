@@ -5,6 +5,7 @@
 use crate::auth::provider::GOOGLE_ISSUER;
 use crate::auth::secret::Secret;
 use crate::auth::tokens::{self, RefreshError};
+use crate::cache::query::{NoPick, ambiguous, default_login, flags, select};
 use crate::cache::{Entry, Failure, Freshness, Query, Store, Stored};
 use crate::error::Error;
 use crate::system::env::Env;
@@ -68,66 +69,6 @@ impl TokenReport {
             path: stored.path.clone(),
             token_endpoint: entry.token_endpoint.clone(),
         }
-    }
-}
-
-/// With no flags and several logins, the default login: the one the config
-/// file's `issuer`, `client_id` and `scopes` (those it sets) pick. The
-/// config file is read only here, never on the path of a single login.
-pub fn default_login(found: Vec<Stored>, q: &Query, env: &Env) -> Result<Stored, Vec<Stored>> {
-    if !q.is_empty() {
-        return Err(found);
-    }
-    let d = crate::system::config::load(env).defaults;
-    let dq = Query {
-        issuer: d.issuer,
-        client_id: d.client_id,
-        scopes: d.scopes.unwrap_or_default(),
-        account: None,
-    };
-    if dq.is_empty() {
-        return Err(found);
-    }
-    select(found.clone(), &dq).map_err(|_| found)
-}
-
-/// Why no single login was picked.
-#[derive(Debug)]
-pub enum NoPick {
-    /// Nothing matches; `total` logins are cached.
-    None { total: usize },
-    /// Several match.
-    Many(Vec<Stored>),
-}
-
-/// The one login `q` means among the cached `entries`. When several
-/// match and the query names scopes, the login with exactly those scopes
-/// wins (so a login with fewer scopes can be picked beside one with more).
-pub fn select(entries: Vec<Stored>, q: &Query) -> Result<Stored, NoPick> {
-    let total = entries.len();
-    let mut found: Vec<Stored> = entries.into_iter().filter(|s| s.entry.matches(q)).collect();
-    // Accounts match whatever their case; when several do, the one spelt
-    // exactly as asked wins (else `Jenny@x` and `jenny@x` could never be
-    // told apart).
-    if found.len() > 1
-        && let Some(a) = &q.account
-        && found.iter().any(|s| s.entry.account.as_ref() == Some(a))
-    {
-        found.retain(|s| s.entry.account.as_ref() == Some(a));
-    }
-    if found.len() > 1 && !q.scopes.is_empty() {
-        let wanted: BTreeSet<&String> = q.scopes.iter().collect();
-        let exact: Vec<usize> = (0..found.len())
-            .filter(|&i| found[i].entry.scopes.iter().collect::<BTreeSet<_>>() == wanted)
-            .collect();
-        if let [i] = exact[..] {
-            return Ok(found.swap_remove(i));
-        }
-    }
-    match found.len() {
-        0 => Err(NoPick::None { total }),
-        1 => Ok(found.remove(0)),
-        _ => Err(NoPick::Many(found)),
     }
 }
 
@@ -338,12 +279,18 @@ pub fn run(
 fn pick(entries: Vec<Stored>, q: &Query, env: &Env) -> Result<Stored, Error> {
     match select(entries, q) {
         Ok(s) => Ok(s),
-        Err(NoPick::Many(found)) => match default_login(found, q, env) {
+        Err(NoPick::Many(found)) => match default_login(found, q, &config_defaults(env)) {
             Ok(s) => Ok(s),
             Err(found) => Err(Error::Usage(ambiguous(&found))),
         },
         Err(NoPick::None { total }) => Err(Error::LoginRequired(no_login(q, total, env))),
     }
+}
+
+/// The config file's defaults as a query: read only when several logins
+/// match, never on the path of a single login.
+fn config_defaults(env: &Env) -> Query {
+    Query::from_defaults(&crate::system::config::load(env).defaults)
 }
 
 fn who(e: &Entry) -> String {
@@ -388,24 +335,6 @@ fn no_login(q: &Query, total: usize, env: &Env) -> String {
         n => format!(" (`gauth accounts` lists the {n} cached logins)"),
     };
     format!("no cached login matches {}{others}; run `{cmd}`", flags(q))
-}
-
-/// The query as the flags that gave it.
-pub fn flags(q: &Query) -> String {
-    let mut flags = Vec::new();
-    if let Some(i) = &q.issuer {
-        flags.push(format!("--issuer {}", shell_quote(i)));
-    }
-    if let Some(c) = &q.client_id {
-        flags.push(format!("--client-id {}", shell_quote(c)));
-    }
-    for s in &q.scopes {
-        flags.push(format!("--scope {}", shell_quote(s)));
-    }
-    if let Some(a) = &q.account {
-        flags.push(format!("--account {}", shell_quote(a)));
-    }
-    flags.join(" ")
 }
 
 /// What to do to make this login again: `log in again: `gauth login …``,
@@ -578,101 +507,10 @@ fn issuer_and_scopes(
     (issuer_flag, scope_flags)
 }
 
-/// Several logins match: one line naming, for each, the fewest flags that
-/// tell them apart (account first, then client, issuer, scopes).
-pub fn ambiguous(found: &[Stored]) -> String {
-    type Flag = fn(&Entry) -> String;
-    let account: Flag = |e| match &e.account {
-        Some(a) => format!("--account {}", shell_quote(a)),
-        None => "(no account)".to_owned(),
-    };
-    let client: Flag = |e| format!("--client-id {}", shell_quote(&e.client_id));
-    let issuer: Flag = |e| format!("--issuer {}", shell_quote(e.issuer.trim_end_matches('/')));
-    let scopes: Flag = |e| {
-        let set: BTreeSet<&String> = e.scopes.iter().collect();
-        set.iter()
-            .map(|s| format!("--scope {}", shell_quote(s)))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let mut chosen: Vec<Flag> = Vec::new();
-    let flags_of =
-        |chosen: &[Flag], e: &Entry| chosen.iter().map(|f| f(e)).collect::<Vec<_>>().join(" ");
-    for flag in [account, client, issuer, scopes] {
-        let distinct = |chosen: &[Flag]| {
-            found
-                .iter()
-                .map(|s| flags_of(chosen, &s.entry))
-                .collect::<BTreeSet<_>>()
-                .len()
-        };
-        if distinct(&chosen) == found.len() {
-            break;
-        }
-        let values: BTreeSet<String> = found.iter().map(|s| flag(&s.entry)).collect();
-        if values.len() > 1 {
-            chosen.push(flag);
-        }
-    }
-    let picks: Vec<String> = found.iter().map(|s| flags_of(&chosen, &s.entry)).collect();
-    // Files no flag tells apart hold the same login (a copy, an older
-    // gauth's name): the way out is to delete the extra files.
-    let mut seen = BTreeSet::new();
-    let mut extra: Vec<&Stored> = Vec::new();
-    let mut order: Vec<&Stored> = found.iter().collect();
-    // The file gauth itself would write for that login is the one kept.
-    order.sort_by_key(|s| s.name != s.entry.file_name());
-    for s in order {
-        if !seen.insert(flags_of(&chosen, &s.entry)) {
-            extra.push(s);
-        }
-    }
-    if !extra.is_empty() {
-        let files: Vec<String> = extra
-            .iter()
-            .map(|s| shell_quote(&s.path.display().to_string()))
-            .collect();
-        return format!(
-            "{} cached logins match, and some are the same login in two files; remove the extra: `rm {}`",
-            found.len(),
-            files.join(" ")
-        );
-    }
-    format!(
-        "{} cached logins match; pick one by adding {}",
-        found.len(),
-        picks.join(" | ")
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entry(issuer: &str, client: &str, account: &str, scopes: &[&str]) -> Entry {
-        Entry {
-            issuer: issuer.into(),
-            client_id: client.into(),
-            client_secret: None,
-            token_endpoint: format!("{issuer}/token"),
-            revocation_endpoint: None,
-            account: Some(account.into()),
-            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-            access_token: Secret::new("at"),
-            refresh_token: None,
-            expires_at: Some(100),
-            created_at: 1,
-            credentials: None,
-        }
-    }
-
-    fn stored(e: Entry) -> Stored {
-        Stored {
-            name: e.file_name(),
-            path: PathBuf::from("/c/tokens").join(e.file_name()),
-            entry: e,
-        }
-    }
+    use crate::cache::query::tests::{entry, stored};
 
     #[test]
     fn login_command_names_what_differs_from_the_defaults() {
@@ -699,26 +537,6 @@ mod tests {
         assert_eq!(
             login_command(&d, &env).unwrap(),
             "gauth login --issuer http://127.0.0.1:5/ --client-id cli"
-        );
-    }
-
-    #[test]
-    fn ambiguity_names_the_telling_flags() {
-        let a = stored(entry("https://i", "c", "a@x", &["openid"]));
-        let b = stored(entry("https://i", "c", "b@x", &["openid"]));
-        assert_eq!(
-            ambiguous(&[a.clone(), b]),
-            "2 cached logins match; pick one by adding --account a@x | --account b@x"
-        );
-        let c = stored(entry("https://i", "d", "a@x", &["openid", "drive"]));
-        assert_eq!(
-            ambiguous(&[a.clone(), c]),
-            "2 cached logins match; pick one by adding --client-id c | --client-id d"
-        );
-        let d = stored(entry("https://i", "c", "a@x", &["openid", "drive"]));
-        assert_eq!(
-            ambiguous(&[a.clone(), d]),
-            "2 cached logins match; pick one by adding --scope openid | --scope drive --scope openid"
         );
     }
 
