@@ -3,5 +3,6 @@
 //! input arrives as data, so each decision is tested on tables of cases.
 pub mod flow;
 pub mod google;
+pub mod port;
 pub mod session;
 pub mod verdict;
