@@ -833,7 +833,7 @@ mod tests {
             "1/stat",
             "1 (systemd) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0",
         );
-        let hz = crate::system::net::procnet::clock_ticks_per_second();
+        let hz = crate::system::proc::clock_ticks_per_second();
         write(
             "500/stat",
             &format!(

@@ -283,6 +283,21 @@ pub(crate) const INIT_LIKE: &[&str] = &[
     "runit",
 ];
 
+/// The kernel's clock ticks per second (`USER_HZ`): the unit of start times
+/// in `/proc/PID/stat` and of timers in `/proc/net/tcp`.
+pub fn clock_ticks_per_second() -> u64 {
+    // From the auxiliary vector (AT_CLKTCK), as sysconf(_SC_CLK_TCK) does.
+    #[cfg(unix)]
+    let hz = rustix::param::clock_ticks_per_second();
+    // No clock ticks outside Unix; never read there (no `/proc`).
+    #[cfg(not(unix))]
+    let hz = 0;
+    match hz {
+        0 => 100,
+        hz => hz,
+    }
+}
+
 /// Describe `pid`; `None` when it has exited.
 pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo> {
     if cfg!(not(target_os = "linux")) {
@@ -307,7 +322,7 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
         || parent_name
             .as_deref()
             .is_some_and(|n| INIT_LIKE.contains(&n));
-    let hz = crate::system::net::procnet::clock_ticks_per_second();
+    let hz = clock_ticks_per_second();
     let started_at = read_lossy(&proc_root.join("uptime"))
         .as_deref()
         .and_then(parse_uptime)
