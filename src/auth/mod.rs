@@ -4,6 +4,7 @@ pub mod bearer;
 pub mod browser;
 pub mod callback;
 pub mod client;
+pub mod device;
 pub mod discovery;
 pub mod http;
 pub mod loopback;
