@@ -1,10 +1,13 @@
-//! The token cache: one file per login (issuer, client, account, scopes),
-//! 0600 in a 0700 directory, written atomically, refreshed under a lock.
+//! The token cache: the login entry (here), which login a query picks
+//! (`query`) and the checked store on disk (`store`). One file per login
+//! (issuer, client, account, scopes), 0600 in a 0700 directory, written
+//! atomically, refreshed under a lock.
 //!
 //! Where: `GAUTH_CACHE` if set, else `$XDG_CACHE_HOME/gauth`, else
 //! `$HOME/.cache/gauth` (Windows: `%LOCALAPPDATA%\gauth`); the files are
 //! `<dir>/tokens/<sha256 of the key>.json`, discovery documents
-//! `<dir>/discovery/<sha256 of the issuer>.json`.
+//! `<dir>/discovery/<sha256 of the issuer>.json`, logins waiting for
+//! `--finish` in `<dir>/pending/`.
 use crate::auth::secret::Secret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
