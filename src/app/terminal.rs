@@ -2,7 +2,7 @@
 //! on stderr answered on stdin, progress lines and the device flow's
 //! spinner. The words come from `render`; this module only writes and reads.
 use crate::auth::browser::Opened;
-use crate::auth::oauth::DeviceStart;
+use crate::auth::device::DeviceStart;
 use crate::ops::inspect::{Holder, PortState};
 use crate::render::printer::Printer;
 use crate::system::config::Flow;

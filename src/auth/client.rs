@@ -64,7 +64,7 @@ struct GoogleClient {
     client_id: String,
     #[serde(
         default,
-        deserialize_with = "crate::auth::secret::deserialize_opt_string"
+        deserialize_with = "crate::system::serde_secret::deserialize_opt_string"
     )]
     client_secret: Option<String>,
     #[serde(default)]

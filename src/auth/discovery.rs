@@ -129,7 +129,7 @@ fn fetch(issuer: &str, deadline: std::time::Instant) -> anyhow::Result<Provider>
         let hint = if p.issuer.trim_end_matches('/') == issuer.trim_end_matches('/') {
             format!(
                 "; pass --issuer {} as the provider spells it",
-                esc(&crate::ops::token::shell_quote(&p.issuer))
+                esc(&crate::text::shell::quote(&p.issuer))
             )
         } else {
             String::new()

@@ -1,9 +1,12 @@
-//! OAuth pieces shared by the login flows (groundwork for `gauth login`):
-//! secrets that never print, the loopback callback and the pasted answer.
+//! OAuth itself: HTTP to providers, discovery, the authorization URL and
+//! code exchange, the device flow, refresh and revocation, the loopback
+//! listener and its callback, the pasted answer, opening a browser, and
+//! secrets that never print. It knows nothing of the cache.
 pub mod bearer;
 pub mod browser;
 pub mod callback;
 pub mod client;
+pub mod device;
 pub mod discovery;
 pub mod http;
 pub mod loopback;

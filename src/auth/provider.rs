@@ -19,7 +19,7 @@ pub struct Provider {
     pub iss_supported: bool,
 }
 
-pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+pub use crate::decide::google::ISSUER as GOOGLE_ISSUER;
 
 impl Provider {
     /// Google's endpoints, as its discovery document names them.

@@ -2,7 +2,6 @@
 //! with the refresh token (RFC 6749 §6) and revoking a token (RFC 7009).
 use super::http::{Http, HttpError, MAX_BODY};
 use crate::auth::secret::Secret;
-use crate::cache::Entry;
 use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicRequestTokenError};
 use oauth2::{ClientId, ClientSecret, RefreshToken, RequestTokenError, TokenResponse, TokenUrl};
 use std::time::Instant;
@@ -37,9 +36,22 @@ pub enum RefreshError {
     Config(String),
 }
 
-fn client_for(entry: &Entry) -> BasicClient {
-    let mut client = BasicClient::new(ClientId::new(entry.client_id.clone()));
-    if let Some(secret) = &entry.client_secret {
+/// What a refresh or a revocation needs of a login: where to send it, the
+/// client it was granted to, and its tokens. Borrowed from the cached login
+/// (the cache builds it), so that auth does not depend on the cache.
+#[derive(Debug, Clone, Copy)]
+pub struct Grant<'a> {
+    pub token_endpoint: &'a str,
+    pub revocation_endpoint: Option<&'a str>,
+    pub client_id: &'a str,
+    pub client_secret: Option<&'a Secret>,
+    pub access_token: &'a Secret,
+    pub refresh_token: Option<&'a Secret>,
+}
+
+fn client_for(grant: &Grant) -> BasicClient {
+    let mut client = BasicClient::new(ClientId::new(grant.client_id.to_owned()));
+    if let Some(secret) = grant.client_secret {
         client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
     }
     client
@@ -65,15 +77,15 @@ fn one_line(s: &str) -> String {
 /// Renew the access token. Never interactive; one POST to the token
 /// endpoint, answered whole before `deadline`. The caller holds the login's
 /// lock (rotation: a refresh token used twice revokes the whole family).
-pub fn refresh(http: &Http, entry: &Entry, deadline: Instant) -> Result<Refreshed, RefreshError> {
-    let endpoint = entry.token_endpoint.clone();
-    let Some(refresh_token) = &entry.refresh_token else {
+pub fn refresh(http: &Http, grant: &Grant, deadline: Instant) -> Result<Refreshed, RefreshError> {
+    let endpoint = grant.token_endpoint.to_owned();
+    let Some(refresh_token) = grant.refresh_token else {
         return Err(RefreshError::Config("no refresh token".into()));
     };
     let token_url = super::http::endpoint(&endpoint)
         .map(TokenUrl::from_url)
         .map_err(RefreshError::Config)?;
-    let client = client_for(entry).set_token_uri(token_url);
+    let client = client_for(grant).set_token_uri(token_url);
     let rt = RefreshToken::new(refresh_token.expose().to_owned());
     let answer = client
         .exchange_refresh_token(&rt)
@@ -147,14 +159,14 @@ pub enum Revoked {
 /// This is the RFC 7009 POST written out: the oauth2 crate's
 /// `revoke_token` refuses any `http:` endpoint, loopback included, and a
 /// loopback provider is both allowed (RFC 8252) and what the tests run.
-pub fn revoke(http: &Http, entry: &Entry, deadline: Instant) -> Result<Option<Revoked>, String> {
-    let Some(endpoint) = &entry.revocation_endpoint else {
+pub fn revoke(http: &Http, grant: &Grant, deadline: Instant) -> Result<Option<Revoked>, String> {
+    let Some(endpoint) = grant.revocation_endpoint else {
         return Ok(None);
     };
     super::http::endpoint(endpoint)?;
-    let (token, which) = match &entry.refresh_token {
+    let (token, which) = match grant.refresh_token {
         Some(rt) if !rt.is_empty() => (rt, Revoked::RefreshToken),
-        _ => (&entry.access_token, Revoked::AccessToken),
+        _ => (grant.access_token, Revoked::AccessToken),
     };
     let hint = match which {
         Revoked::RefreshToken => "refresh_token",
@@ -162,8 +174,8 @@ pub fn revoke(http: &Http, entry: &Entry, deadline: Instant) -> Result<Option<Re
     };
     let req = super::oauth::form_request(
         endpoint,
-        &entry.client_id,
-        entry.client_secret.as_ref(),
+        grant.client_id,
+        grant.client_secret,
         vec![("token", token.expose()), ("token_type_hint", hint)],
     )
     .map_err(|e| e.to_string())?;

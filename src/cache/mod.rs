@@ -1,16 +1,21 @@
-//! The token cache: one file per login (issuer, client, account, scopes),
-//! 0600 in a 0700 directory, written atomically, refreshed under a lock.
+//! The token cache: the login entry (here), which login a query picks
+//! (`query`) and the checked store on disk (`store`). One file per login
+//! (issuer, client, account, scopes), 0600 in a 0700 directory, written
+//! atomically, refreshed under a lock.
 //!
 //! Where: `GAUTH_CACHE` if set, else `$XDG_CACHE_HOME/gauth`, else
 //! `$HOME/.cache/gauth` (Windows: `%LOCALAPPDATA%\gauth`); the files are
 //! `<dir>/tokens/<sha256 of the key>.json`, discovery documents
-//! `<dir>/discovery/<sha256 of the issuer>.json`.
+//! `<dir>/discovery/<sha256 of the issuer>.json`, logins waiting for
+//! `--finish` in `<dir>/pending/`.
 use crate::auth::secret::Secret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub mod query;
 pub mod store;
 
+pub use query::Query;
 pub use store::{Area, CacheError, Failure, Listing, Lock, Prepared, Problem, Store, Stored};
 
 /// A token is handed out only while it has at least this long to live, so
@@ -45,22 +50,6 @@ pub struct Entry {
     /// it came from one: a re-login hint names it rather than a secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<String>,
-}
-
-/// Which logins a command means: every field given must match.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Query {
-    pub issuer: Option<String>,
-    pub client_id: Option<String>,
-    /// Every scope given must be among the login's scopes.
-    pub scopes: Vec<String>,
-    pub account: Option<String>,
-}
-
-impl Query {
-    pub fn is_empty(&self) -> bool {
-        self == &Query::default()
-    }
 }
 
 /// Whether a cached access token can be handed out as it is.
@@ -154,6 +143,18 @@ impl Entry {
                     .as_deref()
                     .is_some_and(|mine| mine.eq_ignore_ascii_case(a))
             })
+    }
+
+    /// What a refresh or a revocation of this login needs.
+    pub fn grant(&self) -> crate::auth::tokens::Grant<'_> {
+        crate::auth::tokens::Grant {
+            token_endpoint: &self.token_endpoint,
+            revocation_endpoint: self.revocation_endpoint.as_deref(),
+            client_id: &self.client_id,
+            client_secret: self.client_secret.as_ref(),
+            access_token: &self.access_token,
+            refresh_token: self.refresh_token.as_ref(),
+        }
     }
 
     /// A refresh answer: the new access token, and the new refresh token

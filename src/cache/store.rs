@@ -1,7 +1,7 @@
 //! The cache on disk, shared by both platforms: where it lives, what can go
 //! wrong, how a file is read into a login, and the listing.
 //!
-//! The Unix store (`store/unix.rs`) checks the whole cache before anything
+//! The Unix store (`store/unix/`) checks the whole cache before anything
 //! is read from it: the directory and every subdirectory must be the
 //! caller's and closed to other users' writes, everything inside is reached
 //! relative to an open directory descriptor without following links, and a

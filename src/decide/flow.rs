@@ -106,7 +106,7 @@ impl LoginBase {
 
 /// Is this issuer (`None`: gauth login's default) Google?
 pub fn is_google(issuer: Option<&str>) -> bool {
-    issuer.is_none_or(|i| i.trim_end_matches('/') == crate::auth::provider::GOOGLE_ISSUER)
+    issuer.is_none_or(|i| i.trim_end_matches('/') == crate::decide::google::ISSUER)
 }
 
 /// Is `p` a `gauth login` (its listener waits for its own browser)? By
@@ -149,7 +149,7 @@ pub fn other_owner(p: &crate::system::proc::ProcessInfo, uid: u32) -> Option<Str
 /// A holder of the port, as a person would name it: `R (pid 12)`,
 /// `another gauth login (pid 40)` (the caller's), or `a gauth login of
 /// nobody (pid 41)` (another user's). `uid`: the caller's.
-pub fn holder_label(h: &crate::ops::inspect::Holder, uid: u32) -> String {
+pub fn holder_label(h: &crate::decide::port::Holder, uid: u32) -> String {
     if is_gauth_login(&h.process) {
         match other_owner(&h.process, uid) {
             None => format!("another gauth login (pid {})", h.process.pid),
@@ -162,7 +162,7 @@ pub fn holder_label(h: &crate::ops::inspect::Holder, uid: u32) -> String {
 
 /// Who holds the port, when a live process does (a visible holder, or a
 /// socket whose owner gauth cannot see); TIME_WAIT alone is nobody.
-pub fn port_holder(state: &crate::ops::inspect::PortState, uid: u32) -> Option<String> {
+pub fn port_holder(state: &crate::decide::port::PortState, uid: u32) -> Option<String> {
     if let Some(h) = state.holders.first() {
         return Some(holder_label(h, uid));
     }

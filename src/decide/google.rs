@@ -1,6 +1,10 @@
-//! What Google's OAuth server allows, where it differs from the standards:
-//! its device flow takes only a short list of scopes. Kept here, in one
-//! place with its source, so that doctor and login decide alike.
+//! What Google's OAuth server is and allows, where it differs from the
+//! standards: its issuer, and its device flow takes only a short list of
+//! scopes. Kept here, in one place with its source, so that doctor and
+//! login decide alike.
+
+/// Google's issuer, as its discovery document names it.
+pub const ISSUER: &str = "https://accounts.google.com";
 
 /// The scopes Google's device authorization grant accepts; any other scope
 /// gets `invalid_scope` (seen for Drive, Gmail, BigQuery and

@@ -1,6 +1,12 @@
 //! Whether a process holding the port looks expendable, with the reasons a
-//! person needs to agree or disagree. Pure: tested on hand-made processes.
+//! person needs to agree or disagree. A function of the process and the
+//! [`Caller`] (gathered in `system::proc::caller`), tested on hand-made ones;
+//! it reads nothing, but on Windows, where processes have no uid, whether
+//! one is the caller's is told by its account's SID, looked up once
+//! (`system::proc::owned_by_caller`).
 use crate::system::proc::ProcessInfo;
+/// Gathered in `system`; re-exported where the verdict's users look for it.
+pub use crate::system::proc::caller::Caller;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -28,43 +34,6 @@ pub struct Verdict {
     /// signals may be offered for it (the summary says why).
     #[serde(skip)]
     pub foreign_proc: bool,
-}
-
-/// What the verdict needs to know about the caller.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub uid: u32,
-    /// May signal other users' processes (CAP_KILL; root has it).
-    pub can_signal_others: bool,
-    /// May read every process's fds (CAP_SYS_PTRACE; root normally has
-    /// it): only then is a socket nobody visible holds really nobody's.
-    pub sees_all_processes: bool,
-    /// gauth's pid first, then its ancestors.
-    pub self_and_ancestors: Vec<i32>,
-    /// Why the ancestry could not be followed to its end, when it could not:
-    /// then any holder might be an ancestor.
-    pub ancestry_unverified: Option<String>,
-    /// Why the proc root is not the `/proc` of gauth's PID namespace, when
-    /// it is not (see [`crate::system::proc::foreign_proc`]): then its pids are not the
-    /// ones gauth's signals reach, and every holder is protected.
-    pub foreign_proc: Option<String>,
-    pub port: u16,
-}
-
-impl Caller {
-    /// The caller as this process sees itself.
-    pub fn current(proc_root: &std::path::Path, port: u16) -> Caller {
-        let ancestry = crate::system::proc::self_and_ancestors(proc_root);
-        Caller {
-            uid: crate::system::proc::current_uid(),
-            can_signal_others: crate::system::proc::can_signal_others(proc_root),
-            sees_all_processes: crate::system::proc::sees_all_processes(proc_root),
-            self_and_ancestors: ancestry.pids,
-            ancestry_unverified: ancestry.unverified,
-            foreign_proc: crate::system::proc::foreign_proc(proc_root),
-            port,
-        }
-    }
 }
 
 /// What a process holds on the port: an auth helper listens on loopback.
@@ -848,5 +817,90 @@ mod tests {
             "{:?}",
             v.reasons
         );
+    }
+
+    /// A fake /proc with an orphaned R (httpuv loaded) and a system service.
+    #[cfg(target_os = "linux")]
+    fn fake_proc() -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        let write = |rel: &str, text: &str| {
+            let path = root.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("uptime", "3690.00 7000.00\n");
+        write(
+            "1/stat",
+            "1 (systemd) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0",
+        );
+        let hz = crate::system::proc::clock_ticks_per_second();
+        write(
+            "500/stat",
+            &format!(
+                "500 (R) S 1 500 500 0 -1 0 0 0 0 0 0 0 0 0 20 0 2 0 {} 0 0",
+                3600 * hz
+            ),
+        );
+        write("500/status", "Name:\tR\nUid:\t1000\t1000\t1000\t1000\n");
+        write(
+            "500/cmdline",
+            "/usr/lib/R/bin/exec/R\0--no-echo\0--file=x.R\0",
+        );
+        write(
+            "500/maps",
+            "7f-80 r-xp 0 08:01 1 /usr/lib/R/site-library/httpuv/libs/httpuv.so\n",
+        );
+        write(
+            "500/cgroup",
+            "0::/user.slice/user-1000.slice/session-3.scope\n",
+        );
+        write(
+            "600/stat",
+            "600 (nginx) S 1 600 600 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 50 0 0",
+        );
+        write("600/status", "Uid:\t1000\t1000\t1000\t1000\n");
+        write("600/cgroup", "0::/system.slice/nginx.service\n");
+        root
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")] // a fake /proc tree
+    fn describe_and_judge_from_a_fake_proc_tree() {
+        use crate::system::proc::{describe, start_ticks};
+        let root = fake_proc();
+        let r = describe(root.path(), 500, 1_700_000_000 + 3600 + 90).unwrap();
+        assert_eq!((r.name.as_str(), r.ppid, r.uid), ("R", 1, Some(1000)));
+        assert_eq!(
+            r.cmdline,
+            vec!["/usr/lib/R/bin/exec/R", "--no-echo", "--file=x.R"]
+        );
+        assert_eq!(r.parent_name.as_deref(), Some("systemd"));
+        assert!(r.parent_gone);
+        assert_eq!(r.started_at, Some(1_700_000_000 + 3600));
+        assert_eq!(r.age_seconds, Some(90));
+        assert_eq!(r.loaded, vec!["httpuv"]);
+        assert_eq!(r.exe, None, "unreadable exe link is normal");
+        let caller = Caller {
+            uid: 1000,
+            can_signal_others: false,
+            sees_all_processes: false,
+            self_and_ancestors: vec![900],
+            ancestry_unverified: None,
+            foreign_proc: None,
+            port: 1410,
+        };
+        let lo = OnPort {
+            listening: vec![std::net::Ipv4Addr::LOCALHOST.into()],
+            connections: 0,
+        };
+        assert_eq!(judge(&r, &lo, &caller).class, Class::Expendable);
+        let svc = describe(root.path(), 600, 1_700_000_000).unwrap();
+        assert_eq!(svc.service.as_deref(), Some("nginx.service"));
+        assert_eq!(judge(&svc, &lo, &caller).class, Class::NotExpendable);
+        assert!(
+            describe(root.path(), 700, 0).is_none(),
+            "a vanished process is None, not a panic"
+        );
+        assert_eq!(start_ticks(root.path(), 600), Some(50));
     }
 }

@@ -1,9 +1,9 @@
 //! `gauth logout`: revoke a cached login at the provider (where it has a
 //! revocation endpoint), then delete it here, whatever the provider said.
 use crate::auth::tokens::{self, Revoked};
+use crate::cache::query::{NoPick, ambiguous, default_login, flags, select};
 use crate::cache::{Problem, Query, Store, Stored};
 use crate::error::Error;
-use crate::ops::token::{NoPick, ambiguous, default_login, flags, select};
 use serde::Serialize;
 
 /// `gauth logout --json` (schema_version 1).
@@ -93,7 +93,11 @@ pub fn run(
         match select(listing.entries, q) {
             Ok(s) => vec![s],
             // Several, no flags: the default login, as `gauth token` picks it.
-            Err(NoPick::Many(found)) => match default_login(found, q, env) {
+            Err(NoPick::Many(found)) => match default_login(
+                found,
+                q,
+                &Query::from_defaults(&crate::system::config::load(env).defaults),
+            ) {
                 Ok(s) => vec![s],
                 Err(found) => {
                     return Err(Error::Usage(format!("{} (or --all)", ambiguous(&found))));
@@ -142,7 +146,10 @@ pub fn run(
                     Some(http().map_err(|e| Error::Runtime(e.context("cannot set up HTTPS")))?);
             }
             let deadline = crate::auth::http::deadline_in(crate::auth::http::REQUEST_TIMEOUT);
-            match client.as_ref().map(|c| tokens::revoke(c, e, deadline)) {
+            match client
+                .as_ref()
+                .map(|c| tokens::revoke(c, &e.grant(), deadline))
+            {
                 Some(Ok(Some(which))) => (Revocation::Revoked, Some(which), None),
                 Some(Ok(None)) | None => (Revocation::Unsupported, None, None),
                 Some(Err(why)) => (Revocation::Failed, None, Some(why)),

@@ -5,9 +5,12 @@
 use crate::auth::provider::GOOGLE_ISSUER;
 use crate::auth::secret::Secret;
 use crate::auth::tokens::{self, RefreshError};
+use crate::cache::query::{NoPick, ambiguous, default_login, flags, select};
 use crate::cache::{Entry, Failure, Freshness, Query, Store, Stored};
 use crate::error::Error;
 use crate::system::env::Env;
+/// Moved to [`crate::text::shell::quote`]; kept here until its users move.
+pub use crate::text::shell::quote as shell_quote;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -66,66 +69,6 @@ impl TokenReport {
             path: stored.path.clone(),
             token_endpoint: entry.token_endpoint.clone(),
         }
-    }
-}
-
-/// With no flags and several logins, the default login: the one the config
-/// file's `issuer`, `client_id` and `scopes` (those it sets) pick. The
-/// config file is read only here, never on the path of a single login.
-pub fn default_login(found: Vec<Stored>, q: &Query, env: &Env) -> Result<Stored, Vec<Stored>> {
-    if !q.is_empty() {
-        return Err(found);
-    }
-    let d = crate::system::config::load(env).defaults;
-    let dq = Query {
-        issuer: d.issuer,
-        client_id: d.client_id,
-        scopes: d.scopes.unwrap_or_default(),
-        account: None,
-    };
-    if dq.is_empty() {
-        return Err(found);
-    }
-    select(found.clone(), &dq).map_err(|_| found)
-}
-
-/// Why no single login was picked.
-#[derive(Debug)]
-pub enum NoPick {
-    /// Nothing matches; `total` logins are cached.
-    None { total: usize },
-    /// Several match.
-    Many(Vec<Stored>),
-}
-
-/// The one login `q` means among the cached `entries`. When several
-/// match and the query names scopes, the login with exactly those scopes
-/// wins (so a login with fewer scopes can be picked beside one with more).
-pub fn select(entries: Vec<Stored>, q: &Query) -> Result<Stored, NoPick> {
-    let total = entries.len();
-    let mut found: Vec<Stored> = entries.into_iter().filter(|s| s.entry.matches(q)).collect();
-    // Accounts match whatever their case; when several do, the one spelt
-    // exactly as asked wins (else `Jenny@x` and `jenny@x` could never be
-    // told apart).
-    if found.len() > 1
-        && let Some(a) = &q.account
-        && found.iter().any(|s| s.entry.account.as_ref() == Some(a))
-    {
-        found.retain(|s| s.entry.account.as_ref() == Some(a));
-    }
-    if found.len() > 1 && !q.scopes.is_empty() {
-        let wanted: BTreeSet<&String> = q.scopes.iter().collect();
-        let exact: Vec<usize> = (0..found.len())
-            .filter(|&i| found[i].entry.scopes.iter().collect::<BTreeSet<_>>() == wanted)
-            .collect();
-        if let [i] = exact[..] {
-            return Ok(found.swap_remove(i));
-        }
-    }
-    match found.len() {
-        0 => Err(NoPick::None { total }),
-        1 => Ok(found.remove(0)),
-        _ => Err(NoPick::Many(found)),
     }
 }
 
@@ -253,7 +196,7 @@ pub fn run(
             return Err(Error::Runtime(e.context("cannot set up HTTPS")));
         }
     };
-    let fresh = match tokens::refresh(&client, &current, deadline) {
+    let fresh = match tokens::refresh(&client, &current.grant(), deadline) {
         Ok(fresh) => fresh,
         Err(RefreshError::Refused(detail)) => {
             let msg = format!(
@@ -336,12 +279,18 @@ pub fn run(
 fn pick(entries: Vec<Stored>, q: &Query, env: &Env) -> Result<Stored, Error> {
     match select(entries, q) {
         Ok(s) => Ok(s),
-        Err(NoPick::Many(found)) => match default_login(found, q, env) {
+        Err(NoPick::Many(found)) => match default_login(found, q, &config_defaults(env)) {
             Ok(s) => Ok(s),
             Err(found) => Err(Error::Usage(ambiguous(&found))),
         },
         Err(NoPick::None { total }) => Err(Error::LoginRequired(no_login(q, total, env))),
     }
+}
+
+/// The config file's defaults as a query: read only when several logins
+/// match, never on the path of a single login.
+fn config_defaults(env: &Env) -> Query {
+    Query::from_defaults(&crate::system::config::load(env).defaults)
 }
 
 fn who(e: &Entry) -> String {
@@ -386,24 +335,6 @@ fn no_login(q: &Query, total: usize, env: &Env) -> String {
         n => format!(" (`gauth accounts` lists the {n} cached logins)"),
     };
     format!("no cached login matches {}{others}; run `{cmd}`", flags(q))
-}
-
-/// The query as the flags that gave it.
-pub fn flags(q: &Query) -> String {
-    let mut flags = Vec::new();
-    if let Some(i) = &q.issuer {
-        flags.push(format!("--issuer {}", shell_quote(i)));
-    }
-    if let Some(c) = &q.client_id {
-        flags.push(format!("--client-id {}", shell_quote(c)));
-    }
-    for s in &q.scopes {
-        flags.push(format!("--scope {}", shell_quote(s)));
-    }
-    if let Some(a) = &q.account {
-        flags.push(format!("--account {}", shell_quote(a)));
-    }
-    flags.join(" ")
 }
 
 /// What to do to make this login again: `log in again: `gauth login …``,
@@ -576,157 +507,10 @@ fn issuer_and_scopes(
     (issuer_flag, scope_flags)
 }
 
-/// Several logins match: one line naming, for each, the fewest flags that
-/// tell them apart (account first, then client, issuer, scopes).
-pub fn ambiguous(found: &[Stored]) -> String {
-    type Flag = fn(&Entry) -> String;
-    let account: Flag = |e| match &e.account {
-        Some(a) => format!("--account {}", shell_quote(a)),
-        None => "(no account)".to_owned(),
-    };
-    let client: Flag = |e| format!("--client-id {}", shell_quote(&e.client_id));
-    let issuer: Flag = |e| format!("--issuer {}", shell_quote(e.issuer.trim_end_matches('/')));
-    let scopes: Flag = |e| {
-        let set: BTreeSet<&String> = e.scopes.iter().collect();
-        set.iter()
-            .map(|s| format!("--scope {}", shell_quote(s)))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let mut chosen: Vec<Flag> = Vec::new();
-    let flags_of =
-        |chosen: &[Flag], e: &Entry| chosen.iter().map(|f| f(e)).collect::<Vec<_>>().join(" ");
-    for flag in [account, client, issuer, scopes] {
-        let distinct = |chosen: &[Flag]| {
-            found
-                .iter()
-                .map(|s| flags_of(chosen, &s.entry))
-                .collect::<BTreeSet<_>>()
-                .len()
-        };
-        if distinct(&chosen) == found.len() {
-            break;
-        }
-        let values: BTreeSet<String> = found.iter().map(|s| flag(&s.entry)).collect();
-        if values.len() > 1 {
-            chosen.push(flag);
-        }
-    }
-    let picks: Vec<String> = found.iter().map(|s| flags_of(&chosen, &s.entry)).collect();
-    // Files no flag tells apart hold the same login (a copy, an older
-    // gauth's name): the way out is to delete the extra files.
-    let mut seen = BTreeSet::new();
-    let mut extra: Vec<&Stored> = Vec::new();
-    let mut order: Vec<&Stored> = found.iter().collect();
-    // The file gauth itself would write for that login is the one kept.
-    order.sort_by_key(|s| s.name != s.entry.file_name());
-    for s in order {
-        if !seen.insert(flags_of(&chosen, &s.entry)) {
-            extra.push(s);
-        }
-    }
-    if !extra.is_empty() {
-        let files: Vec<String> = extra
-            .iter()
-            .map(|s| shell_quote(&s.path.display().to_string()))
-            .collect();
-        return format!(
-            "{} cached logins match, and some are the same login in two files; remove the extra: `rm {}`",
-            found.len(),
-            files.join(" ")
-        );
-    }
-    format!(
-        "{} cached logins match; pick one by adding {}",
-        found.len(),
-        picks.join(" | ")
-    )
-}
-
-/// A word as a POSIX shell reads it back: bare when it is safe, else in
-/// single quotes. A word holding a character a terminal does not show as
-/// itself (a control or format character: what `esc` would escape, and so
-/// would no longer be the word when printed) is written as
-/// `"$(printf '…\342\200\213…')"`, each byte of such a character in octal:
-/// printed, that is plain ASCII, and every POSIX shell (dash, Debian's
-/// `/bin/sh` and R's `system()`, included) gives back exactly the word.
-/// (`$'…'` would be shorter, but dash before 0.5.13 takes `$'a\x41'` as
-/// the literal text `$a\x41`, silently another word.) Command substitution
-/// drops trailing newlines, so a word that ends in one has no POSIX
-/// spelling on one line: for it, and only for it, `$'…'` with `\ooo`
-/// escapes (bash, zsh, ksh, busybox sh).
-pub fn shell_quote(s: &str) -> String {
-    use crate::text::escape::needs_escape;
-    let safe = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
-    if safe {
-        return s.to_owned();
-    }
-    if !s.chars().any(needs_escape) {
-        return format!("'{}'", s.replace('\'', "'\\''"));
-    }
-    let octal = |c: char, out: &mut String| {
-        let mut buf = [0u8; 4];
-        for b in c.encode_utf8(&mut buf).bytes() {
-            out.push_str(&format!("\\{b:03o}"));
-        }
-    };
-    if s.ends_with('\n') {
-        let mut out = String::from("$'");
-        for c in s.chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\'' => out.push_str("\\'"),
-                c if needs_escape(c) => octal(c, &mut out),
-                c => out.push(c),
-            }
-        }
-        out.push('\'');
-        return out;
-    }
-    // printf's format: `\` and `%` are its own, `'` ends the quoting.
-    let mut format = String::new();
-    for c in s.chars() {
-        match c {
-            '\\' => format.push_str("\\\\"),
-            '%' => format.push_str("%%"),
-            '\'' => format.push_str("'\\''"),
-            c if needs_escape(c) => octal(c, &mut format),
-            c => format.push(c),
-        }
-    }
-    format!("\"$(printf '{format}')\"")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entry(issuer: &str, client: &str, account: &str, scopes: &[&str]) -> Entry {
-        Entry {
-            issuer: issuer.into(),
-            client_id: client.into(),
-            client_secret: None,
-            token_endpoint: format!("{issuer}/token"),
-            revocation_endpoint: None,
-            account: Some(account.into()),
-            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-            access_token: Secret::new("at"),
-            refresh_token: None,
-            expires_at: Some(100),
-            created_at: 1,
-            credentials: None,
-        }
-    }
-
-    fn stored(e: Entry) -> Stored {
-        Stored {
-            name: e.file_name(),
-            path: PathBuf::from("/c/tokens").join(e.file_name()),
-            entry: e,
-        }
-    }
+    use crate::cache::query::tests::{entry, stored};
 
     #[test]
     fn login_command_names_what_differs_from_the_defaults() {
@@ -753,80 +537,6 @@ mod tests {
         assert_eq!(
             login_command(&d, &env).unwrap(),
             "gauth login --issuer http://127.0.0.1:5/ --client-id cli"
-        );
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
-        assert_eq!(shell_quote(""), "''");
-    }
-
-    /// Every quoted word, run through dash (`sh`, as R's `system()` does)
-    /// and bash, gives back exactly its bytes, and prints as itself (`esc`
-    /// leaves it alone): a command holding it runs as printed.
-    #[cfg(unix)]
-    #[test]
-    fn quoted_words_come_back_from_the_shell_byte_for_byte() {
-        use crate::text::escape::esc;
-        let words = [
-            "a@x.test",
-            "it's",
-            "",
-            "a\u{200b}@x.test",
-            "\u{202e}evil\u{202c}.json",
-            "tab\there",
-            "new\nline",
-            "esc\u{1b}]0;t\u{7}",
-            "c1\u{85}next",
-            "per%cent\u{200d}and\\back'quote\u{feff}",
-            "$HOME `id` \u{2028}",
-            "\u{200b}123",
-            "émoji 🎉 plain",
-        ];
-        for w in words {
-            let q = shell_quote(w);
-            assert_eq!(esc(&q), q, "{w:?} prints as itself");
-            for shell in ["sh", "bash"] {
-                let out = std::process::Command::new(shell)
-                    .args(["-c", &format!("printf %s {q}")])
-                    .output()
-                    .unwrap();
-                assert!(out.status.success(), "{shell}: {q}");
-                assert_eq!(
-                    String::from_utf8_lossy(&out.stdout),
-                    w,
-                    "{shell} read {q} back as another word"
-                );
-            }
-        }
-        assert_eq!(
-            shell_quote("a\u{200b}@x.test"),
-            "\"$(printf 'a\\342\\200\\213@x.test')\""
-        );
-        // Ends in a newline: no POSIX spelling on one line; bash's.
-        let q = shell_quote("line\n");
-        assert_eq!(q, "$'line\\012'");
-        let out = std::process::Command::new("bash")
-            .args(["-c", &format!("printf %s {q}")])
-            .output()
-            .unwrap();
-        assert_eq!(out.stdout, b"line\n");
-    }
-
-    #[test]
-    fn ambiguity_names_the_telling_flags() {
-        let a = stored(entry("https://i", "c", "a@x", &["openid"]));
-        let b = stored(entry("https://i", "c", "b@x", &["openid"]));
-        assert_eq!(
-            ambiguous(&[a.clone(), b]),
-            "2 cached logins match; pick one by adding --account a@x | --account b@x"
-        );
-        let c = stored(entry("https://i", "d", "a@x", &["openid", "drive"]));
-        assert_eq!(
-            ambiguous(&[a.clone(), c]),
-            "2 cached logins match; pick one by adding --client-id c | --client-id d"
-        );
-        let d = stored(entry("https://i", "c", "a@x", &["openid", "drive"]));
-        assert_eq!(
-            ambiguous(&[a.clone(), d]),
-            "2 cached logins match; pick one by adding --scope openid | --scope drive --scope openid"
         );
     }
 

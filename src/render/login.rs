@@ -2,7 +2,7 @@
 //! and a spinner on stderr; the result on stdout.
 use super::Paint;
 use crate::auth::browser::Opened;
-use crate::auth::oauth::DeviceStart;
+use crate::auth::device::DeviceStart;
 use crate::ops::login::Report;
 use crate::system::config::Flow;
 use crate::text::escape::esc;

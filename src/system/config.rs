@@ -36,7 +36,7 @@ struct File {
     client_id: Option<String>,
     #[serde(
         default,
-        deserialize_with = "crate::auth::secret::deserialize_opt_string"
+        deserialize_with = "crate::system::serde_secret::deserialize_opt_string"
     )]
     client_secret: Option<String>,
     credentials: Option<PathBuf>,

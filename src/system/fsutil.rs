@@ -86,7 +86,7 @@ pub fn read_trusted(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     use std::os::unix::fs::MetadataExt;
     let bytes = read_regular(path, cap)?;
     let me = rustix::process::geteuid().as_raw();
-    let quoted = |p: &Path| crate::ops::token::shell_quote(&p.display().to_string());
+    let quoted = |p: &Path| crate::text::shell::quote(&p.display().to_string());
     let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
     let mode = meta.mode() & 0o7777;
     if meta.uid() != me && meta.uid() != 0 {

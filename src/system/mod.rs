@@ -10,6 +10,7 @@ pub mod kill;
 pub mod net;
 pub mod proc;
 pub mod rprofile;
+pub mod serde_secret;
 
 /// Seconds since the epoch: the one clock, read by `app` and handed down.
 pub fn now_unix() -> u64 {

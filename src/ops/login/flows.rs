@@ -4,6 +4,7 @@
 use super::{Plan, Settings, Ui};
 use crate::auth::browser::{self, Opened};
 use crate::auth::callback::Expect;
+use crate::auth::device;
 use crate::auth::http::Http;
 use crate::auth::loopback::{self, Event, Listener, WaitError};
 use crate::auth::oauth::{self, Authorization, ClientCreds, Tokens};
@@ -447,7 +448,7 @@ impl Run<'_> {
                 "{why}, and there is no terminal to paste a code into: {run}, or use a client and provider with the device flow"
             )));
         }
-        let start = oauth::device_start(
+        let start = device::device_start(
             &self.http,
             p,
             self.creds(),
@@ -470,7 +471,7 @@ impl Run<'_> {
                 );
             }
         };
-        let tokens = oauth::device_poll(
+        let tokens = device::device_poll(
             &self.http,
             p,
             self.creds(),

@@ -4,8 +4,9 @@
 //! what the printer renders at the end.
 use crate::auth::browser::Opened;
 use crate::auth::client::ClientConfig;
+use crate::auth::device::DeviceStart;
 use crate::auth::http::Http;
-use crate::auth::oauth::{self, DeviceStart};
+use crate::auth::oauth;
 use crate::auth::provider::Provider;
 use crate::cache::{Entry, Store};
 use crate::decide::session::{self, Session};

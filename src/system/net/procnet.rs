@@ -8,7 +8,7 @@ use std::time::Duration;
 /// Read both tables and keep every socket bound to `port`. A missing table
 /// (IPv6 disabled) is not an error.
 pub fn read(proc_root: &Path, port: u16) -> anyhow::Result<Vec<Socket>> {
-    let hz = clock_ticks_per_second();
+    let hz = crate::system::proc::clock_ticks_per_second();
     let mut out = Vec::new();
     for (file, family) in [("net/tcp", Family::Ipv4), ("net/tcp6", Family::Ipv6)] {
         let path = proc_root.join(file);
@@ -27,19 +27,6 @@ pub fn read(proc_root: &Path, port: u16) -> anyhow::Result<Vec<Socket>> {
         }
     }
     Ok(out)
-}
-
-pub fn clock_ticks_per_second() -> u64 {
-    // From the auxiliary vector (AT_CLKTCK), as sysconf(_SC_CLK_TCK) does.
-    #[cfg(unix)]
-    let hz = rustix::param::clock_ticks_per_second();
-    // No clock ticks outside Unix; never read there (no `/proc`).
-    #[cfg(not(unix))]
-    let hz = 0;
-    match hz {
-        0 => 100,
-        hz => hz,
-    }
 }
 
 /// Parse one table; malformed lines are skipped (the kernel's format is

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use std::path::Path;
 
+pub mod caller;
 pub mod portable;
 
 /// The fields of `/proc/PID/stat` that gauth uses.
@@ -282,6 +283,21 @@ pub(crate) const INIT_LIKE: &[&str] = &[
     "runit",
 ];
 
+/// The kernel's clock ticks per second (`USER_HZ`): the unit of start times
+/// in `/proc/PID/stat` and of timers in `/proc/net/tcp`.
+pub fn clock_ticks_per_second() -> u64 {
+    // From the auxiliary vector (AT_CLKTCK), as sysconf(_SC_CLK_TCK) does.
+    #[cfg(unix)]
+    let hz = rustix::param::clock_ticks_per_second();
+    // No clock ticks outside Unix; never read there (no `/proc`).
+    #[cfg(not(unix))]
+    let hz = 0;
+    match hz {
+        0 => 100,
+        hz => hz,
+    }
+}
+
 /// Describe `pid`; `None` when it has exited.
 pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo> {
     if cfg!(not(target_os = "linux")) {
@@ -306,7 +322,7 @@ pub fn describe(proc_root: &Path, pid: i32, now_unix: u64) -> Option<ProcessInfo
         || parent_name
             .as_deref()
             .is_some_and(|n| INIT_LIKE.contains(&n));
-    let hz = crate::system::net::procnet::clock_ticks_per_second();
+    let hz = clock_ticks_per_second();
     let started_at = read_lossy(&proc_root.join("uptime"))
         .as_deref()
         .and_then(parse_uptime)
@@ -615,91 +631,6 @@ mod tests {
         let maps = "7f00-7f01 r-xp 0 08:01 1 /usr/lib/R/site-library/httpuv/libs/httpuv.so\n\
                     7f02-7f03 r-xp 0 08:01 2 /usr/lib/x86_64-linux-gnu/libuv.so.1\n7f04-7f05 rw-p 0 0 0\n";
         assert_eq!(parse_maps_traces(maps), vec!["httpuv"]);
-    }
-
-    /// A fake /proc with an orphaned R (httpuv loaded) and a system service.
-    #[cfg(target_os = "linux")]
-    fn fake_proc() -> tempfile::TempDir {
-        let root = tempfile::tempdir().unwrap();
-        let write = |rel: &str, text: &str| {
-            let path = root.path().join(rel);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        };
-        write("uptime", "3690.00 7000.00\n");
-        write(
-            "1/stat",
-            "1 (systemd) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0",
-        );
-        let hz = crate::system::net::procnet::clock_ticks_per_second();
-        write(
-            "500/stat",
-            &format!(
-                "500 (R) S 1 500 500 0 -1 0 0 0 0 0 0 0 0 0 20 0 2 0 {} 0 0",
-                3600 * hz
-            ),
-        );
-        write("500/status", "Name:\tR\nUid:\t1000\t1000\t1000\t1000\n");
-        write(
-            "500/cmdline",
-            "/usr/lib/R/bin/exec/R\0--no-echo\0--file=x.R\0",
-        );
-        write(
-            "500/maps",
-            "7f-80 r-xp 0 08:01 1 /usr/lib/R/site-library/httpuv/libs/httpuv.so\n",
-        );
-        write(
-            "500/cgroup",
-            "0::/user.slice/user-1000.slice/session-3.scope\n",
-        );
-        write(
-            "600/stat",
-            "600 (nginx) S 1 600 600 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 50 0 0",
-        );
-        write("600/status", "Uid:\t1000\t1000\t1000\t1000\n");
-        write("600/cgroup", "0::/system.slice/nginx.service\n");
-        root
-    }
-
-    #[test]
-    #[cfg(target_os = "linux")] // a fake /proc tree
-    fn describe_and_judge_from_a_fake_proc_tree() {
-        use crate::decide::verdict::{Caller, Class, OnPort, judge};
-        let root = fake_proc();
-        let r = describe(root.path(), 500, 1_700_000_000 + 3600 + 90).unwrap();
-        assert_eq!((r.name.as_str(), r.ppid, r.uid), ("R", 1, Some(1000)));
-        assert_eq!(
-            r.cmdline,
-            vec!["/usr/lib/R/bin/exec/R", "--no-echo", "--file=x.R"]
-        );
-        assert_eq!(r.parent_name.as_deref(), Some("systemd"));
-        assert!(r.parent_gone);
-        assert_eq!(r.started_at, Some(1_700_000_000 + 3600));
-        assert_eq!(r.age_seconds, Some(90));
-        assert_eq!(r.loaded, vec!["httpuv"]);
-        assert_eq!(r.exe, None, "unreadable exe link is normal");
-        let caller = Caller {
-            uid: 1000,
-            can_signal_others: false,
-            sees_all_processes: false,
-            self_and_ancestors: vec![900],
-            ancestry_unverified: None,
-            foreign_proc: None,
-            port: 1410,
-        };
-        let lo = OnPort {
-            listening: vec![std::net::Ipv4Addr::LOCALHOST.into()],
-            connections: 0,
-        };
-        assert_eq!(judge(&r, &lo, &caller).class, Class::Expendable);
-        let svc = describe(root.path(), 600, 1_700_000_000).unwrap();
-        assert_eq!(svc.service.as_deref(), Some("nginx.service"));
-        assert_eq!(judge(&svc, &lo, &caller).class, Class::NotExpendable);
-        assert!(
-            describe(root.path(), 700, 0).is_none(),
-            "a vanished process is None, not a panic"
-        );
-        assert_eq!(start_ticks(root.path(), 600), Some(50));
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! The cache on Unix. Nothing is read before the whole path to it is
+//! The cache on Unix: the `Store` (open, list, read, write, remove) and the
+//! prepared login file; directory and file checks are in `dirs`, locks in `lock`.
+//!
+//! Nothing is read before the whole path to it is
 //! checked: the cache directory, then each subdirectory (`tokens/`,
 //! `discovery/`), must be a real directory owned by the caller that no one
 //! else can write to, opened relative to its parent's descriptor without
@@ -12,27 +15,22 @@
 //! change nothing on disk; they say what they would fix.
 use super::super::Entry;
 use super::{
-    Area, CacheError, Failure, LOCK_POLL, Listing, MAX_FILE_BYTES, Problem, RESERVE_BYTES, Stored,
-    is_entry_name, lock_name, parse,
+    Area, CacheError, Listing, MAX_FILE_BYTES, Problem, RESERVE_BYTES, Stored, is_entry_name,
+    lock_name, parse,
 };
-use crate::text::escape::esc;
-use rustix::fs::{self as rfs, AtFlags, FileType, FlockOperation, Mode, OFlags};
+use rustix::fs::{self as rfs, AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 use std::cell::RefCell;
-use std::io::{Read, Seek, Write};
+use std::io::{Seek, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const DIR_FLAGS: OFlags = OFlags::RDONLY
-    .union(OFlags::DIRECTORY)
-    .union(OFlags::CLOEXEC)
-    .union(OFlags::NOFOLLOW);
-const READ_FLAGS: OFlags = OFlags::RDONLY
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::NONBLOCK)
-    .union(OFlags::NOCTTY)
-    .union(OFlags::CLOEXEC);
+mod dirs;
+mod lock;
+
+use dirs::{check_dir, not_foreign, open_sub, read_checked, sweep, temp_in};
+pub use lock::Lock;
 
 #[derive(Debug)]
 pub struct Store {
@@ -47,16 +45,6 @@ pub struct Store {
     /// What was repaired, or would need fixing, for the command to say on
     /// stderr (one line each).
     notes: RefCell<Vec<String>>,
-}
-
-/// The exclusive lock on one login (an `flock` on `<hash>.lock`), released
-/// when dropped. Writing a login requires holding its lock.
-#[derive(Debug)]
-pub struct Lock {
-    name: String,
-    fd: OwnedFd,
-    /// The caller had to wait for another gauth to release it.
-    pub waited: bool,
 }
 
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(Errno) -> CacheError + 'a {
@@ -79,289 +67,7 @@ fn me() -> u32 {
 
 /// `'path'` as a POSIX shell reads it back, for the fixes gauth prints.
 fn quoted(path: &Path) -> String {
-    crate::ops::token::shell_quote(&path.display().to_string())
-}
-
-/// What is wrong with a directory of the cache, if anything, and what fixes
-/// it. Readable by others (but not writable) is repaired when `repair`,
-/// else noted; anything that lets another user put a file there is refused.
-fn check_dir(
-    fd: &OwnedFd,
-    path: &Path,
-    is_root: bool,
-    repair: bool,
-    notes: &mut Vec<String>,
-) -> Result<(), CacheError> {
-    let st = rfs::fstat(fd).map_err(io_err("inspect", path))?;
-    let unsafe_ = |why: String, fix: String| CacheError::Unsafe {
-        path: path.display().to_string(),
-        why,
-        fix,
-    };
-    let me = me();
-    let away = format!(
-        "move it away and log in again: `mv {} {}`",
-        quoted(path),
-        quoted(&PathBuf::from(format!("{}.untrusted", path.display())))
-    );
-    if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
-        return Err(unsafe_("not a directory".into(), away));
-    }
-    if st.st_uid != me {
-        let fix = if is_root {
-            "set GAUTH_CACHE to a directory of your own".to_owned()
-        } else if st.st_uid == 0 {
-            // Made by a root gauth (sudo with HOME kept): root could write
-            // anywhere anyway, so what it wrote is no less trusted.
-            format!(
-                "it was made by root (a `sudo gauth …`?): `sudo chown -R {me} {}`",
-                quoted(path)
-            )
-        } else {
-            away.clone()
-        };
-        return Err(unsafe_(
-            format!("owned by uid {}, not you (uid {me})", st.st_uid),
-            fix,
-        ));
-    }
-    let perm = st.st_mode & 0o7777;
-    if perm & 0o022 != 0 {
-        return Err(unsafe_(
-            format!(
-                "other users can write to it (mode {:o}), so nothing in it can be trusted",
-                perm & 0o777
-            ),
-            away,
-        ));
-    }
-    if perm & 0o055 != 0 {
-        let shown = esc(&path.display().to_string());
-        if repair {
-            rfs::fchmod(fd, Mode::from_raw_mode(0o700)).map_err(|e| {
-                unsafe_(
-                    format!(
-                        "other users can read it (mode {:o}) and it cannot be made private ({})",
-                        perm & 0o777,
-                        std::io::Error::from(e)
-                    ),
-                    format!("`chmod 700 {}`", quoted(path)),
-                )
-            })?;
-            notes.push(format!(
-                "{shown}: other users could read the token cache (mode {:o}); made it 700",
-                perm & 0o777
-            ));
-        } else {
-            notes.push(format!(
-                "{shown}: other users can read the token cache (mode {:o}); make it private: `chmod 700 {}`",
-                perm & 0o777,
-                quoted(path)
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The cache directory holds gauth's areas and nothing else.
-fn not_foreign(root_fd: &OwnedFd, root: &Path) -> Result<(), CacheError> {
-    let areas = [Area::Tokens, Area::Discovery, Area::Pending].map(Area::dir_name);
-    let listing = rfs::Dir::read_from(root_fd).map_err(io_err("list", root))?;
-    let mut foreign = Vec::new();
-    for item in listing {
-        let item = item.map_err(io_err("list", root))?;
-        let name = item.file_name().to_string_lossy().into_owned();
-        if name != "." && name != ".." && !areas.contains(&name.as_str()) {
-            foreign.push(name);
-        }
-    }
-    if foreign.is_empty() {
-        return Ok(());
-    }
-    foreign.sort();
-    let shown: Vec<String> = foreign.iter().take(3).map(|n| esc(n)).collect();
-    Err(CacheError::Unsafe {
-        path: root.display().to_string(),
-        why: format!(
-            "it holds other files ({}{}), so it is not a directory of gauth's own",
-            shown.join(", "),
-            if foreign.len() > 3 { ", …" } else { "" }
-        ),
-        fix: "set GAUTH_CACHE to a directory for gauth alone (by default ~/.cache/gauth)".into(),
-    })
-}
-
-/// Open the subdirectory `name` of `parent` without following a link, and
-/// check it; `create` makes it first. `Ok(None)`: it does not exist.
-fn open_sub(
-    parent: &OwnedFd,
-    parent_path: &Path,
-    name: &str,
-    create: bool,
-    notes: &mut Vec<String>,
-) -> Result<Option<OwnedFd>, CacheError> {
-    let path = parent_path.join(name);
-    if create {
-        match rfs::mkdirat(parent, name, Mode::from_raw_mode(0o700)) {
-            Ok(()) | Err(Errno::EXIST) => {}
-            Err(e) => return Err(io_err("create", &path)(e)),
-        }
-    }
-    let fd = match rfs::openat(parent, name, DIR_FLAGS, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(Errno::NOENT) if !create => return Ok(None),
-        Err(Errno::LOOP | Errno::NOTDIR) => {
-            return Err(CacheError::Unsafe {
-                path: path.display().to_string(),
-                why: "not a directory (a symbolic link or a file)".into(),
-                fix: format!(
-                    "move it away and log in again: `mv {} {}`",
-                    quoted(&path),
-                    quoted(&PathBuf::from(format!("{}.untrusted", path.display())))
-                ),
-            });
-        }
-        Err(e) => return Err(io_err("open", &path)(e)),
-    };
-    check_dir(&fd, &path, false, create, notes)?;
-    Ok(Some(fd))
-}
-
-/// Read `name` in the directory `dir` when it can be trusted (see the
-/// module doc). `Ok(None)`: no such file.
-fn read_checked(
-    dir: &OwnedFd,
-    path: &Path,
-    name: &str,
-    cap: u64,
-    notes: &RefCell<Vec<String>>,
-) -> Result<Option<Vec<u8>>, String> {
-    let fd = match rfs::openat(dir, name, READ_FLAGS, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(Errno::NOENT) => return Ok(None),
-        Err(Errno::LOOP) => return Err("a symbolic link, not a file (ignored)".into()),
-        Err(e) => {
-            return Err(format!(
-                "cannot open it ({}; ignored)",
-                std::io::Error::from(e)
-            ));
-        }
-    };
-    let st = rfs::fstat(&fd)
-        .map_err(|e| format!("cannot stat it ({}; ignored)", std::io::Error::from(e)))?;
-    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
-        return Err("not a regular file (ignored)".into());
-    }
-    let me = me();
-    if st.st_uid != me {
-        return Err(format!(
-            "owned by uid {}, not you (uid {me}; ignored)",
-            st.st_uid
-        ));
-    }
-    if st.st_nlink > 1 {
-        return Err(format!(
-            "has {} names (a hard link to another file; ignored, and never changed)",
-            st.st_nlink
-        ));
-    }
-    let perm = st.st_mode & 0o777;
-    if perm & 0o022 != 0 {
-        return Err(format!(
-            "other users can write to it (mode {perm:o}; ignored)"
-        ));
-    }
-    if perm & 0o044 != 0 {
-        notes.borrow_mut().push(format!(
-            "{}: other users can read this file (mode {perm:o}); make it private: `chmod 600 {}`",
-            esc(&path.display().to_string()),
-            quoted(path)
-        ));
-    }
-    let size = u64::try_from(st.st_size).unwrap_or(u64::MAX);
-    if size > cap {
-        return Err(format!("{size} bytes, too large (ignored)"));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
-    std::fs::File::from(fd)
-        .take(cap + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read it ({e}; ignored)"))?;
-    if bytes.len() as u64 > cap {
-        return Err("grew too large (ignored)".into());
-    }
-    Ok(Some(bytes))
-}
-
-/// The pid of the gauth that made a temporary file of ours in an area
-/// (`.NAME.PID.STAMP.N.tmp`, `.NAME.taken.PID`), if `name` is one.
-fn temp_owner(name: &str) -> Option<i32> {
-    if !name.starts_with('.') {
-        return None;
-    }
-    if let Some((_, pid)) = name.rsplit_once(".taken.") {
-        return pid.parse().ok();
-    }
-    let parts: Vec<&str> = name.strip_suffix(".tmp")?.rsplitn(4, '.').collect();
-    match parts.as_slice() {
-        [_attempt, _stamp, pid, _name] => pid.parse().ok(),
-        _ => None,
-    }
-}
-
-/// Delete the temporary files in `dir` whose gauth is gone: one killed
-/// (Ctrl-C, `timeout`, SIGKILL) while it held a prepared login or a pending
-/// login it was taking. A live process with that pid keeps its files.
-fn sweep(dir: &OwnedFd) {
-    let Ok(listing) = rfs::Dir::read_from(dir) else {
-        return;
-    };
-    for item in listing.flatten() {
-        let name = item.file_name().to_string_lossy().into_owned();
-        let Some(pid) = temp_owner(&name) else {
-            continue;
-        };
-        let gone = rustix::process::Pid::from_raw(pid)
-            .is_none_or(|p| matches!(rustix::process::test_kill_process(p), Err(Errno::SRCH)));
-        if gone {
-            let _ = rfs::unlinkat(dir, name.as_str(), AtFlags::empty());
-        }
-    }
-}
-
-/// Create a temporary file in `dir` (0600, exclusive, never through a link)
-/// for `name`: `(temporary name, file)`.
-fn temp_in(
-    dir: &OwnedFd,
-    dir_path: &Path,
-    name: &str,
-) -> Result<(String, std::fs::File), CacheError> {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    for attempt in 0u32..100 {
-        let tmp = format!(".{name}.{}.{stamp}.{attempt}.tmp", std::process::id());
-        match rfs::openat(
-            dir,
-            tmp.as_str(),
-            OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
-        ) {
-            Ok(fd) => {
-                // The umask can only take bits away; make sure of 0600.
-                rfs::fchmod(&fd, Mode::from_raw_mode(0o600))
-                    .map_err(io_err("write", &dir_path.join(&tmp)))?;
-                return Ok((tmp, std::fs::File::from(fd)));
-            }
-            Err(Errno::EXIST) => continue,
-            Err(e) => return Err(io_err("write", &dir_path.join(&tmp))(e)),
-        }
-    }
-    Err(CacheError::Io {
-        action: "create a temporary file in",
-        path: dir_path.display().to_string(),
-        source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-    })
+    crate::text::shell::quote(&path.display().to_string())
 }
 
 /// A login file made ready before the tokens exist: a temporary file in
@@ -430,32 +136,6 @@ impl Prepared<'_> {
             path,
             entry: entry.clone(),
         })
-    }
-}
-
-/// What a lock file says: who holds it and since when (while refreshing),
-/// or how the last refresh failed.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-struct LockNote {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pid: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    since: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    failure: Option<Failure>,
-}
-
-fn read_note(fd: &OwnedFd) -> LockNote {
-    let mut buf = vec![0u8; 8192];
-    let n = rustix::io::pread(fd, &mut buf, 0).unwrap_or(0);
-    serde_json::from_slice(&buf[..n]).unwrap_or_default()
-}
-
-fn write_note(fd: &OwnedFd, note: &LockNote) {
-    // Best effort: the note only speeds up the gauths queued behind.
-    let bytes = serde_json::to_vec(note).unwrap_or_default();
-    if rfs::ftruncate(fd, 0).is_ok() {
-        let _ = rustix::io::pwrite(fd, &bytes, 0);
     }
 }
 
@@ -712,139 +392,6 @@ impl Store {
         }
     }
 
-    /// Take the exclusive lock on a login, waiting for another gauth that
-    /// holds it until `deadline`. The lock file stays; `remove` deletes it,
-    /// so after waiting the lock is checked to still be the file at that
-    /// name, or taken again.
-    pub fn lock(&self, name: &str, deadline: Instant) -> Result<Lock, CacheError> {
-        let tokens = self.tokens()?;
-        let lock_name = lock_name(name);
-        let path = self.path_of(&lock_name);
-        let started = Instant::now();
-        let mut waited = false;
-        loop {
-            let fd = rfs::openat(
-                tokens,
-                lock_name.as_str(),
-                OFlags::RDWR
-                    | OFlags::CREATE
-                    | OFlags::NOFOLLOW
-                    | OFlags::NONBLOCK
-                    | OFlags::CLOEXEC,
-                Mode::from_raw_mode(0o600),
-            )
-            .map_err(io_err("open the lock", &path))?;
-            // The lock file is written to (a note for the waiters): only a
-            // regular file of ours with one name.
-            let st = rfs::fstat(&fd).map_err(io_err("lock", &path))?;
-            if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile
-                || st.st_uid != me()
-                || st.st_nlink > 1
-            {
-                return Err(CacheError::Unsafe {
-                    path: path.display().to_string(),
-                    why: "the lock is not a regular file of yours with one name".into(),
-                    fix: format!("remove it: `rm {}`", quoted(&path)),
-                });
-            }
-            loop {
-                match rfs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
-                    Ok(()) => break,
-                    Err(Errno::WOULDBLOCK | Errno::INTR) if Instant::now() < deadline => {
-                        waited = true;
-                        std::thread::sleep(LOCK_POLL);
-                    }
-                    Err(Errno::WOULDBLOCK) => {
-                        let note = read_note(&fd);
-                        let waited_s = started.elapsed().as_secs();
-                        let failed = note.failure.filter(|f| f.at + 5 >= now_unix());
-                        let what = match (failed, note.pid, note.since) {
-                            (Some(f), _, _) => format!(
-                                "another gauth refreshing this login just failed: {}",
-                                esc(&f.cause)
-                            ),
-                            (None, Some(pid), Some(since)) => format!(
-                                "another gauth (pid {pid}) has been refreshing this login for {} s and has not finished; gave up waiting after {waited_s} s",
-                                now_unix().saturating_sub(since)
-                            ),
-                            _ => format!(
-                                "another gauth holds the lock on {} and did not release it; gave up waiting after {waited_s} s",
-                                esc(&path.display().to_string())
-                            ),
-                        };
-                        return Err(CacheError::LockTimeout {
-                            path: path.display().to_string(),
-                            what,
-                        });
-                    }
-                    Err(e) => return Err(io_err("lock", &path)(e)),
-                }
-            }
-            let held = rfs::fstat(&fd).map_err(io_err("lock", &path))?;
-            match rfs::statat(tokens, lock_name.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
-                Ok(now) if now.st_ino == held.st_ino && now.st_dev == held.st_dev => {
-                    return Ok(Lock {
-                        name: name.to_owned(),
-                        fd,
-                        waited,
-                    });
-                }
-                // Removed (a logout) or replaced while we waited: again.
-                Ok(_) | Err(Errno::NOENT) => continue,
-                Err(e) => return Err(io_err("lock", &path)(e)),
-            }
-        }
-    }
-
-    /// Say in the lock file that this gauth is refreshing (for the waiters'
-    /// message if it hangs).
-    pub fn mark_refreshing(&self, lock: &Lock, now: u64) {
-        write_note(
-            &lock.fd,
-            &LockNote {
-                pid: Some(std::process::id()),
-                since: Some(now),
-                failure: None,
-            },
-        );
-    }
-
-    /// Leave how the refresh ended in the lock file: a failure for the
-    /// waiters to fail with at once, or nothing.
-    pub fn record_failure(&self, lock: &Lock, failure: Option<&Failure>) {
-        write_note(
-            &lock.fd,
-            &LockNote {
-                failure: failure.cloned(),
-                ..LockNote::default()
-            },
-        );
-    }
-
-    /// The failure the last holder of this lock recorded, if any.
-    pub fn last_failure(&self, lock: &Lock) -> Option<Failure> {
-        read_note(&lock.fd).failure
-    }
-
-    /// Give the lock back and delete its file, when the login it guards is
-    /// gone (a logout raced this command): no lock file is left behind.
-    pub fn drop_lock(&self, lock: Lock) {
-        if let Some(tokens) = &self.tokens
-            && let (Ok(held), Ok(now)) = (
-                rfs::fstat(&lock.fd),
-                rfs::statat(
-                    tokens,
-                    lock_name(&lock.name).as_str(),
-                    AtFlags::SYMLINK_NOFOLLOW,
-                ),
-            )
-            && held.st_ino == now.st_ino
-            && held.st_dev == now.st_dev
-        {
-            let _ = rfs::unlinkat(tokens, lock_name(&lock.name).as_str(), AtFlags::empty());
-        }
-    }
-
     /// Make a login file ready to be written (see [`Prepared`]).
     pub fn prepare(&self) -> Result<Prepared<'_>, CacheError> {
         let tokens = self.tokens()?;
@@ -912,8 +459,10 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use super::dirs::temp_owner;
     use super::*;
     use crate::auth::secret::Secret;
+    use crate::cache::Failure;
     use crate::cache::Query;
     use std::os::unix::fs::PermissionsExt;
 
