@@ -51,6 +51,7 @@ fn caller() -> Caller {
         foreign_proc: None,
         self_and_ancestors: vec![3000, 2999, 1],
         port: 1410,
+        sid: None,
     }
 }
 

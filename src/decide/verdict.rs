@@ -1,9 +1,7 @@
 //! Whether a process holding the port looks expendable, with the reasons a
 //! person needs to agree or disagree. A function of the process and the
-//! [`Caller`] (gathered in `system::proc::caller`), tested on hand-made ones;
-//! it reads nothing, but on Windows, where processes have no uid, whether
-//! one is the caller's is told by its account's SID, looked up once
-//! (`system::proc::owned_by_caller`).
+//! [`Caller`] (gathered in `system::proc::caller`, the Windows account SID
+//! included), tested on hand-made ones: pure, it reads nothing.
 use crate::system::proc::ProcessInfo;
 /// Gathered in `system`; re-exported where the verdict's users look for it.
 pub use crate::system::proc::caller::Caller;
@@ -138,7 +136,7 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
         .clone()
         .or_else(|| p.uid.map(|u| format!("uid {u}")))
         .unwrap_or_else(|| "an unknown user".into());
-    let mine = crate::system::proc::owned_by_caller(p, caller.uid);
+    let mine = mine(p, caller);
     let protected = |summary: String, mut reasons: Vec<String>| {
         reasons.insert(0, summary.clone());
         Verdict {
@@ -344,6 +342,13 @@ pub fn judge(p: &ProcessInfo, on: &OnPort, caller: &Caller) -> Verdict {
     }
 }
 
+/// Is `p` the caller's own process? By uid; on Windows, which has no uids,
+/// by the account's SID (a process described there never has a uid, so only
+/// a hand-built one, as in the rendering tests, matches by uid).
+pub fn mine(p: &ProcessInfo, caller: &Caller) -> bool {
+    p.uid == Some(caller.uid) || p.sid.is_some() && p.sid == caller.sid
+}
+
 // Ownership by uid: the Unix rules (Windows compares SIDs).
 #[cfg(all(test, unix))]
 mod tests {
@@ -381,6 +386,7 @@ mod tests {
             ancestry_unverified: None,
             foreign_proc: None,
             port: 1410,
+            sid: None,
         }
     }
 
@@ -888,6 +894,7 @@ mod tests {
             ancestry_unverified: None,
             foreign_proc: None,
             port: 1410,
+            sid: None,
         };
         let lo = OnPort {
             listening: vec![std::net::Ipv4Addr::LOCALHOST.into()],

@@ -95,3 +95,72 @@ pub fn inspect(
         caller_is_root: caller.uid == 0,
     })
 }
+
+/// Is `p` a `gauth login` (its listener waits for its own browser)? By
+/// the program it runs — its executable is named `gauth` (`gauth.exe`), or
+/// is this very gauth — and its subcommand: used for wording and to keep
+/// kill advice away from it, never to decide a kill. Not by its name:
+/// `comm` and argv are the process's own to rewrite (`prctl(PR_SET_NAME)`,
+/// its argv memory), the executable is the kernel's record of what it ran.
+/// Another user's executable cannot be read without privilege: then it is
+/// not called a gauth login (it is named by its name, owner and verdict).
+pub fn is_gauth_login(p: &crate::system::proc::ProcessInfo) -> bool {
+    let Some(exe) = p.exe.as_deref() else {
+        return false;
+    };
+    let file = exe.trim_end_matches(" (deleted)");
+    let this_gauth = std::env::current_exe()
+        .ok()
+        .is_some_and(|me| me.as_os_str() == std::ffi::OsStr::new(file));
+    let named_gauth = {
+        let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+        crate::system::proc::program_name(base) == "gauth"
+    };
+    (this_gauth || named_gauth) && p.cmdline.iter().skip(1).any(|a| a == "login")
+}
+
+/// Whose `p` is, when it is not the caller's (`uid`): the user's name, else
+/// `uid N`, else `another user`. `None`: the caller's own.
+pub fn other_owner(p: &crate::system::proc::ProcessInfo, uid: u32) -> Option<String> {
+    if crate::system::proc::owned_by_caller(p, uid) {
+        return None;
+    }
+    Some(
+        p.user
+            .clone()
+            .or_else(|| p.uid.map(|u| format!("uid {u}")))
+            .unwrap_or_else(|| "another user".into()),
+    )
+}
+
+/// A holder of the port, as a person would name it: `R (pid 12)`,
+/// `another gauth login (pid 40)` (the caller's), or `a gauth login of
+/// nobody (pid 41)` (another user's). `uid`: the caller's.
+pub fn holder_label(h: &Holder, uid: u32) -> String {
+    if is_gauth_login(&h.process) {
+        match other_owner(&h.process, uid) {
+            None => format!("another gauth login (pid {})", h.process.pid),
+            Some(who) => format!("a gauth login of {who} (pid {})", h.process.pid),
+        }
+    } else {
+        format!("{} (pid {})", h.process.name, h.process.pid)
+    }
+}
+
+/// Who holds the port, when a live process does (a visible holder, or a
+/// socket whose owner gauth cannot see); TIME_WAIT alone is nobody.
+pub fn port_holder(state: &PortState, uid: u32) -> Option<String> {
+    if let Some(h) = state.holders.first() {
+        return Some(holder_label(h, uid));
+    }
+    state.invisible().next().map(|l| {
+        let who = l
+            .user
+            .clone()
+            .or_else(|| l.socket.uid.map(|u| format!("uid {u}")));
+        match who {
+            Some(who) => format!("a process of {who} that gauth cannot see"),
+            None => "a process gauth cannot see".to_owned(),
+        }
+    })
+}

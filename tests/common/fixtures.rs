@@ -159,6 +159,7 @@ pub fn held_by(
             .chain(ancestors.iter().copied())
             .collect(),
         port: 1410,
+        sid: None,
     };
     let socket = Socket {
         uid: p.uid.or(Some(0)),

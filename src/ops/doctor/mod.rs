@@ -207,7 +207,7 @@ pub fn assemble(i: Inputs) -> Report {
         port: i.port,
         port_free,
         port_actions,
-        port_holder: crate::decide::flow::port_holder(&i.port_state, i.uid),
+        port_holder: crate::ops::inspect::port_holder(&i.port_state, i.uid),
         google: crate::decide::flow::is_google(i.config.defaults.issuer.as_deref()),
         login: crate::decide::flow::LoginBase::from_config(&i.config),
     });

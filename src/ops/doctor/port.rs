@@ -17,7 +17,7 @@ pub struct Who<'a> {
 }
 
 fn holder_name(h: &Holder, who: &Who) -> String {
-    crate::decide::flow::holder_label(h, who.uid)
+    crate::ops::inspect::holder_label(h, who.uid)
 }
 
 /// What frees the port from one holder: the fix for its check and, when
@@ -54,12 +54,12 @@ pub fn holder_action(h: &Holder, state: &PortState, who: &Who) -> (String, Optio
             None,
         );
     }
-    if crate::decide::flow::is_gauth_login(pr) {
+    if crate::ops::inspect::is_gauth_login(pr) {
         // It waits for its own browser and gives up at its --timeout: not
         // a leftover to kill, and `gauth login` has no --force to pass.
         // Ctrl-C only where it is the caller's: another user's runs on a
         // terminal the caller has no part in.
-        let fix = match crate::decide::flow::other_owner(pr, who.uid) {
+        let fix = match crate::ops::inspect::other_owner(pr, who.uid) {
             None => format!(
                 "let that login finish, or end it (Ctrl-C where it runs; it gives up by itself at its --timeout), or use another port: {name} waits for its own browser"
             ),
@@ -196,7 +196,7 @@ pub fn checks(
     }
     for h in &state.holders {
         let (fix, action) = holder_action(h, state, who);
-        let verdict = if crate::decide::flow::is_gauth_login(&h.process) {
+        let verdict = if crate::ops::inspect::is_gauth_login(&h.process) {
             "it waits for its own browser"
         } else {
             &h.verdict.summary

@@ -48,9 +48,9 @@ fn held(env: &Env, port: u16) -> Held {
         };
     };
     let by = match state.holders.first() {
-        Some(h) if crate::decide::flow::is_gauth_login(&h.process) => {
-            let label = esc(&crate::decide::flow::holder_label(h, caller.uid));
-            match crate::decide::flow::other_owner(&h.process, caller.uid) {
+        Some(h) if crate::ops::inspect::is_gauth_login(&h.process) => {
+            let label = esc(&crate::ops::inspect::holder_label(h, caller.uid));
+            match crate::ops::inspect::other_owner(&h.process, caller.uid) {
                 None => format!(
                     " by {label}, which waits for its own browser (it ends by itself at its --timeout; Ctrl-C where it runs ends it now)"
                 ),
@@ -67,7 +67,7 @@ fn held(env: &Env, port: u16) -> Held {
             h.process.pid,
             esc(&h.verdict.summary)
         ),
-        None => crate::decide::flow::port_holder(&state, caller.uid)
+        None => crate::ops::inspect::port_holder(&state, caller.uid)
             .map(|w| format!(" by {}", esc(&w)))
             .unwrap_or_default(),
     };

@@ -20,6 +20,10 @@ pub struct Caller {
     /// ones gauth's signals reach, and every holder is protected.
     pub foreign_proc: Option<String>,
     pub port: u16,
+    /// The caller's account SID on Windows, where processes have no uids
+    /// (`None` elsewhere): looked up here, so that judging whose a process
+    /// is reads nothing.
+    pub sid: Option<String>,
 }
 
 impl Caller {
@@ -34,6 +38,10 @@ impl Caller {
             ancestry_unverified: ancestry.unverified,
             foreign_proc: super::foreign_proc(proc_root),
             port,
+            #[cfg(windows)]
+            sid: super::portable::current_sid(),
+            #[cfg(not(windows))]
+            sid: None,
         }
     }
 }
