@@ -17,6 +17,58 @@ pub struct Recommendation {
     pub flow: Flow,
     pub reasons: Vec<String>,
     pub commands: Vec<Command>,
+    /// For a running login: what to do about a taken port before it
+    /// listens (`None`: listen on the port as decided).
+    #[serde(skip)]
+    pub step: Option<Step>,
+    /// For a running login: nothing can continue without a person; the
+    /// kind of stop and the one line that says what to do.
+    #[serde(skip)]
+    pub stop: Option<(Stop, String)>,
+}
+
+/// What a running login does about its taken port, to keep the loopback
+/// flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Ask to free it (free-port's own question and kill), then listen.
+    FreePort,
+    /// Listen on another port.
+    OtherPort,
+}
+
+/// Why a running login stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The flow the user asked for cannot run as things are (exit 3).
+    ActionNeeded,
+    /// Nothing can run here without a person (exit 4).
+    LoginRequired,
+}
+
+/// What a running login found that the decision before it could not know:
+/// handed back to the same decision ([`decide`]), which says what comes
+/// next. The commands are the login to run again, as the login would
+/// repeat itself (`None`: it cannot, e.g. it was given a secret).
+pub enum Found<'a> {
+    PortTaken {
+        port: u16,
+        /// ` by R (pid 12): …`, or nothing when it cannot be told.
+        by: &'a str,
+        /// Someone can be asked, and every holder looks expendable.
+        can_free: bool,
+        /// The client allows any loopback port (a native client).
+        any_port: bool,
+        /// The provider has a device authorization endpoint.
+        device: bool,
+        oob: Option<&'a str>,
+        device_login: Option<&'a str>,
+    },
+    /// The provider has no device authorization endpoint.
+    NoDevice {
+        issuer: &'a str,
+        oob: Option<&'a str>,
+    },
 }
 
 /// `doctor --recommend` is a query: it answered, so it exits 0 (R's
@@ -175,7 +227,132 @@ pub fn loopback_blocker(s: &Session, listener_works: bool) -> Option<String> {
 
 const GARGLE_OOB: &str = "options(gargle_oob_default = TRUE)";
 
+/// The decision on what can be known before a login runs: `doctor`, and
+/// `login --flow auto` before it starts.
 pub fn recommend(x: &Situation) -> Recommendation {
+    decide(x, None)
+}
+
+/// The one decision: which flow, why, and the commands that act on it; with
+/// `found`, what a running login does next about what it found (the same
+/// situation, one fact more), never a second set of rules in the login.
+pub fn decide(x: &Situation, found: Option<&Found>) -> Recommendation {
+    match found {
+        None => decide_before(x),
+        Some(f) => decide_after(x, f),
+    }
+}
+
+/// The next step of a login that found its port taken, or its provider
+/// without a device endpoint.
+fn decide_after(x: &Situation, found: &Found) -> Recommendation {
+    let s = x.session;
+    let r = |flow: Flow, reason: String, step: Option<Step>| Recommendation {
+        flow,
+        reasons: vec![reason],
+        commands: Vec::new(),
+        step,
+        stop: None,
+    };
+    let stop = |kind: Stop, message: String| Recommendation {
+        flow: Flow::Loopback,
+        reasons: Vec::new(),
+        commands: Vec::new(),
+        step: None,
+        stop: Some((kind, message)),
+    };
+    match *found {
+        Found::PortTaken {
+            port,
+            by,
+            can_free,
+            any_port,
+            device,
+            oob,
+            device_login,
+        } => {
+            // Another port only where the browser comes straight to this
+            // machine: a tunnel or a forwarded port carries the one port it
+            // was set up for.
+            let direct = s.reach == crate::decide::session::Reach::Yes;
+            let why_not = if !any_port {
+                "the client allows only that port"
+            } else if !direct && s.ssh.is_some() {
+                "over SSH your browser reaches this machine only through a tunnel to that port, so another port would not be reached"
+            } else {
+                "your browser does not reach this machine directly, so another port would not be reached"
+            };
+            if can_free {
+                r(
+                    Flow::Loopback,
+                    format!("port {port} is taken{by}"),
+                    Some(Step::FreePort),
+                )
+            } else if any_port && direct {
+                r(
+                    Flow::Loopback,
+                    format!("port {port} is taken{by}"),
+                    Some(Step::OtherPort),
+                )
+            } else if let Some(f) = x.forced.filter(|f| f.flow == Flow::Loopback) {
+                // Another flow would not be the one asked for.
+                let other = match (oob, device_login) {
+                    (Some(oob), Some(device)) => format!("`{oob}` or `{device}`"),
+                    _ => "--oob or --flow device instead of the loopback flow".to_owned(),
+                };
+                stop(
+                    Stop::ActionNeeded,
+                    format!(
+                        "port {port} is taken{by}, and {why_not}; {} asks for the loopback flow, so gauth does not switch to another: free the port (`gauth doctor --port {port}` says how) and run the login again, or use another flow: {other}",
+                        crate::text::escape::esc(&f.source)
+                    ),
+                )
+            } else if x.paste.is_some() {
+                r(
+                    Flow::Paste,
+                    format!("port {port} is taken{by}, and {why_not}: falling back to paste"),
+                    None,
+                )
+            } else if device {
+                r(
+                    Flow::Device,
+                    format!(
+                        "port {port} is taken{by}, {why_not}, and nobody can paste here: using the device flow"
+                    ),
+                    None,
+                )
+            } else {
+                stop(
+                    Stop::LoginRequired,
+                    format!(
+                        "port {port} is taken{by}, {why_not}, there is no terminal to paste into and no device flow; `gauth doctor --port {port}` says what would free it"
+                    ),
+                )
+            }
+        }
+        Found::NoDevice { issuer, oob } => {
+            let why = format!(
+                "{} has no device authorization endpoint",
+                crate::text::escape::esc(issuer)
+            );
+            if x.paste.is_some() {
+                return r(Flow::Paste, format!("{why}: using the paste flow"), None);
+            }
+            let run = match oob {
+                Some(cmd) => format!("run `{cmd}` in a terminal"),
+                None => "run your gauth login with --oob in a terminal".to_owned(),
+            };
+            stop(
+                Stop::LoginRequired,
+                format!(
+                    "{why}, and there is no terminal to paste a code into: {run}, or use a client and provider with the device flow"
+                ),
+            )
+        }
+    }
+}
+
+fn decide_before(x: &Situation) -> Recommendation {
     let s = x.session;
     let mut reasons = Vec::new();
     let blocker = loopback_blocker(s, x.listener_works);
@@ -288,5 +465,7 @@ pub fn recommend(x: &Situation) -> Recommendation {
         flow,
         reasons,
         commands,
+        step: None,
+        stop: None,
     }
 }

@@ -10,14 +10,23 @@ use crate::auth::loopback::{self, Event, Listener, WaitError};
 use crate::auth::oauth::{self, Authorization, ClientCreds, Tokens};
 use crate::auth::paste::spawn_paste_reader;
 use crate::auth::secret::Secret;
+use crate::decide::flow::{Found, Situation, Step, Stop, decide};
 use crate::decide::session::{self, Session};
 use crate::error::Error;
-use crate::system::config::Flow;
+use crate::system::config::{Flow, Forced};
 use crate::system::env::Env;
 use crate::text::escape::esc;
 use std::io::BufRead;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
+
+/// A stop the decision said, as the error of its exit code.
+fn stopped(kind: Stop, message: String) -> Error {
+    match kind {
+        Stop::ActionNeeded => Error::ActionNeeded(message),
+        Stop::LoginRequired => Error::LoginRequired(message),
+    }
+}
 
 /// `--timeout`'s default (kept in step with the CLI's): a hint repeats a
 /// timeout only when another was given.
@@ -87,10 +96,11 @@ pub(super) struct Run<'a> {
     pub(super) plan: &'a Plan,
     pub(super) session: &'a Session,
     pub(super) opts: &'a Settings,
-    pub(super) can_paste: bool,
+    /// Where a pasted answer can be typed (`None`: nowhere).
+    pub(super) paste: Option<String>,
     /// What forced the flow (`--flow loopback`, `GAUTH_FLOW=loopback`, the
     /// config file), when something did.
-    pub(super) forced: Option<String>,
+    pub(super) forced: Option<Forced>,
     pub(super) deadline: Instant,
     pub(super) http: Http,
 }
@@ -180,6 +190,23 @@ impl Run<'_> {
             cmd.push_str(" --no-browser");
         }
         Some(cmd)
+    }
+
+    /// The situation the login decided on, as it is now: for the one
+    /// decision to say what comes next about what the login found.
+    fn situation(&self, flow: Flow, port: u16) -> Situation<'_> {
+        Situation {
+            session: self.session,
+            forced: self.forced.as_ref().filter(|f| f.flow == flow),
+            paste: self.paste.clone(),
+            listener_works: true,
+            port,
+            port_free: false,
+            port_actions: Vec::new(),
+            port_holder: None,
+            google: self.plan.provider.is_google(),
+            login: crate::decide::flow::LoginBase::configured(),
+        }
     }
 
     /// Free a taken port with free-port's own operation: its question to
@@ -274,62 +301,56 @@ impl Run<'_> {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
                 let held = held(self.env, port);
-                let by = &held.by;
-                // Another port only where the browser comes straight to this
-                // machine: a tunnel or a forwarded port carries the one
-                // port it was set up for.
-                let direct = self.session.reach == session::Reach::Yes;
-                let why_not = if !self.plan.client.any_port() {
-                    "the client allows only that port"
-                } else if !direct && self.session.ssh.is_some() {
-                    "over SSH your browser reaches this machine only through a tunnel to that port, so another port would not be reached"
-                } else {
-                    "your browser does not reach this machine directly, so another port would not be reached"
-                };
-                let freed = self.opts.stdin_tty && held.expendable && self.free_port(ui, port);
-                if freed {
-                    bind(port).map_err(|e| {
-                        Error::Runtime(anyhow::anyhow!("port {port} is still taken: {e}"))
-                    })?
-                } else if self.plan.client.any_port() && direct {
-                    let l = bind(0).map_err(|e| Error::Runtime(e.into()))?;
-                    note(
-                        ui,
-                        format!(
-                            "port {port} is taken{by}: using port {} instead (your browser reaches this machine directly, and the client allows any loopback port)",
-                            l.port
-                        ),
-                    );
-                    l
-                } else if let Some(source) = &self.forced {
-                    // Another flow would not be the one asked for.
-                    let other = match (self.again(Some("--oob")), self.again(Some("--flow device")))
-                    {
-                        (Some(oob), Some(device)) => format!("`{oob}` or `{device}`"),
-                        _ => "--oob or --flow device instead of the loopback flow".to_owned(),
+                let oob = self.again(Some("--oob"));
+                let device_login = self.again(Some("--flow device"));
+                let mut can_free = self.opts.stdin_tty && held.expendable;
+                loop {
+                    // What the login found goes back to the one decision.
+                    let found = Found::PortTaken {
+                        port,
+                        by: &held.by,
+                        can_free,
+                        any_port: self.plan.client.any_port(),
+                        device: self.plan.provider.device_authorization_endpoint.is_some(),
+                        oob: oob.as_deref(),
+                        device_login: device_login.as_deref(),
                     };
-                    return Err(Error::ActionNeeded(format!(
-                        "port {port} is taken{by}, and {why_not}; {} asks for the loopback flow, so gauth does not switch to another: free the port (`gauth doctor --port {port}` says how) and run the login again, or use another flow: {other}",
-                        esc(source)
-                    )));
-                } else if self.can_paste {
-                    note(
-                        ui,
-                        format!("port {port} is taken{by}, and {why_not}: falling back to paste"),
-                    );
-                    return Ok((Flow::Paste, self.paste(ui, input)?));
-                } else if self.plan.provider.device_authorization_endpoint.is_some() {
-                    note(
-                        ui,
-                        format!(
-                            "port {port} is taken{by}, {why_not}, and nobody can paste here: using the device flow"
-                        ),
-                    );
-                    return self.device(ui, note, input);
-                } else {
-                    return Err(Error::LoginRequired(format!(
-                        "port {port} is taken{by}, {why_not}, there is no terminal to paste into and no device flow; `gauth doctor --port {port}` says what would free it"
-                    )));
+                    let next = decide(&self.situation(Flow::Loopback, port), Some(&found));
+                    if let Some((kind, message)) = next.stop {
+                        return Err(stopped(kind, message));
+                    }
+                    match (next.flow, next.step) {
+                        (Flow::Loopback, Some(Step::FreePort)) => {
+                            if self.free_port(ui, port) {
+                                break bind(port).map_err(|e| {
+                                    Error::Runtime(anyhow::anyhow!(
+                                        "port {port} is still taken: {e}"
+                                    ))
+                                })?;
+                            }
+                            can_free = false;
+                        }
+                        (Flow::Loopback, _) => {
+                            let l = bind(0).map_err(|e| Error::Runtime(e.into()))?;
+                            note(
+                                ui,
+                                format!(
+                                    "{}: using port {} instead (your browser reaches this machine directly, and the client allows any loopback port)",
+                                    next.reasons.join("; "),
+                                    l.port
+                                ),
+                            );
+                            break l;
+                        }
+                        (Flow::Paste, _) => {
+                            note(ui, next.reasons.join("; "));
+                            return Ok((Flow::Paste, self.paste(ui, input)?));
+                        }
+                        (Flow::Device, _) => {
+                            note(ui, next.reasons.join("; "));
+                            return self.device(ui, note, input);
+                        }
+                    }
                 }
             }
             Err(e) => {
@@ -435,18 +456,17 @@ impl Run<'_> {
     ) -> Result<(Flow, Tokens), Error> {
         let p = &self.plan.provider;
         if p.device_authorization_endpoint.is_none() {
-            let why = format!("{} has no device authorization endpoint", esc(&p.issuer));
-            if self.can_paste {
-                note(ui, format!("{why}: using the paste flow"));
-                return Ok((Flow::Paste, self.paste(ui, input)?));
-            }
-            let run = match self.again(Some("--oob")) {
-                Some(cmd) => format!("run `{cmd}` in a terminal"),
-                None => "run your gauth login with --oob in a terminal".to_owned(),
+            let oob = self.again(Some("--oob"));
+            let found = Found::NoDevice {
+                issuer: &p.issuer,
+                oob: oob.as_deref(),
             };
-            return Err(Error::LoginRequired(format!(
-                "{why}, and there is no terminal to paste a code into: {run}, or use a client and provider with the device flow"
-            )));
+            let next = decide(&self.situation(Flow::Device, 0), Some(&found));
+            if let Some((kind, message)) = next.stop {
+                return Err(stopped(kind, message));
+            }
+            note(ui, next.reasons.join("; "));
+            return Ok((Flow::Paste, self.paste(ui, input)?));
         }
         let start = device::device_start(
             &self.http,

@@ -191,8 +191,8 @@ pub fn run(
         plan: &plan,
         session: &session,
         opts,
-        can_paste: paste_place.is_some(),
-        forced,
+        paste: paste_place.clone(),
+        forced: forced.map(|source| Forced { flow, source }),
         deadline,
         http: Http::new(),
     };
