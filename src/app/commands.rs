@@ -123,7 +123,7 @@ pub fn token(
     let result = ops::token::run(
         store.as_ref(),
         &q,
-        env,
+        &settings::login_defaults(env),
         &system::now_unix,
         &auth::http::client,
         &mut warnings,
@@ -168,7 +168,13 @@ pub fn logout(
 ) -> Result<Exit, Error> {
     let store = existing_store(env, printer)?;
     let q = settings::query(&args.client, args.account.as_deref(), env);
-    let report = ops::logout::run(store.as_ref(), &q, args.all, env, &auth::http::client)?;
+    let report = ops::logout::run(
+        store.as_ref(),
+        &q,
+        args.all,
+        &settings::login_defaults(env),
+        &auth::http::client,
+    )?;
     let exit = report.exit();
     let mut warnings: Vec<String> = report.problems.iter().map(|p| p.line()).collect();
     if let Some(s) = &store {

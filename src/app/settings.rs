@@ -88,6 +88,7 @@ pub fn doctor(args: &cli::DoctorArgs, env: &Env) -> crate::ops::doctor::Settings
         port,
         port_source,
         online,
+        config: config::load(env),
     }
 }
 
@@ -336,6 +337,23 @@ pub fn query(client: &cli::ClientArgs, account: Option<&str>, env: &Env) -> Quer
         scopes: client.scopes.clone(),
         account: account.map(str::to_owned),
     }
+}
+
+/// What `gauth login` would take by itself (for the hints that print a
+/// login to run, and the choice among several logins), read when first
+/// needed: never on a cache hit.
+pub fn login_defaults(env: &Env) -> crate::ops::hints::Lazy<'_> {
+    crate::ops::hints::Lazy::new(move || crate::ops::hints::Defaults {
+        config: config::load(env),
+        env_client_id: env
+            .var("GAUTH_CLIENT_ID")
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned),
+        env_client_secret: env
+            .var("GAUTH_CLIENT_SECRET")
+            .is_some_and(|v| !v.is_empty()),
+        home: env.var("HOME").map(str::to_owned),
+    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use crate::decide::verdict::{self, Caller, OnPort};
 use crate::system::net::Socket;
 use crate::system::proc;
+use crate::text::escape::esc;
 use std::path::Path;
 
 pub use crate::decide::port::{Holder, Listener, PortState, TimeWait};
@@ -163,4 +164,62 @@ pub fn port_holder(state: &PortState, uid: u32) -> Option<String> {
             None => "a process gauth cannot see".to_owned(),
         }
     })
+}
+/// Who holds a taken port, for a message, and whether free-port's prompt
+/// could free it.
+pub struct Held {
+    /// ` by R (pid 12): not expendable: …`, ` by another gauth login (pid
+    /// 40), …`, or nothing when it cannot be told.
+    pub by: String,
+    /// Every holder looks expendable: worth asking to free it. Otherwise
+    /// free-port would only refuse, and its advice (`--force`) is for
+    /// `gauth free-port`, not for this login.
+    pub expendable: bool,
+}
+
+pub fn held(env: &crate::system::env::Env, port: u16) -> Held {
+    use crate::decide::verdict::Class;
+    let caller = crate::decide::verdict::Caller::current(&env.proc_root, port);
+    let Ok(state) =
+        crate::ops::inspect::inspect(&env.proc_root, port, &caller, crate::system::now_unix())
+    else {
+        // free-port's own run says what it cannot see.
+        return Held {
+            by: String::new(),
+            expendable: true,
+        };
+    };
+    let by = match state.holders.first() {
+        Some(h) if crate::ops::inspect::is_gauth_login(&h.process) => {
+            let label = esc(&crate::ops::inspect::holder_label(h, caller.uid));
+            match crate::ops::inspect::other_owner(&h.process, caller.uid) {
+                None => format!(
+                    " by {label}, which waits for its own browser (it ends by itself at its --timeout; Ctrl-C where it runs ends it now)"
+                ),
+                // Not the caller's terminal, not the caller's to end.
+                Some(owner) => format!(
+                    " by {label}, which waits for its own browser (it ends by itself at its --timeout; it is {}'s to end, not yours)",
+                    esc(&owner)
+                ),
+            }
+        }
+        Some(h) => format!(
+            " by {} (pid {}): {}",
+            esc(&h.process.name),
+            h.process.pid,
+            esc(&h.verdict.summary)
+        ),
+        None => crate::ops::inspect::port_holder(&state, caller.uid)
+            .map(|w| format!(" by {}", esc(&w)))
+            .unwrap_or_default(),
+    };
+    Held {
+        by,
+        expendable: !state.holders.is_empty()
+            && state.invisible().next().is_none()
+            && state
+                .holders
+                .iter()
+                .all(|h| h.verdict.class == Class::Expendable),
+    }
 }

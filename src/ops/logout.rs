@@ -52,7 +52,7 @@ pub fn run(
     store: Option<&Store>,
     q: &Query,
     all: bool,
-    env: &crate::system::env::Env,
+    defaults: &crate::ops::hints::Lazy,
     http: &dyn Fn() -> anyhow::Result<crate::auth::http::Http>,
 ) -> Result<LogoutReport, Error> {
     let Some(store) = store else {
@@ -96,7 +96,7 @@ pub fn run(
             Err(NoPick::Many(found)) => match default_login(
                 found,
                 q,
-                &Query::from_defaults(&crate::system::config::load(env).defaults),
+                &Query::from_defaults(&defaults.get().config.defaults),
             ) {
                 Ok(s) => vec![s],
                 Err(found) => {

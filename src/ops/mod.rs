@@ -7,6 +7,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub mod accounts;
 pub mod doctor;
 pub mod free_port;
+pub mod hints;
 pub mod inspect;
 pub mod login;
 pub mod logout;

@@ -4,7 +4,7 @@
 use crate::decide::session::Session;
 use crate::decide::verdict::Caller;
 use crate::ops::inspect::PortState;
-use crate::system::config::{self, Config, Flow};
+use crate::system::config::{Config, Flow};
 use crate::system::env::Env;
 use crate::system::facts::{Ancestor, Facts};
 use crate::system::net::bind::{self, BindCheck};
@@ -125,6 +125,9 @@ pub struct Settings {
     pub port_source: &'static str,
     /// The endpoints `--online` checks (`None`: no `--online`).
     pub online: Option<Vec<String>>,
+    /// The configuration as `gauth login` reads it (`GAUTH_FLOW`,
+    /// `GAUTH_OOB`, the config file), with its problems.
+    pub config: Config,
 }
 
 pub fn run(
@@ -147,7 +150,7 @@ pub fn run(
             .map_err(|e| crate::error::Error::Runtime(e.context("doctor could not finish")))?,
         bind: bind::check_loopback(port),
         listener: selftest::run(port),
-        config: config::load(env),
+        config: opts.config.clone(),
         httr: httr(env),
         rprofile: crate::system::rprofile::rprofile(env),
         online: opts

@@ -32,65 +32,6 @@ fn stopped(kind: Stop, message: String) -> Error {
 /// timeout only when another was given.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Who holds a taken port, for a message, and whether free-port's prompt
-/// could free it.
-struct Held {
-    /// ` by R (pid 12): not expendable: …`, ` by another gauth login (pid
-    /// 40), …`, or nothing when it cannot be told.
-    by: String,
-    /// Every holder looks expendable: worth asking to free it. Otherwise
-    /// free-port would only refuse, and its advice (`--force`) is for
-    /// `gauth free-port`, not for this login.
-    expendable: bool,
-}
-
-fn held(env: &Env, port: u16) -> Held {
-    use crate::decide::verdict::Class;
-    let caller = crate::decide::verdict::Caller::current(&env.proc_root, port);
-    let Ok(state) =
-        crate::ops::inspect::inspect(&env.proc_root, port, &caller, crate::system::now_unix())
-    else {
-        // free-port's own run says what it cannot see.
-        return Held {
-            by: String::new(),
-            expendable: true,
-        };
-    };
-    let by = match state.holders.first() {
-        Some(h) if crate::ops::inspect::is_gauth_login(&h.process) => {
-            let label = esc(&crate::ops::inspect::holder_label(h, caller.uid));
-            match crate::ops::inspect::other_owner(&h.process, caller.uid) {
-                None => format!(
-                    " by {label}, which waits for its own browser (it ends by itself at its --timeout; Ctrl-C where it runs ends it now)"
-                ),
-                // Not the caller's terminal, not the caller's to end.
-                Some(owner) => format!(
-                    " by {label}, which waits for its own browser (it ends by itself at its --timeout; it is {}'s to end, not yours)",
-                    esc(&owner)
-                ),
-            }
-        }
-        Some(h) => format!(
-            " by {} (pid {}): {}",
-            esc(&h.process.name),
-            h.process.pid,
-            esc(&h.verdict.summary)
-        ),
-        None => crate::ops::inspect::port_holder(&state, caller.uid)
-            .map(|w| format!(" by {}", esc(&w)))
-            .unwrap_or_default(),
-    };
-    Held {
-        by,
-        expendable: !state.holders.is_empty()
-            && state.invisible().next().is_none()
-            && state
-                .holders
-                .iter()
-                .all(|h| h.verdict.class == Class::Expendable),
-    }
-}
-
 pub(super) struct Run<'a> {
     pub(super) env: &'a Env,
     pub(super) plan: &'a Plan,
@@ -148,7 +89,7 @@ impl Run<'_> {
     /// `--client-secret`, which gauth never prints, or a path it cannot
     /// print as it is.
     fn again(&self, flow: Option<&str>) -> Option<String> {
-        use crate::ops::token::shell_quote;
+        use crate::text::shell::quote as shell_quote;
         let o = self.opts;
         if o.client_secret {
             return None;
@@ -300,7 +241,7 @@ impl Run<'_> {
         let listener = match bind(port) {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                let held = held(self.env, port);
+                let held = crate::ops::inspect::held(self.env, port);
                 let oob = self.again(Some("--oob"));
                 let device_login = self.again(Some("--flow device"));
                 let mut can_free = self.opts.stdin_tty && held.expendable;
