@@ -53,7 +53,10 @@ pub const EXIT_CODES: &[ExitDoc] = &[
                 "free-port",
                 "the port is free (or only TIME_WAIT connections remain, which listeners that set SO_REUSEADDR bind through)",
             ),
-            ("login", "logged in; the tokens are cached"),
+            (
+                "login",
+                "logged in; the tokens are cached (with --no-wait: the login was started and its URL printed)",
+            ),
             ("token", "a valid access token was printed"),
             (
                 "logout",
@@ -89,7 +92,7 @@ pub const EXIT_CODES: &[ExitDoc] = &[
             ),
             (
                 "login",
-                "no client, a malformed client JSON, an http issuer, a scope with spaces, a bad --port or --timeout",
+                "no client, a malformed client JSON, an http issuer, a scope with spaces, a bad --port or --timeout, a device flow Google refuses for these scopes; --finish: an answer that is not one, or no login waiting for it (never started, expired, already finished)",
             ),
             (
                 "token",
@@ -125,11 +128,11 @@ pub const EXIT_CODES: &[ExitDoc] = &[
         per_command: &[
             (
                 "login",
-                "no flow can run here without a person (no terminal to paste into, no device endpoint); the message names the command to run",
+                "no flow can run here without a person (nothing that can take a paste, no device flow that fits); or gauth cannot read the paste here, so it started the login and names the `gauth login --finish` to run",
             ),
             (
                 "token",
-                "no valid token can be had without a login (none cached, revoked, expired without a refresh token); the message names the gauth login to run",
+                "no valid token can be had without a login (none cached, revoked, expired without a refresh token, or with --refresh no refresh token); the message names the gauth login to run",
             ),
         ],
     },

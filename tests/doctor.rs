@@ -928,13 +928,21 @@ fn paste_is_possible_when_an_ancestor_runs_on_a_terminal() {
         "{:#}",
         v["recommendation"]
     );
+    // gauth cannot read that terminal itself (its input is /dev/null): the
+    // login takes two commands, and doctor names them (issue #13).
+    let reasons = v["recommendation"]["reasons"].to_string();
     assert!(
-        v["recommendation"]["reasons"]
-            .to_string()
-            .contains("runs on the terminal"),
+        reasons.contains("on the terminal") && reasons.contains("gauth cannot read it"),
         "{:#}",
         v["recommendation"]
     );
+    let commands = v["recommendation"]["commands"].to_string();
+    assert!(
+        commands.contains("--no-wait") && commands.contains("gauth login --finish"),
+        "{:#}",
+        v["recommendation"]
+    );
+    assert!(!commands.contains("--oob"), "{commands}");
 }
 
 #[test]

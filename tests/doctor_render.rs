@@ -109,6 +109,7 @@ fn desktop_held() -> Report {
         ancestors: vec![],
         uid: 1000,
         can_signal_others: false,
+        scopes: Vec::new(),
     })
 }
 
@@ -146,6 +147,7 @@ fn ssh_session() -> Report {
         ancestors: vec![],
         uid: 1000,
         can_signal_others: false,
+        scopes: Vec::new(),
     })
 }
 
@@ -172,6 +174,7 @@ fn ready_desktop() -> Report {
         ancestors: vec![],
         uid: 1000,
         can_signal_others: false,
+        scopes: Vec::new(),
     })
 }
 

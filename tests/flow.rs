@@ -146,6 +146,7 @@ fn the_flow_follows_the_detected_session() {
             }],
             port_holder: None,
             google: true,
+            device_refuses: Vec::new(),
             login: gauth::decide::flow::LoginBase::configured(),
         });
         let text = format!("{:?} {:?}", r.reasons, r.commands);
@@ -223,6 +224,7 @@ fn doctor_as(uid: u32, can_signal: bool, state: PortState, ancestors: Vec<Ancest
         ancestors,
         uid,
         can_signal_others: can_signal,
+        scopes: Vec::new(),
     })
 }
 
@@ -399,6 +401,7 @@ fn login_auto_and_doctor_agree_over_the_detection_cases() {
             ancestors: c.facts.ancestors.clone(),
             uid: ME,
             can_signal_others: false,
+            scopes: Vec::new(),
         });
         let login = gauth::ops::login::auto(
             &s,
@@ -407,6 +410,7 @@ fn login_auto_and_doctor_agree_over_the_detection_cases() {
             c.listener_works,
             1410,
             true,
+            Vec::new(),
         );
         if login.flow != doctor.recommendation.flow || login.flow != c.flow {
             failures.push(format!(
@@ -483,6 +487,7 @@ fn the_tunnel_quotes_an_odd_user_and_empty_ssh_variables_are_no_ssh() {
         port_actions: vec![],
         port_holder: None,
         google: true,
+        device_refuses: Vec::new(),
         login: gauth::decide::flow::LoginBase::configured(),
     });
     let tunnel = r
@@ -518,6 +523,7 @@ fn the_device_scope_caveat_is_only_for_google() {
             port_actions: vec![],
             port_holder: None,
             google,
+            device_refuses: Vec::new(),
             login: gauth::decide::flow::LoginBase::configured(),
         });
         assert_eq!(r.flow, Flow::Device);
@@ -548,6 +554,7 @@ fn the_tunnel_and_the_login_use_one_port_and_never_a_held_one() {
         port_actions: vec![],
         port_holder: holder.map(str::to_owned),
         google: true,
+        device_refuses: Vec::new(),
         login: gauth::decide::flow::LoginBase::configured(),
     };
     let r = recommend(&situation(None));

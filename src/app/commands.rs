@@ -71,7 +71,38 @@ pub fn login(
     printer: &Printer,
 ) -> Result<Exit, Error> {
     let stdin_tty = std::io::stdin().is_terminal();
+    if let Some(given) = &args.finish {
+        // Everything but the answer comes from the login it finishes.
+        let answer =
+            ops::login::pending::answer(given, &mut std::io::BufReader::new(std::io::stdin()))?;
+        let mut ui = Terminal::login(printer, env.var("TERM"));
+        let report =
+            ops::login::pending::finish(env, &answer, args.timeout, &mut ui, system::now_unix())?;
+        let exit = report.exit();
+        if printer.json {
+            printer.json(&report)?;
+        } else {
+            printer.data(&render::login::render(&report, printer.paint))?;
+        }
+        return Ok(exit);
+    }
     let opts = settings::login(args, env, stdin_tty)?;
+    if args.no_wait {
+        let started = ops::login::pending::start(env, &opts, system::now_unix())?;
+        let exit = started.exit();
+        if let Some(d) = &started.dropped {
+            warn(printer, std::slice::from_ref(d));
+        }
+        if printer.json {
+            printer.json(&started)?;
+        } else {
+            if !printer.quiet() {
+                printer.diag(&render::login::started_text(&started, true));
+            }
+            printer.data(&format!("{}\n", started.url))?;
+        }
+        return Ok(exit);
+    }
     let mut ui = Terminal::login(printer, env.var("TERM"));
     let input = Box::new(std::io::BufReader::new(std::io::stdin()));
     let report = ops::login::run(env, &opts, input, &mut ui, system::now_unix())?;
@@ -123,6 +154,7 @@ pub fn token(
     let result = ops::token::run(
         store.as_ref(),
         &q,
+        args.refresh,
         &settings::login_defaults(env),
         &system::now_unix,
         &auth::http::client,

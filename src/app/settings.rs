@@ -89,6 +89,7 @@ pub fn doctor(args: &cli::DoctorArgs, env: &Env) -> crate::ops::doctor::Settings
         port_source,
         online,
         config: config::load(env),
+        scopes: args.scopes.clone(),
     }
 }
 

@@ -143,6 +143,12 @@ impl crate::ops::login::Ui for Terminal<'_> {
         self.frame += 1;
     }
 
+    fn started(&mut self, started: &crate::ops::login::pending::Started) {
+        self.finish();
+        self.printer
+            .diag(&crate::render::login::started_text(started, false));
+    }
+
     fn freed(&mut self, report: &crate::ops::free_port::Report) {
         self.printer.diag(&crate::render::free_port::render_result(
             report,

@@ -69,6 +69,17 @@ pub fn device_start(
                 "the device authorization request failed: the device authorization answer is not valid ({})",
                 parse_problem(&e)
             ),
+            // Google's device flow takes only clients made for it: a Desktop
+            // app client (what gargle's packages and most people have) gets
+            // a bare `invalid_client`.
+            RequestTokenError::ServerResponse(r)
+                if provider.is_google()
+                    && *r.error() == oauth2::basic::BasicErrorResponseType::InvalidClient =>
+            {
+                anyhow::anyhow!(
+                    "Google refused the device flow for this client (invalid_client): it takes only OAuth clients of type TVs and Limited Input devices, not Desktop app clients; use the loopback or paste flow (`gauth login --oob`), or a client of that type"
+                )
+            }
             e => token_error("the device authorization request", e),
         })?;
     let verification_uri = r.verification_uri().to_string();

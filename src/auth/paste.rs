@@ -195,7 +195,7 @@ const MAX_PASTE_LINE: usize = 16 * 1024;
 /// One line of input as bytes: `None` at the end, `Some(Err(why))` for a
 /// line that is too long or not UTF-8 (refused as a whole, the reading goes
 /// on), else the line.
-fn read_paste_line(input: &mut dyn BufRead) -> std::io::Result<Option<Result<String, String>>> {
+pub fn read_paste_line(input: &mut dyn BufRead) -> std::io::Result<Option<Result<String, String>>> {
     let mut line = Vec::new();
     let mut too_long = false;
     loop {

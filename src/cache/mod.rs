@@ -137,12 +137,44 @@ impl Entry {
             .as_deref()
             .is_none_or(|i| trim_issuer(i) == trim_issuer(&self.issuer))
             && q.client_id.as_deref().is_none_or(|c| c == self.client_id)
-            && q.scopes.iter().all(|s| self.scopes.contains(s))
+            && q.scopes.iter().all(|s| self.has_scope(s))
             && q.account.as_deref().is_none_or(|a| {
                 self.account
                     .as_deref()
                     .is_some_and(|mine| mine.eq_ignore_ascii_case(a))
             })
+    }
+
+    /// The login has `scope`: by name, or, at Google, by the other name
+    /// Google gives the same scope (`email` is granted as
+    /// `…/auth/userinfo.email`).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        if self.scopes.iter().any(|s| s == scope) {
+            return true;
+        }
+        if trim_issuer(&self.issuer) != crate::decide::google::ISSUER {
+            return false;
+        }
+        let want = crate::decide::google::canonical_scope(scope);
+        self.scopes
+            .iter()
+            .any(|s| crate::decide::google::canonical_scope(s) == want)
+    }
+
+    /// The login's scopes in the names its provider treats as one (Google's
+    /// short and long names alike), for comparing a login with a request.
+    pub fn scope_set(&self) -> std::collections::BTreeSet<&str> {
+        self.scopes.iter().map(|s| self.scope_name(s)).collect()
+    }
+
+    /// `scope` in the name this login's provider gives it (at Google, the
+    /// long name of `email` and `profile`).
+    pub fn scope_name<'s>(&self, scope: &'s str) -> &'s str {
+        if trim_issuer(&self.issuer) == crate::decide::google::ISSUER {
+            crate::decide::google::canonical_scope(scope)
+        } else {
+            scope
+        }
     }
 
     /// What a refresh or a revocation of this login needs.

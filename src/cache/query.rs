@@ -70,9 +70,12 @@ pub fn select(entries: Vec<Stored>, q: &Query) -> Result<Stored, NoPick> {
         found.retain(|s| s.entry.account.as_ref() == Some(a));
     }
     if found.len() > 1 && !q.scopes.is_empty() {
-        let wanted: BTreeSet<&String> = q.scopes.iter().collect();
         let exact: Vec<usize> = (0..found.len())
-            .filter(|&i| found[i].entry.scopes.iter().collect::<BTreeSet<_>>() == wanted)
+            .filter(|&i| {
+                let e = &found[i].entry;
+                let wanted: BTreeSet<&str> = q.scopes.iter().map(|s| e.scope_name(s)).collect();
+                e.scope_set() == wanted
+            })
             .collect();
         if let [i] = exact[..] {
             return Ok(found.swap_remove(i));

@@ -33,6 +33,10 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
                 "gauth doctor --port 8085 --online",
                 "check port 8085 and that Google's endpoints answer",
             ),
+            (
+                "gauth doctor --recommend --scope https://www.googleapis.com/auth/drive",
+                "the flow for a login with these scopes",
+            ),
         ],
     ),
     (
@@ -75,6 +79,14 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
                 "gauth login --flow device",
                 "enter a short code on any device",
             ),
+            (
+                "gauth login --no-wait",
+                "start a login and print its URL (consoles gauth cannot read)",
+            ),
+            (
+                "gauth login --finish 'http://127.0.0.1:1410/?code=…'",
+                "finish it with the address the browser landed on",
+            ),
         ],
     ),
     (
@@ -86,6 +98,10 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
                 "of one login among several",
             ),
             ("gauth token --json", "with its expiry, scopes and account"),
+            (
+                "gauth token --refresh",
+                "a new access token now (the cached one was refused)",
+            ),
             (
                 "curl -H \"Authorization: Bearer $(gauth token)\" URL",
                 "use it in a request",

@@ -136,6 +136,11 @@ pub struct DoctorArgs {
     /// https, or http on a loopback address).
     #[arg(long, value_name = "URL", requires = "online", value_parser = crate::auth::online::parse_endpoint)]
     pub endpoint: Vec<String>,
+
+    /// A scope the login will ask for (repeatable): Google's device flow
+    /// takes only a few, so it is not recommended for others.
+    #[arg(long = "scope", value_name = "SCOPE", value_parser = parse_scope)]
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -225,6 +230,20 @@ pub struct LoginArgs {
     /// Do not open a browser; print the URL to open instead.
     #[arg(long)]
     pub no_browser: bool,
+
+    /// Start the login and return at once: print the URL to open (on any
+    /// machine), and keep what the login needs until `--finish`, for
+    /// --timeout. For consoles gauth cannot read (RStudio, Jupyter, R's
+    /// system2()).
+    #[arg(long, conflicts_with_all = ["flow", "oob", "finish", "no_browser"])]
+    pub no_wait: bool,
+
+    /// Finish a login started with --no-wait: the address the browser
+    /// landed on, the code it showed, or `-` to read it from stdin (which
+    /// keeps it out of the process list).
+    #[arg(long, value_name = "ANSWER", allow_hyphen_values = true,
+          conflicts_with_all = ["flow", "oob", "no_browser", "port", "issuer", "client_id", "client_secret", "credentials", "scopes"])]
+    pub finish: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -247,6 +266,11 @@ pub struct TokenArgs {
     /// The account, when several logins match.
     #[arg(long, value_name = "ACCOUNT")]
     pub account: Option<String>,
+
+    /// Renew the access token now, even if the cached one is still valid
+    /// (a token the API refused; a revoked login is found at once).
+    #[arg(long)]
+    pub refresh: bool,
 }
 
 #[derive(Debug, Args)]

@@ -166,7 +166,7 @@ pub struct Situation<'a> {
     pub session: &'a Session,
     pub forced: Option<&'a Forced>,
     /// Where a pasted code can be typed when the login runs (`paste_place`).
-    pub paste: Option<String>,
+    pub paste: Option<Paste>,
     /// Does a loopback listener here answer its own HTTP request?
     pub listener_works: bool,
     pub port: u16,
@@ -180,33 +180,68 @@ pub struct Situation<'a> {
     /// The login would be at Google (whose device flow allows only a few
     /// scopes).
     pub google: bool,
+    /// The scopes the login asks for that the device flow refuses (Google's
+    /// short list, `decide::google`); empty: the device flow does not
+    /// object to them.
+    pub device_refuses: Vec<String>,
     /// The `gauth login` the commands start with.
     pub login: LoginBase,
+}
+
+/// Where someone can paste a code back, and whether gauth itself reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paste {
+    /// Where, in a person's words.
+    pub place: String,
+    /// gauth's own input is that terminal: it reads the paste itself (one
+    /// command). Otherwise only the program at that console reads it (R's
+    /// `readline()`, a notebook's cell): the login takes two commands,
+    /// `gauth login --no-wait`, then `gauth login --finish`.
+    pub gauth_reads: bool,
 }
 
 /// Where someone can paste a code back: gauth's own terminal, an IDE,
 /// notebook or cloud shell console, RStudio's R console, or a terminal one of
 /// gauth's ancestors runs on (R that ran `system("gauth …")` from a
-/// terminal). `None`: nowhere (cron, CI, a service).
-pub fn paste_place(s: &Session, stdin_tty: bool, ancestors: &[Ancestor]) -> Option<String> {
+/// terminal). `None`: nowhere (cron, CI, a service). Only the first is
+/// gauth's own input: a console is read by the program that runs there.
+pub fn paste_place(s: &Session, stdin_tty: bool, ancestors: &[Ancestor]) -> Option<Paste> {
+    let elsewhere = |place: String| {
+        Some(Paste {
+            place,
+            gauth_reads: false,
+        })
+    };
     if stdin_tty {
-        return Some("gauth's input is a terminal".into());
+        return Some(Paste {
+            place: "gauth's input is a terminal".into(),
+            gauth_reads: true,
+        });
     }
     if matches!(s.kind, Kind::Notebook | Kind::HostedIde | Kind::CloudShell) {
-        return Some(format!("{}'s console takes it", s.name));
+        return elsewhere(format!(
+            "in {}'s console (gauth cannot read it: its input is not that console)",
+            s.name
+        ));
     }
     if let Some(a) = ancestors.iter().find(|a| a.name == "rsession") {
-        return Some(format!(
-            "RStudio's R console (rsession, pid {}) takes it",
+        return elsewhere(format!(
+            "at RStudio's R console (rsession, pid {}; gauth cannot read it: only R's readline() can)",
             a.pid
         ));
     }
     ancestors.iter().find_map(|a| {
-        a.tty
-            .as_ref()
-            .map(|t| format!("{} (pid {}) runs on the terminal {t}", a.name, a.pid))
+        a.tty.as_ref().and_then(|t| {
+            elsewhere(format!(
+                "on the terminal {t} that {} (pid {}) runs on (gauth cannot read it: its input is not that terminal)",
+                a.name, a.pid
+            ))
+        })
     })
 }
+
+/// The two commands of a login whose paste gauth cannot read itself.
+const FINISH: &str = "gauth login --finish '<the address your browser lands on>'";
 
 /// Why a loopback login cannot complete, or `None` when it can.
 pub fn loopback_blocker(s: &Session, listener_works: bool) -> Option<String> {
@@ -313,7 +348,7 @@ fn decide_after(x: &Situation, found: &Found) -> Recommendation {
                     format!("port {port} is taken{by}, and {why_not}: falling back to paste"),
                     None,
                 )
-            } else if device {
+            } else if device && x.device_refuses.is_empty() {
                 r(
                     Flow::Device,
                     format!(
@@ -361,13 +396,34 @@ fn decide_before(x: &Situation) -> Recommendation {
         if let (Flow::Loopback, Some(b)) = (f.flow, &blocker) {
             reasons.push(format!("but a loopback login will not complete: {b}"));
         }
+        if f.flow == Flow::Device && !x.device_refuses.is_empty() {
+            reasons.push(format!(
+                "but Google's device flow refuses {}",
+                x.device_refuses.join(", ")
+            ));
+        }
         f.flow
     } else if let Some(b) = &blocker {
         reasons.push(b.clone());
         match &x.paste {
-            Some(place) => {
+            Some(p) if p.gauth_reads => {
                 reasons.push(format!(
-                    "you can paste the code (or the redirected URL) back: {place}"
+                    "you can paste the code (or the redirected URL) back: {}",
+                    p.place
+                ));
+                Flow::Paste
+            }
+            Some(p) => {
+                reasons.push(format!(
+                    "you can paste the redirected URL back {}, so the login takes two commands: `gauth login --no-wait`, then `{FINISH}`",
+                    p.place
+                ));
+                Flow::Paste
+            }
+            None if !x.device_refuses.is_empty() => {
+                reasons.push(format!(
+                    "no terminal or console to paste a code into here, and Google's device flow refuses {}: start the login here with `gauth login --no-wait` and finish it with `{FINISH}` from any terminal of yours on this machine",
+                    x.device_refuses.join(", ")
                 ));
                 Flow::Paste
             }
@@ -395,6 +451,25 @@ fn decide_before(x: &Situation) -> Recommendation {
         commands.extend(x.port_actions.iter().cloned());
     }
     match flow {
+        Flow::Paste if x.paste.as_ref().is_none_or(|p| !p.gauth_reads) && x.forced.is_none() => {
+            commands.push(Command {
+                what: "start the login: it prints the URL to open, on any machine".into(),
+                run: x.login.with("--no-wait"),
+            });
+            commands.push(Command {
+                what: "then finish it with the address the browser lands on".into(),
+                run: FINISH.into(),
+            });
+            commands.push(Command {
+                what: "R (the gauth package): both steps at R's own prompt".into(),
+                run: "gauth::login()".into(),
+            });
+            commands.push(Command {
+                what: "R (gargle: googledrive, bigrquery, gmailr, googlesheets4): use out-of-band auth"
+                    .into(),
+                run: GARGLE_OOB.into(),
+            });
+        }
         Flow::Paste => {
             commands.push(Command {
                 what: "log in, pasting the redirected URL (or the code) back".into(),
@@ -408,7 +483,7 @@ fn decide_before(x: &Situation) -> Recommendation {
         }
         Flow::Device => {
             reasons.push(if x.google {
-                "the device flow needs an OAuth client with a device endpoint, and Google's allows only a few scopes (not BigQuery, not full Drive)"
+                "the device flow needs an OAuth client of type TVs and Limited Input devices, and Google's allows only a few scopes (not BigQuery, not full Drive)"
                     .into()
             } else {
                 "the device flow needs a provider with a device authorization endpoint".into()

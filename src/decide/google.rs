@@ -26,6 +26,17 @@ pub const DEVICE_SCOPES: &[&str] = &[
     "https://www.googleapis.com/auth/youtube.readonly",
 ];
 
+/// Google's long name for a scope it also takes by a short one: `email` is
+/// granted (and cached) as `…/auth/userinfo.email`, `profile` as
+/// `…/auth/userinfo.profile`; anything else is itself.
+pub fn canonical_scope(scope: &str) -> &str {
+    match scope {
+        "email" => "https://www.googleapis.com/auth/userinfo.email",
+        "profile" => "https://www.googleapis.com/auth/userinfo.profile",
+        s => s,
+    }
+}
+
 /// The scopes of `scopes` that Google's device flow refuses (none: the
 /// device flow fits).
 pub fn device_refuses(scopes: &[String]) -> Vec<&str> {

@@ -228,8 +228,20 @@ fn issuer_and_scopes(
         None => BTreeSet::from(["email", "offline_access", "openid"]),
     };
     let set: BTreeSet<&str> = scopes.iter().map(String::as_str).collect();
+    // Google grants `email` as `…/auth/userinfo.email`: the same scope.
+    let same = |a: &BTreeSet<&str>, b: &BTreeSet<&str>| {
+        if !google {
+            return a == b;
+        }
+        let canon = |s: &BTreeSet<&str>| -> BTreeSet<String> {
+            s.iter()
+                .map(|x| crate::decide::google::canonical_scope(x).to_owned())
+                .collect()
+        };
+        canon(a) == canon(b)
+    };
     let mut scope_flags = String::new();
-    if !set.is_empty() && set != default {
+    if !set.is_empty() && !same(&set, &default) {
         for s in set {
             scope_flags.push_str(&format!(" --scope {}", shell_quote(s)));
         }

@@ -82,10 +82,12 @@ const LOCK_GRACE: Duration = Duration::from_secs(2);
 /// (nothing is made). `http` builds the client only when a refresh is
 /// needed, and the refresh is over by the budget's deadline (the whole
 /// answer, however slowly it comes); `clock` gives seconds since the
-/// epoch.
+/// epoch. `force` (`--refresh`): renew even a token still valid.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     store: Option<&Store>,
     q: &Query,
+    force: bool,
     defaults: &Lazy,
     clock: &dyn Fn() -> u64,
     http: &dyn Fn() -> anyhow::Result<crate::auth::http::Http>,
@@ -101,9 +103,15 @@ pub fn run(
     warnings.extend(listing.problems.iter().map(|p| p.line()));
     let stored = pick(listing.entries, q, defaults)?;
     let now = clock();
-    match stored.entry.freshness(now) {
+    match freshness(&stored.entry, now, force) {
         Freshness::Valid => {
             return Ok(TokenReport::new(&stored, &stored.entry, Source::Cache, now));
+        }
+        Freshness::Expired if force => {
+            return Err(Error::LoginRequired(no_refresh_token(
+                &stored.entry,
+                defaults.get(),
+            )));
         }
         Freshness::Expired => {
             return Err(Error::LoginRequired(expired(&stored.entry, defaults.get())));
@@ -129,7 +137,9 @@ pub fn run(
     };
     let now = clock();
     let changed = current.access_token != stored.entry.access_token;
-    match current.freshness(now) {
+    // Renewed by another gauth while this one waited: that is the new
+    // token `--refresh` asked for.
+    match freshness(&current, now, force && !changed) {
         Freshness::Valid => {
             return Ok(TokenReport::new(
                 &stored,
@@ -147,6 +157,12 @@ pub fn run(
                 Source::RefreshedMeanwhile,
                 now,
             ));
+        }
+        Freshness::Expired if force && !changed => {
+            return Err(Error::LoginRequired(no_refresh_token(
+                &current,
+                defaults.get(),
+            )));
         }
         Freshness::Expired => return Err(Error::LoginRequired(expired(&current, defaults.get()))),
         Freshness::Refreshable => {}
@@ -270,6 +286,28 @@ pub fn run(
         Source::Refreshed,
         clock(),
     ))
+}
+
+/// How a login's token stands; with `force`, a token with a refresh token
+/// is renewed whatever its expiry, and one without cannot be.
+fn freshness(e: &Entry, now: u64, force: bool) -> Freshness {
+    if !force {
+        return e.freshness(now);
+    }
+    if e.refresh_token.as_ref().is_some_and(|t| !t.is_empty()) {
+        Freshness::Refreshable
+    } else {
+        Freshness::Expired
+    }
+}
+
+/// `--refresh` on a login with no refresh token.
+fn no_refresh_token(e: &Entry, d: &crate::ops::hints::Defaults) -> String {
+    format!(
+        "the login of {} has no refresh token, so its access token cannot be renewed; {}",
+        who(e),
+        relogin(e, d)
+    )
 }
 
 /// The one login `q` picks among `entries` (with several and no flags,

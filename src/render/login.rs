@@ -88,3 +88,23 @@ pub fn spinner_frame(frame: usize, left: Duration) -> String {
         s % 60
     )
 }
+
+/// `gauth login --no-wait`, for stderr (the URL itself goes to stdout):
+/// where to open it and how to finish.
+pub fn started_text(s: &crate::ops::login::pending::Started, on_stdout: bool) -> String {
+    format!(
+        "Open this URL in a browser, on any machine{}:\n\n    {}\n\n\
+         After you allow access, the browser lands on an address that may not load\n\
+         ({}…). Copy that whole address, then run, before {}:\n\n    \
+         gauth login --finish '<the address>'\n\n\
+         (or `gauth login --finish -` and paste it on its input)\n",
+        if on_stdout {
+            " (it is also on stdout)"
+        } else {
+            ""
+        },
+        esc(&s.url),
+        esc(&s.redirect_uri),
+        crate::text::human::clock(s.expires_at)
+    )
+}

@@ -10,9 +10,23 @@ pub fn duration(secs: u64) -> String {
     }
 }
 
+/// A moment as RFC 3339 in UTC ("2026-12-06T09:05:00Z"), from seconds
+/// since the epoch.
+pub fn clock(unix: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.min(253_402_300_799));
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clocks() {
+        assert_eq!(clock(0), "1970-01-01T00:00:00Z");
+        assert_eq!(clock(1_796_555_100), "2026-12-06T11:05:00Z");
+        assert_eq!(clock(u64::MAX), "9999-12-31T23:59:59Z");
+    }
 
     #[test]
     fn durations() {

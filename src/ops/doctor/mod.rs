@@ -128,6 +128,8 @@ pub struct Settings {
     /// The configuration as `gauth login` reads it (`GAUTH_FLOW`,
     /// `GAUTH_OOB`, the config file), with its problems.
     pub config: Config,
+    /// `--scope`: the scopes the login will ask for.
+    pub scopes: Vec<String>,
 }
 
 pub fn run(
@@ -161,6 +163,7 @@ pub fn run(
         ancestors: facts.ancestors.clone(),
         uid: caller.uid,
         can_signal_others: caller.can_signal_others,
+        scopes: opts.scopes.clone(),
     };
     Ok(assemble(inputs))
 }
@@ -185,6 +188,27 @@ pub struct Inputs {
     pub uid: u32,
     /// May the caller signal other users' processes (root, CAP_KILL)?
     pub can_signal_others: bool,
+    /// The scopes the login would ask for (`--scope`; empty: the config
+    /// file's, else `gauth login`'s default).
+    pub scopes: Vec<String>,
+}
+
+/// The scopes the login would ask for that Google's device flow refuses:
+/// `--scope`, else the config file's, else `gauth login`'s default (which
+/// Google's device flow takes).
+fn device_refuses(i: &Inputs) -> Vec<String> {
+    if !crate::decide::flow::is_google(i.config.defaults.issuer.as_deref()) {
+        return Vec::new();
+    }
+    let scopes = if i.scopes.is_empty() {
+        i.config.defaults.scopes.clone().unwrap_or_default()
+    } else {
+        i.scopes.clone()
+    };
+    crate::decide::google::device_refuses(&scopes)
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
 }
 
 pub fn assemble(i: Inputs) -> Report {
@@ -212,6 +236,7 @@ pub fn assemble(i: Inputs) -> Report {
         port_actions,
         port_holder: crate::ops::inspect::port_holder(&i.port_state, i.uid),
         google: crate::decide::flow::is_google(i.config.defaults.issuer.as_deref()),
+        device_refuses: device_refuses(&i),
         login: crate::decide::flow::LoginBase::from_config(&i.config),
     });
     if online_failed {

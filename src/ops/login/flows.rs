@@ -38,7 +38,7 @@ pub(super) struct Run<'a> {
     pub(super) session: &'a Session,
     pub(super) opts: &'a Settings,
     /// Where a pasted answer can be typed (`None`: nowhere).
-    pub(super) paste: Option<String>,
+    pub(super) paste: Option<crate::decide::flow::Paste>,
     /// What forced the flow (`--flow loopback`, `GAUTH_FLOW=loopback`, the
     /// config file), when something did.
     pub(super) forced: Option<Forced>,
@@ -146,6 +146,7 @@ impl Run<'_> {
             port_actions: Vec::new(),
             port_holder: None,
             google: self.plan.provider.is_google(),
+            device_refuses: super::device_refuses(&self.plan.provider, &self.plan.scopes),
             login: crate::decide::flow::LoginBase::configured(),
         }
     }
@@ -408,6 +409,18 @@ impl Run<'_> {
             }
             note(ui, next.reasons.join("; "));
             return Ok((Flow::Paste, self.paste(ui, input)?));
+        }
+        // Google's device flow refuses most scopes: said before any request.
+        let refused = super::device_refuses(p, &self.plan.scopes);
+        if !refused.is_empty() {
+            return Err(Error::Usage(format!(
+                "Google's device flow refuses {}: it takes only openid, email, profile, drive.file, drive.appdata and YouTube's scopes; use the loopback or paste flow instead (`gauth login --oob`, or `gauth login --no-wait` then `gauth login --finish …`)",
+                refused
+                    .iter()
+                    .map(|s| esc(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
         }
         let start = device::device_start(
             &self.http,

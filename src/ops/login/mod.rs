@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 mod flows;
+pub mod pending;
 
 /// What `gauth login` does, as the settings resolved it (the flags, then
 /// the environment, then the config file: `app::settings::login`).
@@ -78,6 +79,9 @@ pub trait Ui: crate::ops::free_port::Ui {
     fn tick(&mut self, left: Duration);
     /// What free-port did to a taken port (its result, for stderr).
     fn freed(&mut self, report: &crate::ops::free_port::Report);
+    /// A login started to be finished by `gauth login --finish` (gauth
+    /// cannot read the paste here): the URL and how to finish.
+    fn started(&mut self, started: &pending::Started);
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,11 +102,11 @@ pub struct Report {
 impl crate::error::Outcome for Report {}
 
 /// The login as resolved, the provider discovered.
-struct Plan {
-    provider: Provider,
-    client: ClientConfig,
-    scopes: Vec<String>,
-    credentials: Option<String>,
+pub(super) struct Plan {
+    pub(super) provider: Provider,
+    pub(super) client: ClientConfig,
+    pub(super) scopes: Vec<String>,
+    pub(super) credentials: Option<String>,
 }
 
 /// Run the login. `input` is where pasted answers come from (stdin): read on
@@ -171,6 +175,7 @@ pub fn run(
                 listener.ip_literal_works(),
                 port,
                 plan.provider.is_google(),
+                device_refuses(&plan.provider, &plan.scopes),
             );
             note(
                 ui,
@@ -179,6 +184,31 @@ pub fn run(
             rec.flow
         }
     };
+
+    // A paste gauth cannot read itself (a console's, not its own input):
+    // the login is kept for `gauth login --finish`, and this command stops
+    // here saying so, rather than wait for input that cannot come.
+    if opts.flow.is_none()
+        && flow == Flow::Paste
+        && !paste_place.as_ref().is_some_and(|p| p.gauth_reads)
+    {
+        let started = pending::keep(
+            &store,
+            plan.provider.clone(),
+            wanted,
+            opts.port,
+            opts.timeout,
+            now_unix,
+        )?;
+        if let Some(d) = &started.dropped {
+            ui.note(&format!("warning: {d}"));
+        }
+        ui.started(&started);
+        return Err(Error::LoginRequired(format!(
+            "gauth cannot read a paste here, so it started the login: open the URL above, then run `gauth login --finish '<the address your browser lands on>'` before {} (in R, gauth::login() does both steps at R's prompt)",
+            crate::text::human::clock(started.expires_at)
+        )));
+    }
 
     // The user's own choice of flow (a flag, GAUTH_FLOW, the config file):
     // kept, never swapped for another behind their back.
@@ -201,6 +231,46 @@ pub fn run(
         Flow::Paste => (Flow::Paste, run.paste(ui, input)?),
         Flow::Device => run.device(ui, &mut note, input)?,
     };
+    let account = oauth::account(&run.http, &plan.provider, &tokens, run.deadline);
+    save(
+        &store,
+        prepared,
+        &plan,
+        Got {
+            flow,
+            tokens,
+            account,
+        },
+        now_unix,
+        decisions,
+        ui,
+    )
+}
+
+/// What a flow brought back.
+pub(super) struct Got {
+    pub(super) flow: Flow,
+    pub(super) tokens: oauth::Tokens,
+    pub(super) account: Option<String>,
+}
+
+/// Check what the provider handed out, cache it in the prepared file, and
+/// report. Shared by every flow and by `--finish`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn save(
+    store: &Store,
+    prepared: crate::cache::Prepared<'_>,
+    plan: &Plan,
+    got: Got,
+    now_unix: u64,
+    decisions: Vec<String>,
+    ui: &mut dyn Ui,
+) -> Result<Report, Error> {
+    let Got {
+        flow,
+        tokens,
+        account,
+    } = got;
     // What came back is checked before it is cached or printed.
     let checked = crate::auth::bearer::check_access_token(tokens.access_token.expose())
         .and_then(|()| match &tokens.refresh_token {
@@ -214,7 +284,6 @@ pub fn run(
         ))
     })?;
     let scopes = normalize(tokens.scopes.clone().unwrap_or_else(|| plan.scopes.clone()));
-    let account = oauth::account(&run.http, &plan.provider, &tokens, run.deadline);
     let entry = Entry {
         issuer: plan.provider.issuer.clone(),
         client_id: plan.client.creds.id.clone(),
@@ -281,10 +350,11 @@ pub fn run(
 pub fn auto(
     session: &Session,
     forced: Option<&Forced>,
-    paste_place: Option<String>,
+    paste_place: Option<crate::decide::flow::Paste>,
     listener_works: bool,
     port: u16,
     google: bool,
+    device_refuses: Vec<String>,
 ) -> crate::decide::flow::Recommendation {
     crate::decide::flow::recommend(&crate::decide::flow::Situation {
         session,
@@ -296,8 +366,22 @@ pub fn auto(
         port_actions: Vec::new(),
         port_holder: None,
         google,
+        device_refuses,
         login: crate::decide::flow::LoginBase::configured(),
     })
+}
+
+/// The scopes of a login the device flow refuses: Google's short list; no
+/// other provider's rules are known (its device endpoint says).
+pub fn device_refuses(provider: &Provider, scopes: &[String]) -> Vec<String> {
+    if provider.is_google() {
+        crate::decide::google::device_refuses(scopes)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    } else {
+        Vec::new()
+    }
 }
 
 fn normalize(mut scopes: Vec<String>) -> Vec<String> {
@@ -308,7 +392,7 @@ fn normalize(mut scopes: Vec<String>) -> Vec<String> {
 
 /// The provider: Google's preset, or discovered (through the checked
 /// cache; a fetch is cached for a day).
-fn provider(
+pub(super) fn provider(
     wanted: &Wanted,
     store: &Store,
     now_unix: u64,
