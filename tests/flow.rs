@@ -86,7 +86,7 @@ fn cases() -> Vec<Case> {
                 ancestor(11, "R", Some("pts/1")),
             ]),
             Flow::Paste,
-            "R (pid 11) runs on the terminal pts/1",
+            "on the terminal pts/1 that R (pid 11) runs on (gauth cannot read it",
         ),
         base(
             "SSH, RStudio's rsession called gauth",

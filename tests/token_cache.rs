@@ -854,3 +854,88 @@ fn a_printed_account_with_a_format_character_runs_as_printed() {
         );
     }
 }
+
+/// `gauth token --refresh` renews a token still valid (the API refused it);
+/// a revoked login is found at once, and a login with no refresh token says
+/// so (issue #13).
+#[test]
+fn refresh_renews_now_and_finds_a_revoked_login_at_once() {
+    let p = Oidc::start(&[]);
+    let d = discover(&p);
+    let entry = login(&p, "jenny", Client::Native);
+    let cache = tempcache();
+    Store::open_at(cache.path()).unwrap().save(&entry).unwrap();
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(
+        stdout(&out).trim(),
+        entry.access_token.expose(),
+        "a cache hit"
+    );
+    let out = token_cmd(cache.path(), &["token", "--refresh", "-v"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let fresh = stdout(&out).trim().to_owned();
+    assert_ne!(
+        fresh,
+        entry.access_token.expose(),
+        "renewed though still valid"
+    );
+    assert!(stderr(&out).contains("refreshed"), "{}", stderr(&out));
+    assert_eq!(userinfo(&d.userinfo, &fresh).0, 200);
+    // Revoked at the provider: --refresh finds it at once (exit 4).
+    let rt = cached(cache.path()).refresh_token.unwrap();
+    let res = reqwest::blocking::Client::new()
+        .post(&d.revocation)
+        .form(&[
+            ("token", rt.expose()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", "gauth-native"),
+        ])
+        .send()
+        .unwrap();
+    assert!(res.status().is_success());
+    let out = token_cmd(cache.path(), &["token", "--refresh"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("invalid_grant"), "{}", stderr(&out));
+    // No refresh token: --refresh cannot renew.
+    let plain = tempcache();
+    Store::open_at(plain.path())
+        .unwrap()
+        .save(&offline_entry("a@example.test", now() + 3600, false))
+        .unwrap();
+    let out = token_cmd(plain.path(), &["token", "--refresh"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("has no refresh token"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "");
+}
+
+/// Google grants `email` as `…/auth/userinfo.email` (and `profile` as
+/// `…/auth/userinfo.profile`): a login is found by the name it was asked
+/// with (issue #13, found against the fake Google).
+#[test]
+fn a_google_login_is_found_by_the_short_scope_names() {
+    let cache = tempcache();
+    let mut e = offline_entry("a@example.test", now() + 3600, true);
+    e.scopes = vec![
+        "https://www.googleapis.com/auth/userinfo.email".into(),
+        "openid".into(),
+    ];
+    Store::open_at(cache.path()).unwrap().save(&e).unwrap();
+    for args in [
+        &["token", "--scope", "email"][..],
+        &[
+            "token",
+            "--scope",
+            "https://www.googleapis.com/auth/userinfo.email",
+        ],
+        &["token", "--scope", "email", "--scope", "openid"],
+    ] {
+        let out = token_cmd(cache.path(), args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    let out = token_cmd(cache.path(), &["token", "--scope", "profile"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+}

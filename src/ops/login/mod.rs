@@ -187,8 +187,11 @@ pub fn run(
 
     // A paste gauth cannot read itself (a console's, not its own input):
     // the login is kept for `gauth login --finish`, and this command stops
-    // here saying so, rather than wait for input that cannot come.
+    // here saying so, rather than wait for input that cannot come. A paste
+    // flow the user asked for (--oob, GAUTH_FLOW, the config file) reads
+    // stdin whatever it is (a pipe is a fine way to hand it the answer).
     if opts.flow.is_none()
+        && opts.forced.is_none()
         && flow == Flow::Paste
         && !paste_place.as_ref().is_some_and(|p| p.gauth_reads)
     {

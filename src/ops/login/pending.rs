@@ -59,6 +59,10 @@ struct Pending {
     credentials: Option<String>,
     created_at: u64,
     expires_at: u64,
+    /// When it was made, finer than `created_at` (nanoseconds since the
+    /// epoch): which of several is the oldest.
+    #[serde(default)]
+    made_ns: u128,
 }
 
 /// The file of the pending login whose state is `state`: a hash of it, so
@@ -132,6 +136,9 @@ pub(super) fn keep(
         credentials: wanted.credentials.clone(),
         created_at: now_unix,
         expires_at,
+        made_ns: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
     };
     let bytes = serde_json::to_vec(&pending)
         .map_err(|e| Error::Runtime(anyhow::anyhow!("cannot keep the pending login: {e}")))?;
@@ -150,11 +157,11 @@ pub(super) fn keep(
 /// Drop the pending logins that expired, and the oldest when
 /// [`MAX_PENDING`] are waiting; what was dropped for room, said.
 fn make_room(store: &Store, now_unix: u64) -> Option<String> {
-    let mut live: Vec<(u64, String)> = Vec::new();
+    let mut live: Vec<(u64, u128, String)> = Vec::new();
     for name in store.list_files(Area::Pending).unwrap_or_default() {
         match store.read_file(Area::Pending, &name, MAX_FILE) {
             Ok(Some(bytes)) => match read(&bytes) {
-                Some(p) if p.expires_at > now_unix => live.push((p.created_at, name)),
+                Some(p) if p.expires_at > now_unix => live.push((p.created_at, p.made_ns, name)),
                 _ => {
                     let _ = store.remove_file(Area::Pending, &name);
                 }
@@ -169,7 +176,7 @@ fn make_room(store: &Store, now_unix: u64) -> Option<String> {
     live.sort();
     let mut dropped = None;
     while live.len() >= MAX_PENDING {
-        let (created, name) = live.remove(0);
+        let (created, _, name) = live.remove(0);
         let _ = store.remove_file(Area::Pending, &name);
         dropped = Some(format!(
             "{MAX_PENDING} logins were already waiting: the oldest (started {} s before this one) can no longer be finished",
