@@ -14,9 +14,10 @@ credentials_gauth <- function(scopes = NULL, email = NULL, client = NULL,
     return(NULL)
   }
   dots <- list(...)
+  # Any error, gauth's or not: gargle would swallow it unheard.
   tryCatch(
     gauth_for_gargle(scopes, email, client %||% app, dots),
-    gauth_condition = function(e) {
+    error = function(e) {
       message("gauth: ", conditionMessage(e))
       NULL
     }

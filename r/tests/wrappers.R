@@ -124,14 +124,23 @@ if (.Platform$OS.type == "unix") {
   argv <- readLines(log)
   stopifnot("token --json --scope openid --account jenny@example.com" %in% argv)
 
-  ## The client secret reaches gauth in its environment, never in argv, and
-  ## the environment is as before afterwards.
+  ## The client secret reaches gauth in its environment, never a command
+  ## line (system2(env =) would put it in the shell's, which every user can
+  ## read), and the environment is as before afterwards. Every command line
+  ## system2() builds is recorded.
   unlink(log)
   Sys.unsetenv(c("GAUTH_CLIENT_ID", "GAUTH_CLIENT_SECRET"))
+  lines <- character()
+  suppressMessages(trace("system2", where = baseenv(), print = FALSE,
+    tracer = quote(lines <<- c(lines, paste(c(env, command, args), collapse = " ")))))
   invisible(gauth::login(client = list(id = "the-id", secret = "s3cr3t-value"), flow = "loopback"))
+  invisible(gauth::login(client = list(id = "the-id", secret = "s3cr3t-value"), flow = "device"))
+  suppressMessages(untrace("system2", where = baseenv()))
   argv <- readLines(log)
-  stopifnot(!any(grepl("s3cr3t-value", argv[!startsWith(argv, "secret=")], fixed = TRUE)),
-            "secret=s3cr3t-value" %in% argv,
+  stopifnot(length(lines) == 2L,
+            !any(grepl("s3cr3t-value", lines, fixed = TRUE)),
+            !any(grepl("s3cr3t-value", argv[!startsWith(argv, "secret=")], fixed = TRUE)),
+            identical(sum(argv == "secret=s3cr3t-value"), 2L),
             identical(Sys.getenv("GAUTH_CLIENT_SECRET", unset = NA), NA_character_),
             identical(Sys.getenv("GAUTH_CLIENT_ID", unset = NA), NA_character_))
   Sys.setenv(GAUTH_CLIENT_SECRET = "users-own")
