@@ -124,7 +124,7 @@ gauth_exec <- function(args, input = NULL, env = character(),
                        live_stderr = FALSE, json = TRUE) {
   path <- gauth_path()
   if (live_stderr && .Platform$OS.type == "unix") {
-    res <- with_env(env, gauth_stream(path, args))
+    res <- gauth_stream(path, args, env)
   } else {
     out <- tempfile("gauth-out-")
     err <- tempfile("gauth-err-")
@@ -166,7 +166,7 @@ relay <- function(lines, everything) {
 # a child's own stderr never reaches the console of RStudio on some
 # systems, nor Jupyter's or Colab's, where the URL or the device code must be
 # seen. R stays interruptible; an interrupted login is stopped.
-gauth_stream <- function(path, args) {
+gauth_stream <- function(path, args, env) {
   dir <- tempfile("gauth-run-")
   dir.create(dir, mode = "0700")
   on.exit(unlink(dir, recursive = TRUE), add = TRUE)
@@ -177,12 +177,32 @@ gauth_stream <- function(path, args) {
     'wait $!; echo $? >"$d/status.tmp"; mv "$d/status.tmp" "$d/status"',
     sep = "\n"
   )
-  system2("/bin/sh", shQuote(c("-c", script, "sh", dir, path, args)),
-          stdout = FALSE, stderr = FALSE, wait = FALSE)
+  # The client's variables only for the start: the background shell has its
+  # copy of the environment once system2() returns.
+  with_env(env, system2("/bin/sh", shQuote(c("-c", script, "sh", dir, path, args)),
+                        stdout = FALSE, stderr = FALSE, wait = FALSE))
   on.exit(stop_background(f("pid"), f("status"), path), add = TRUE, after = FALSE)
   shown <- 0L
+  started <- Sys.time()
+  gone_since <- NULL
   repeat {
     done <- file.exists(f("status"))
+    if (!done) {
+      # Never wait for a status that cannot come: no shell started, or
+      # gauth and its shell gone without writing one.
+      pid <- if (file.exists(f("pid"))) suppressWarnings(as.integer(readLines(f("pid"), warn = FALSE)[1]))
+      gone <- if (is.null(pid) || is.na(pid)) {
+        difftime(Sys.time(), started, units = "secs") > 10
+      } else {
+        !tools::pskill(pid, 0L)
+      }
+      if (gone && is.null(gone_since)) gone_since <- Sys.time()
+      if (!gone) gone_since <- NULL
+      if (!is.null(gone_since) && difftime(Sys.time(), gone_since, units = "secs") > 2) {
+        stop(gauth_condition("gauth ended without an exit status (its shell was stopped)",
+                             "gauth_error"))
+      }
+    }
     text <- read_text(f("err"))
     lines <- split_lines(text)
     # Only whole lines until gauth has exited.
