@@ -42,11 +42,11 @@ gauth_for_gargle <- function(scopes, email, client, dots) {
   }
   query <- list(scopes = scopes, email = account_arg(email), issuer = issuer,
                 client_id = NULL)
-  res <- gauth_exec(c("token", "--json", query_flags(query)))
+  res <- gauth_exec(c("token", "--json", query_flags(query)), json = "plain")
   if (res$status == 2L && !is.null(parts)) {
     # Several cached logins fit: the one made with the package's client.
     query$client_id <- parts$id
-    res <- gauth_exec(c("token", "--json", query_flags(query)))
+    res <- gauth_exec(c("token", "--json", query_flags(query)), json = "plain")
   }
   if (res$status == 0L) {
     return(GauthToken$new(query, token_info(res)))

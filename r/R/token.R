@@ -61,11 +61,11 @@ GauthToken <- R6Class(
 
     ask = function(refresh) {
       args <- c("token", "--json", if (refresh) "--refresh", query_flags(private$query))
-      res <- gauth_exec(args)
+      res <- gauth_exec(args, json = "plain")
       if (refresh && refused_flag(res, "--refresh")) {
         # A gauth built before `token --refresh`: a plain `gauth token`
         # refreshes a token that has expired (or has under a minute left).
-        res <- gauth_exec(args[args != "--refresh"])
+        res <- gauth_exec(args[args != "--refresh"], json = "plain")
       }
       if (res$status != 0L) stop_for_exit(res, args)
       token_info(res)
@@ -91,6 +91,7 @@ GauthToken <- R6Class(
 # empty or malformed token.
 token_info <- function(res) {
   info <- res$json
+  if (is.list(info)) info$scopes <- as.character(unlist(info$scopes))
   tok <- if (is.list(info)) info$access_token
   if (!is.character(tok) || length(tok) != 1L || is.na(tok) ||
       !grepl("^[A-Za-z0-9._~+/-]+=*$", tok)) {
