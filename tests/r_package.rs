@@ -635,3 +635,29 @@ fn an_interactive_r_logs_in_through_the_browser_when_doctor_says_loopback() {
     let all = r.quit();
     assert!(all.contains("flow: loopback"), "{all}");
 }
+
+/// free_port() in an interactive R asks in R (the console may not be
+/// gauth's terminal), names the holder, and after "y" gauth kills it and the
+/// port is free.
+#[test]
+#[ignore = "needs R with gargle, googledrive, httr and R6; run by .ci/run"]
+fn free_port_in_an_interactive_r_asks_then_frees_the_port() {
+    let w = World::new(&[]);
+    let holder = common::listen(&["run_local_server"]);
+    let mut r = RConsole::start(&w, &[]);
+    r.type_line(&format!(
+        "x <- gauth::free_port({}); cat('FREE', x$free, '\\n', sep = '=')",
+        holder.port
+    ));
+    r.wait_for("[y/N] ", Duration::from_secs(30));
+    assert!(
+        r.text().contains(&format!("python3 (pid {})", holder.pid)),
+        "{}",
+        r.text()
+    );
+    r.type_line("y");
+    r.wait_for("FREE=TRUE", Duration::from_secs(30));
+    r.quit();
+    assert!(common::wait_dead(holder.pid, Duration::from_secs(2)));
+    assert!(common::bind_ok(holder.port));
+}
