@@ -661,3 +661,38 @@ fn free_port_in_an_interactive_r_asks_then_frees_the_port() {
     assert!(common::wait_dead(holder.pid, Duration::from_secs(2)));
     assert!(common::bind_ok(holder.port));
 }
+
+/// With no client in gauth's config, googledrive's own client would be used
+/// (with Google); non-interactive with no login, the one message says to
+/// log in from an interactive R or to name a client in gauth's config, with
+/// Google's scopes (no offline_access), and gargle goes on.
+#[test]
+#[ignore = "needs R with gargle, googledrive, httr and R6; run by .ci/run"]
+fn without_a_client_of_gauths_own_the_message_names_the_config_file_and_the_login() {
+    let w = World::new(&[]);
+    std::fs::remove_file(w.path("config/gauth/config.toml")).unwrap();
+    let code = r#"
+gauth::use_gauth()
+msgs <- character()
+withCallingHandlers(try(googledrive::drive_auth(), silent = TRUE),
+  message = function(m) { msgs <<- c(msgs, conditionMessage(m)); invokeRestart("muffleMessage") })
+g <- grep("^gauth: ", msgs, value = TRUE)
+cat("N=", length(g), "\n", sep = "")
+cat("MESSAGE=", g, "\n", sep = "")
+"#;
+    let out = w.rscript(code, &[]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("N=1"), "{all}");
+    assert!(
+        all.contains("log in once from an interactive R session")
+            && all.contains(&format!(
+                "name an OAuth client in {}",
+                w.path("config/gauth/config.toml").display()
+            ))
+            && all.contains(&format!(
+                "gauth login --scope openid --scope email --scope {DRIVE}\n"
+            )),
+        "{all}"
+    );
+}
