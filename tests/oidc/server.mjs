@@ -59,7 +59,17 @@ const provider = new Provider(issuer, {
       response_types: ['code'],
     },
   ],
-  scopes: ['openid', 'offline_access', 'email', 'profile'],
+  // Google's scope names too, as plain scopes, for the R package's tests
+  // (googledrive asks for .../auth/drive, gargle adds .../auth/userinfo.email).
+  scopes: ['openid', 'offline_access', 'email', 'profile',
+    'https://www.googleapis.com/auth/drive',
+    'https://www.googleapis.com/auth/drive.file',
+    'https://www.googleapis.com/auth/spreadsheets',
+    'https://www.googleapis.com/auth/bigquery',
+    'https://www.googleapis.com/auth/cloud-platform',
+    'https://www.googleapis.com/auth/gmail.readonly',
+    'https://www.googleapis.com/auth/userinfo.email',
+    'https://www.googleapis.com/auth/userinfo.profile'],
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   findAccount: async (ctx, sub) => ({
     accountId: sub,

@@ -1,0 +1,165 @@
+# gauth's login, doctor and free-port from R. A login started from R must
+# work where R's console is not gauth's terminal (RStudio, Jupyter, Colab):
+# there only R's own readline() reads what the user types, so the paste flow
+# is split in two gauth calls (`login --no-wait`, then `login --finish -` with
+# the pasted answer on stdin) with readline() in between.
+
+login <- function(scopes = NULL, flow = c("auto", "loopback", "paste", "device"),
+                  issuer = NULL, client = NULL, timeout = NULL) {
+  flow <- match.arg(flow)
+  parts <- client_parts(client)
+  if (!is.null(client) && is.null(parts)) {
+    stop(gauth_condition(
+      "`client` must be a gargle client, an httr oauth_app, list(id =, secret =) or a client id",
+      "gauth_usage"
+    ))
+  }
+  env <- client_env(parts)
+  common <- c(flag_values("--issuer", issuer), flag_values("--scope", scopes),
+              flag_values("--timeout", timeout))
+  if (flow == "auto" && is_interactive()) {
+    flow <- recommend_flow(scopes)
+  }
+  report <- switch(
+    flow,
+    paste = if (is_interactive()) {
+      login_in_console(common, env)
+    } else {
+      gauth_call(c("login", "--json", "--flow", "paste", common), env = env,
+                 live_stderr = TRUE)$json
+    },
+    auto = gauth_call(c("login", "--json", common), env = env,
+                      live_stderr = TRUE)$json,
+    gauth_call(c("login", "--json", "--flow", flow, common), env = env,
+               live_stderr = TRUE)$json
+  )
+  invisible(structure(report, class = "gauth_login"))
+}
+
+# The flow gauth recommends here, for these scopes (Google's device flow
+# takes only a few). An interactive R can always read a paste, so anything
+# unexpected means paste.
+recommend_flow <- function(scopes = NULL, port = NULL) {
+  base <- c("doctor", "--recommend", flag_values("--port", port))
+  args <- c(base, flag_values("--scope", scopes))
+  res <- gauth_exec(args, json = FALSE)
+  if (length(scopes) && refused_flag(res, "--scope")) {
+    # A gauth built before `doctor --scope`.
+    res <- gauth_exec(base, json = FALSE)
+  }
+  if (res$status != 0L) stop_for_exit(res, args)
+  word <- trimws(res$stdout)
+  if (word %in% c("loopback", "paste", "device")) word else "paste"
+}
+
+login_in_console <- function(common, env) {
+  started <- gauth_call(c("login", "--no-wait", "--json", common), env = env)
+  url <- started$json$url
+  if (!is.character(url) || length(url) != 1L || !grepl("^https?://[^[:space:][:cntrl:]]+$", url)) {
+    stop(gauth_condition("`gauth login --no-wait --json` printed no login URL",
+                         "gauth_error", stderr = started$stderr))
+  }
+  message(
+    "To log in, open this address in a browser (on any machine), sign in and agree:\n\n",
+    "    ", url, "\n\n",
+    "The browser then goes to an address that may not load (\"This site can't be reached\").\n",
+    "Copy that whole address from the browser's address bar and paste it below."
+  )
+  # Where R runs in an IDE (RStudio, Positron), browseURL opens the page in
+  # the user's own browser; elsewhere it could start a browser on a server
+  # nobody sees, so it is left to options(gauth.browse = TRUE).
+  if (isTRUE(getOption("gauth.browse", is.function(getOption("browser"))))) {
+    try(utils::browseURL(url), silent = TRUE)
+  }
+  answer <- trimws(readline("Address (or code): "))
+  if (!nzchar(answer)) {
+    stop(gauth_condition(
+      "nothing was pasted: the login was not completed (run it again to get a new address)",
+      "gauth_error"
+    ))
+  }
+  # On stdin, not in argv: other users can read a command line.
+  gauth_call(c("login", "--finish", "-", "--json"), input = answer, env = env)$json
+}
+
+print.gauth_login <- function(x, ...) {
+  cat("Logged in", if (!is.null(x$account)) paste("as", x$account),
+      "at", x$issuer, sprintf("(%s flow)", x$flow), "\n")
+  cat("  scopes:", paste(x$scopes, collapse = " "), "\n")
+  invisible(x)
+}
+
+doctor <- function(recommend = FALSE, scopes = NULL, port = NULL) {
+  if (recommend) {
+    return(recommend_flow(scopes, port))
+  }
+  base <- c("doctor", "--json", flag_values("--port", port))
+  args <- c(base, flag_values("--scope", scopes))
+  res <- gauth_exec(args)
+  if (length(scopes) && refused_flag(res, "--scope")) {
+    res <- gauth_exec(base)
+  }
+  # 3 is an answer, not a failure: a loopback login needs an action or
+  # another flow, and the report says which.
+  if (!(res$status %in% c(0L, 3L)) || !is.list(res$json)) {
+    stop_for_exit(res, args)
+  }
+  structure(res$json, class = "gauth_doctor", status = res$status)
+}
+
+print.gauth_doctor <- function(x, ...) {
+  rec <- x$recommendation
+  cat("gauth doctor: loopback login", if (isTRUE(x$loopback_ready)) "works here" else "needs a fallback here", "\n")
+  if (is.list(rec)) {
+    cat("Recommended flow:", rec$flow, "\n")
+    for (r in rec$reasons) cat("  ", r, "\n", sep = "")
+    cmds <- rec$commands
+    if (is.data.frame(cmds) && nrow(cmds)) {
+      for (i in seq_len(nrow(cmds))) cat("  ", cmds$what[i], ":\n      ", cmds$run[i], "\n", sep = "")
+    }
+  }
+  invisible(x)
+}
+
+free_port <- function(port = 1410, yes = FALSE, force = FALSE, dry_run = FALSE) {
+  port <- as.character(port)
+  base <- c("free-port", "--json", port, if (force) "--force")
+  if (dry_run) {
+    res <- gauth_exec(c(base, "--dry-run"))
+    if (!(res$status %in% c(0L, 3L)) || !is.list(res$json)) stop_for_exit(res, base)
+    return(structure(res$json, class = "gauth_free_port", status = res$status))
+  }
+  if (!yes && is_interactive()) {
+    # gauth asks on a terminal; R's console is not always gauth's terminal
+    # (RStudio), so R asks, then gauth acts with --yes and checks each
+    # holder again right before signalling it.
+    seen <- free_port(port, force = force, dry_run = TRUE)
+    if (isTRUE(seen$free)) return(invisible(seen))
+    h <- seen$holders
+    kill <- if (is.data.frame(h) && nrow(h)) {
+      judged <- h$verdict$class
+      h[judged == "expendable" | (force & judged == "not_expendable"), , drop = FALSE]
+    }
+    if (!is.data.frame(kill) || !nrow(kill)) {
+      stop_for_exit(list(status = 3L, stderr = character(), json = seen), base)
+    }
+    message(paste(sprintf("%s (pid %s): %s", kill$name, kill$pid, kill$verdict$summary),
+                  collapse = "\n"))
+    answer <- readline(sprintf("Kill %s? [y/N] ",
+                               paste(sprintf("%s pid %s", kill$name, kill$pid), collapse = ", ")))
+    if (!tolower(trimws(answer)) %in% c("y", "yes")) {
+      stop(gauth_condition(sprintf("port %s is still held: nothing was killed", port),
+                           "gauth_action_needed", status = 3L, report = seen))
+    }
+    yes <- TRUE
+  }
+  args <- c(base, if (yes) "--yes")
+  res <- gauth_exec(args)
+  if (res$status != 0L) stop_for_exit(res, args)
+  invisible(structure(res$json, class = "gauth_free_port", status = res$status))
+}
+
+print.gauth_free_port <- function(x, ...) {
+  cat("gauth free-port:", x$summary, "\n")
+  invisible(x)
+}
