@@ -817,3 +817,53 @@ fn the_fake_applies_googles_device_scope_rule() {
     assert!(v["verification_url"].is_string() && v["verification_uri"].is_null());
     assert_eq!(v["interval"], 1);
 }
+
+/// Google grants `email` as https://www.googleapis.com/auth/userinfo.email
+/// (and `profile` as …/userinfo.profile): a login asked for with the short
+/// name must still be found by it. Fails today: the cache keeps only the
+/// granted names, so `gauth token --scope email` exits 4 and tells the user
+/// to run the very login they just ran (`gauth login … --scope email`),
+/// which ends the same way.
+#[test]
+#[ignore = "end-to-end: needs root (mount and network namespaces); run by .ci/run"]
+fn token_finds_a_google_login_by_the_short_scope_name_it_was_asked_with() {
+    let fake = FakeGoogle::start(Trust::SystemBundle);
+    let json = fake.path("client.json");
+    let (code, _, err) = fake.gauth(
+        &[
+            "login",
+            "--credentials",
+            json.to_str().unwrap(),
+            "--flow",
+            "loopback",
+            "--scope",
+            "openid",
+            "--scope",
+            "email",
+            "--timeout",
+            "30s",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}\n{}", fake.dump());
+    let issued = &fake.grants("authorization_code")[0]["issued"];
+    assert_eq!(
+        issued["scope"],
+        "openid https://www.googleapis.com/auth/userinfo.email"
+    );
+    // The full name Google granted finds it…
+    let (code, out, err) = fake.gauth(
+        &[
+            "token",
+            "--scope",
+            "https://www.googleapis.com/auth/userinfo.email",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), issued["access_token"].as_str().unwrap());
+    // … and so must the name it was asked for.
+    let (code, out, err) = fake.gauth(&["token", "--scope", "email"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), issued["access_token"].as_str().unwrap());
+}
