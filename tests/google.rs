@@ -520,6 +520,20 @@ fn loopback_login_with_a_desktop_client_then_token_refresh_and_logout() {
     assert_no_secrets(&fake, &format!("{out}{err}"));
     let (code, _, err) = fake.gauth(&["token"], &[]);
     assert_eq!(code, 4, "{err}");
+
+    // doctor --online reaches Google's endpoints through the same store.
+    let (code, out, err) = fake.gauth(&["--json", "doctor", "--online"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let online = v["online"].as_array().unwrap();
+    assert!(
+        !online.is_empty() && online.iter().all(|o| o["ok"] == true),
+        "{online:?}"
+    );
+    let discovery = fake.requests("/.well-known/openid-configuration");
+    assert_eq!(discovery.len(), 1, "{}", fake.dump());
+    assert_eq!(discovery[0]["host"], "accounts.google.com");
+    assert_eq!(discovery[0]["status"], 200);
 }
 
 /// The same login from the client JSON a Desktop client downloads

@@ -30,6 +30,8 @@
 //   verification_uri); a pending poll is HTTP 428 authorization_pending.
 // - /revoke takes `token` (either kind); revoking a refresh token ends the
 //   grant, its access tokens included.
+// - /.well-known/openid-configuration is Google's discovery document (the
+//   endpoints gauth's preset names; `gauth doctor --online` fetches it).
 //
 // Where it is stricter than Google, so that a test fails when gauth slips:
 // PKCE must be S256 with a 43-character challenge (Google also takes
@@ -284,6 +286,28 @@ function deviceCode(req, res, form, rec) {
   }, rec);
 }
 
+// Google's discovery document, as far as gauth reads it.
+const DISCOVERY = {
+  issuer: ISSUER,
+  authorization_endpoint: 'https://accounts.google.com/o/oauth2/v2/auth',
+  device_authorization_endpoint: 'https://oauth2.googleapis.com/device/code',
+  token_endpoint: 'https://oauth2.googleapis.com/token',
+  userinfo_endpoint: 'https://openidconnect.googleapis.com/v1/userinfo',
+  revocation_endpoint: 'https://oauth2.googleapis.com/revoke',
+  jwks_uri: 'https://www.googleapis.com/oauth2/v3/certs',
+  response_types_supported: ['code', 'token', 'id_token', 'code token', 'code id_token',
+    'token id_token', 'code token id_token', 'none'],
+  subject_types_supported: ['public'],
+  id_token_signing_alg_values_supported: ['RS256'],
+  scopes_supported: ['openid', 'email', 'profile'],
+  token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+  claims_supported: ['aud', 'email', 'email_verified', 'exp', 'family_name', 'given_name',
+    'iat', 'iss', 'name', 'picture', 'sub'],
+  code_challenge_methods_supported: ['plain', 'S256'],
+  grant_types_supported: ['authorization_code', 'refresh_token',
+    'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:jwt-bearer'],
+};
+
 function revoke(req, res, form, rec) {
   const t = form.get('token') ?? new URL(req.url, 'https://x').searchParams.get('token');
   const r = refreshTokens.get(t);
@@ -337,6 +361,7 @@ const server = https.createServer({
     const route = `${req.method} ${host}${url.pathname}`;
     try {
       switch (route) {
+        case 'GET accounts.google.com/.well-known/openid-configuration': return send(res, 200, DISCOVERY, rec);
         case 'GET accounts.google.com/o/oauth2/v2/auth': return authorize(req, res, url, rec);
         case 'POST oauth2.googleapis.com/token': return token(req, res, form, rec);
         case 'POST oauth2.googleapis.com/device/code': return deviceCode(req, res, form, rec);
