@@ -485,11 +485,21 @@ fn loopback_login_with_a_desktop_client_then_token_refresh_and_logout() {
     assert_eq!(out.trim(), issued["access_token"].as_str().unwrap());
     assert_eq!(fake.log().len(), before, "a cache hit sends nothing");
 
-    // Google's scope names as it granted them.
+    // The account from the ID token's email; the scopes as Google granted
+    // them (full URLs).
     let (code, out, err) = fake.gauth(&["--json", "token"], &[]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["account"], EMAIL, "{v}");
+    assert_eq!(
+        v["scopes"],
+        serde_json::json!([
+            DRIVE,
+            "https://www.googleapis.com/auth/userinfo.email",
+            "openid"
+        ]),
+        "{v}"
+    );
 
     // Expired: refreshed with Google's refresh token, by the same client.
     fake.expire_cached_logins();
