@@ -709,7 +709,8 @@ fn device_login_with_drive_file_and_a_tv_client() {
 
 /// Google's device flow takes only clients of type "TVs and Limited Input
 /// devices": a Desktop client gets 401 invalid_client ("Invalid client
-/// type."), and gauth says so in one line (exit 1).
+/// type."), and gauth says so in one line that names the client type it
+/// needs and the flows that work (exit 1).
 #[test]
 #[ignore = "end-to-end: needs root (mount and network namespaces); run by .ci/run"]
 fn device_login_with_a_desktop_client_is_refused_by_google() {
@@ -732,7 +733,14 @@ fn device_login_with_a_desktop_client_is_refused_by_google() {
     );
     assert_eq!(code, 1, "{err}\n{}", fake.dump());
     assert!(
-        err.contains("invalid_client") && err.contains("Invalid client type."),
+        err.contains("invalid_client")
+            && err.contains("TVs and Limited Input devices")
+            && err.contains("gauth login --oob"),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.contains("error:")).count(),
+        1,
         "{err}"
     );
     assert!(!err.contains(DESKTOP_SECRET), "{err}");
@@ -741,8 +749,6 @@ fn device_login_with_a_desktop_client_is_refused_by_google() {
 /// The device login that issue #13 §2 wants refused before any request:
 /// `--flow device` with a scope outside Google's device-flow list (full
 /// Drive) stops with a usage error (exit 2) that names the scope.
-/// Fails until gauth has the rule: today it sends the request and reports
-/// Google's invalid_scope (exit 1).
 #[test]
 #[ignore = "end-to-end: needs root (mount and network namespaces); run by .ci/run"]
 fn device_flow_refuses_a_scope_google_does_not_allow_there() {
@@ -774,7 +780,7 @@ fn device_flow_refuses_a_scope_google_does_not_allow_there() {
 }
 
 /// … and that refusal happens before anything is sent: Google never sees
-/// a /device/code request. Fails until gauth has the rule.
+/// a /device/code request.
 #[test]
 #[ignore = "end-to-end: needs root (mount and network namespaces); run by .ci/run"]
 fn device_flow_with_a_scope_google_refuses_sends_no_request() {
@@ -844,10 +850,9 @@ fn the_fake_applies_googles_device_scope_rule() {
 
 /// Google grants `email` as https://www.googleapis.com/auth/userinfo.email
 /// (and `profile` as …/userinfo.profile): a login asked for with the short
-/// name must still be found by it. Fails today: the cache keeps only the
-/// granted names, so `gauth token --scope email` exits 4 and tells the user
-/// to run the very login they just ran (`gauth login … --scope email`),
-/// which ends the same way.
+/// name must still be found by it (before this was fixed, the cache kept
+/// only the granted names, so `gauth token --scope email` exited 4 and told
+/// the user to run the very login they had just run).
 #[test]
 #[ignore = "end-to-end: needs root (mount and network namespaces); run by .ci/run"]
 fn token_finds_a_google_login_by_the_short_scope_name_it_was_asked_with() {
