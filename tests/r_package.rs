@@ -234,23 +234,23 @@ writeBin(serialize(tok, NULL), "@DUMP@")
 }
 
 /// refresh() forces a refresh (`gauth token --refresh`): an access token the
-/// provider revoked while gauth's cache still thinks it valid is replaced
-/// after httr's 401, and the retry succeeds.
+/// provider no longer honours (the test provider forgets it; the grant and
+/// the refresh token stay) while gauth's cache still thinks it valid is
+/// replaced after httr's 401, and the retry succeeds.
 #[test]
 #[ignore = "needs R with gargle, googledrive, httr and R6; run by .ci/run"]
 fn r_token_refresh_replaces_a_revoked_access_token_through_gauth_token_refresh() {
     let w = World::new(&[]);
     w.gauth_login(&["openid", "email", "offline_access"]);
+    let before = w.refresh_token();
     let code = r#"
 options(warn = 2)
 tok <- gauth::token()
 url <- "@ISSUER@/me"
 stopifnot(httr::status_code(httr::GET(url, httr::config(token = tok))) == 200L)
 old <- tok$credentials$access_token
-conf <- httr::content(httr::GET("@ISSUER@/.well-known/openid-configuration"))
-rv <- httr::POST(conf$revocation_endpoint, encode = "form",
-                 body = list(token = old, token_type_hint = "access_token", client_id = "gauth-native"))
-stopifnot(httr::status_code(rv) == 200L)
+rv <- httr::POST("@ISSUER@/test/forget-access-token", encode = "form", body = list(token = old))
+stopifnot(httr::status_code(rv) == 204L)
 r0 <- httr::GET(url, httr::add_headers(Authorization = paste("Bearer", old)))
 cat("REVOKED=", httr::status_code(r0), "\n", sep = "")
 r <- httr::GET(url, httr::config(token = tok))
@@ -264,6 +264,11 @@ cat("CHANGED=", !identical(old, tok$credentials$access_token), "\n", sep = "")
     assert!(all.contains("Auto-refreshing stale OAuth token."), "{all}");
     assert!(all.contains("CHANGED=TRUE"), "{all}");
     assert!(all.contains("AFTER=200"), "{all}");
+    assert_ne!(
+        before,
+        w.refresh_token(),
+        "gauth refreshed (the provider rotates)"
+    );
 }
 
 /// `gauth::use_gauth()`, then googledrive's own drive_auth() in a

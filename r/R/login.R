@@ -40,13 +40,8 @@ login <- function(scopes = NULL, flow = c("auto", "loopback", "paste", "device")
 # takes only a few). An interactive R can always read a paste, so anything
 # unexpected means paste.
 recommend_flow <- function(scopes = NULL, port = NULL) {
-  base <- c("doctor", "--recommend", flag_values("--port", port))
-  args <- c(base, flag_values("--scope", scopes))
+  args <- c("doctor", "--recommend", flag_values("--port", port), flag_values("--scope", scopes))
   res <- gauth_exec(args, json = FALSE)
-  if (length(scopes) && refused_flag(res, "--scope")) {
-    # A gauth built before `doctor --scope`.
-    res <- gauth_exec(base, json = FALSE)
-  }
   if (res$status != 0L) stop_for_exit(res, args)
   word <- trimws(res$stdout)
   if (word %in% c("loopback", "paste", "device")) word else "paste"
@@ -93,12 +88,8 @@ doctor <- function(recommend = FALSE, scopes = NULL, port = NULL) {
   if (recommend) {
     return(recommend_flow(scopes, port))
   }
-  base <- c("doctor", "--json", flag_values("--port", port))
-  args <- c(base, flag_values("--scope", scopes))
+  args <- c("doctor", "--json", flag_values("--port", port), flag_values("--scope", scopes))
   res <- gauth_exec(args)
-  if (length(scopes) && refused_flag(res, "--scope")) {
-    res <- gauth_exec(base)
-  }
   # 3 is an answer, not a failure: a loopback login needs an action or
   # another flow, and the report says which.
   if (!(res$status %in% c(0L, 3L)) || !is.list(res$json)) {

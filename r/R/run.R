@@ -276,13 +276,6 @@ stop_for_exit <- function(res, args, call = NULL) {
                        stderr = res$stderr, report = res$json, call = call))
 }
 
-# An older gauth refuses a flag this package may pass; such a build is told
-# apart by clap's wording for it.
-refused_flag <- function(res, flag) {
-  res$status == 2L &&
-    any(grepl(sprintf("unexpected argument '%s", flag), res$stderr, fixed = TRUE))
-}
-
 flag_values <- function(flag, values) {
   values <- as.character(values)
   values <- values[!is.na(values) & nzchar(values)]

@@ -62,11 +62,6 @@ GauthToken <- R6Class(
     ask = function(refresh) {
       args <- c("token", "--json", if (refresh) "--refresh", query_flags(private$query))
       res <- gauth_exec(args, json = "plain")
-      if (refresh && refused_flag(res, "--refresh")) {
-        # A gauth built before `token --refresh`: a plain `gauth token`
-        # refreshes a token that has expired (or has under a minute left).
-        res <- gauth_exec(args[args != "--refresh"], json = "plain")
-      }
       if (res$status != 0L) stop_for_exit(res, args)
       token_info(res)
     },

@@ -15,6 +15,11 @@
 //                       as some providers send it), expires-word (`"soon"`)
 //   --issuer-slash      the issuer ends in `/` (http://127.0.0.1:PORT/), as
 //                       some providers' do; `iss` and the document say so
+// Test-only route: POST /test/forget-access-token with `token=…` makes the
+// provider forget that access token and nothing else (its revocation
+// endpoint would also revoke the grant, and with it the refresh token): an
+// access token the provider no longer honours while gauth's cache still
+// thinks it valid.
 // Clients: `gauth-native` (public, native: any loopback port on
 // http://127.0.0.1/callback, PKCE) and `gauth-web` (secret `web-secret`,
 // redirect http://127.0.0.1:1410/). Any login/password is accepted.
@@ -104,6 +109,17 @@ provider.proxy = false;
 // RFC 8628 behaviour oidc-provider leaves out: an `interval`, and
 // `slow_down` on demand.
 provider.use(async (ctx, next) => {
+  if (ctx.path === '/test/forget-access-token' && ctx.method === 'POST') {
+    const body = await new Promise((resolve) => {
+      let data = '';
+      ctx.req.on('data', (c) => { data += c; });
+      ctx.req.on('end', () => resolve(data));
+    });
+    const token = await provider.AccessToken.find(new URLSearchParams(body).get('token') || '');
+    if (token) await token.destroy();
+    ctx.status = token ? 204 : 404;
+    return;
+  }
   const isToken = ctx.path === '/token' && ctx.method === 'POST';
   if (isToken && slowDown > 0) {
     const body = await new Promise((resolve) => {
