@@ -323,6 +323,29 @@ fn google_device_flow_only_where_its_scopes_fit() {
     );
     assert_eq!(word(&["https://www.googleapis.com/auth/drive"]), "paste");
     assert_eq!(word(&["https://www.googleapis.com/auth/bigquery"]), "paste");
+    // The commands it prints are for the scopes it was asked about, and
+    // the second one runs as printed (it reads the address on stdin).
+    let bq = "https://www.googleapis.com/auth/bigquery";
+    let out = output_detached(
+        &["doctor", "--json", "--port", &port, "--scope", bq],
+        &nowhere,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runs: Vec<&str> = v["recommendation"]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["run"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        runs[..3],
+        [
+            format!("gauth login --scope {bq} --no-wait").as_str(),
+            "gauth login --finish -",
+            format!("gauth::login(scopes = c(\"{bq}\"))").as_str(),
+        ],
+        "{v}"
+    );
     // Forced, it stops before any request (there is no network here: a
     // request would fail otherwise, with exit 1).
     let out = gauth()

@@ -73,6 +73,10 @@ pub fn login(
     let stdin_tty = std::io::stdin().is_terminal();
     if let Some(given) = &args.finish {
         // Everything but the answer comes from the login it finishes.
+        if given == "-" && stdin_tty {
+            printer
+                .diag("Paste the address your browser landed on (or the code) and press Enter:\n");
+        }
         let answer =
             ops::login::pending::answer(given, &mut std::io::BufReader::new(std::io::stdin()))?;
         let mut ui = Terminal::login(printer, env.var("TERM"));

@@ -95,9 +95,9 @@ pub fn started_text(s: &crate::ops::login::pending::Started, on_stdout: bool) ->
     format!(
         "Open this URL in a browser, on any machine{}:\n\n    {}\n\n\
          After you allow access, the browser lands on an address that may not load\n\
-         ({}…). Copy that whole address, then run, before {}:\n\n    \
-         gauth login --finish '<the address>'\n\n\
-         (or `gauth login --finish -` and paste it on its input)\n",
+         ({}…). Copy that whole address; then, before {}, run\n\n    \
+         {}\n\n\
+         and paste it there (or pass it quoted: gauth login --finish 'ADDRESS').\n",
         if on_stdout {
             " (it is also on stdout)"
         } else {
@@ -105,6 +105,7 @@ pub fn started_text(s: &crate::ops::login::pending::Started, on_stdout: bool) ->
         },
         esc(&s.url),
         esc(&s.redirect_uri),
-        crate::text::human::clock(s.expires_at)
+        crate::text::human::clock(s.expires_at),
+        crate::decide::flow::FINISH
     )
 }

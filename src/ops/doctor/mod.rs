@@ -237,7 +237,7 @@ pub fn assemble(i: Inputs) -> Report {
         port_holder: crate::ops::inspect::port_holder(&i.port_state, i.uid),
         google: crate::decide::flow::is_google(i.config.defaults.issuer.as_deref()),
         device_refuses: device_refuses(&i),
-        login: crate::decide::flow::LoginBase::from_config(&i.config),
+        login: crate::decide::flow::LoginBase::from_config(&i.config).for_scopes(&i.scopes),
     });
     if online_failed {
         recommendation.reasons.push(

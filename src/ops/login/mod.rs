@@ -208,8 +208,9 @@ pub fn run(
         }
         ui.started(&started);
         return Err(Error::LoginRequired(format!(
-            "gauth cannot read a paste here, so it started the login: open the URL above, then run `gauth login --finish '<the address your browser lands on>'` before {} (in R, gauth::login() does both steps at R's prompt)",
-            crate::text::human::clock(started.expires_at)
+            "gauth cannot read a paste here, so it started the login: open the URL above, then, before {}, run `{}` and paste the address your browser lands on (in R, gauth::login() does both steps at R's prompt)",
+            crate::text::human::clock(started.expires_at),
+            crate::decide::flow::FINISH
         )));
     }
 

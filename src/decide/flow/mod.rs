@@ -6,6 +6,9 @@ use crate::system::config::{Flow, Forced};
 use crate::system::facts::Ancestor;
 use serde::Serialize;
 
+mod login_base;
+pub use login_base::LoginBase;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Command {
     pub what: String,
@@ -74,87 +77,6 @@ pub enum Found<'a> {
 /// `doctor --recommend` is a query: it answered, so it exits 0 (R's
 /// `system2(stdout = TRUE)` warns on any other status).
 impl crate::error::Outcome for Recommendation {}
-
-/// The `gauth login` the printed commands start with: what runs as printed
-/// where gauth finds its OAuth client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginBase {
-    /// `gauth login`, plus `--credentials client.json` when no client is
-    /// configured and the reason says how to make that file.
-    pub command: String,
-    /// What to do before it runs: get a client (no client configured).
-    pub first: Option<String>,
-}
-
-impl LoginBase {
-    /// A client is configured (the environment or the config file): `gauth
-    /// login` as it is.
-    pub fn configured() -> LoginBase {
-        LoginBase {
-            command: "gauth login".into(),
-            first: None,
-        }
-    }
-
-    /// Where `gauth login` would find its client: `GAUTH_CLIENT_ID`, the
-    /// config file's `client_id` or `credentials`. Without one it fails
-    /// ("no OAuth client"): say how to get one — for Google a Desktop-app
-    /// client's JSON, passed with `--credentials`.
-    pub fn from_config(config: &crate::system::config::Config) -> LoginBase {
-        LoginBase::at(config, None)
-    }
-
-    /// [`LoginBase::from_config`] for a login at `issuer` (`None`: the
-    /// config file's, else Google).
-    pub fn at(config: &crate::system::config::Config, issuer: Option<&str>) -> LoginBase {
-        // `gauth login` stops at any problem of its configuration (it may
-        // be the very client or flow meant): that, not a missing client, is
-        // what to fix first, even when the file that failed names a client.
-        if let Some(p) = config.problems.first() {
-            let more = match config.problems.len() {
-                1 => String::new(),
-                n => format!(" (and {} more)", n - 1),
-            };
-            return LoginBase {
-                command: "gauth login".into(),
-                first: Some(format!(
-                    "gauth login refuses to run until its configuration is fixed: {p}{more}"
-                )),
-            };
-        }
-        if config.client_source.is_some() {
-            return LoginBase::configured();
-        }
-        let where_config = config
-            .path
-            .as_deref()
-            .unwrap_or("~/.config/gauth/config.toml");
-        let issuer = issuer.or(config.defaults.issuer.as_deref());
-        match issuer.filter(|i| !is_google(Some(i))) {
-            None => LoginBase {
-                command: "gauth login --credentials client.json".into(),
-                first: Some(
-                    "gauth login needs an OAuth client and none is configured: for Google, create one of type Desktop app (Google Cloud console > APIs & Services > Credentials > Create credentials > OAuth client ID), download its JSON and save it here as client.json"
-                        .into(),
-                ),
-            },
-            Some(issuer) => LoginBase {
-                command: "gauth login".into(),
-                first: Some(format!(
-                    "gauth login needs an OAuth client and none is configured: register one for a native app (loopback redirect) at {issuer} and put client_id = \"…\" in {where_config}"
-                )),
-            },
-        }
-    }
-
-    fn with(&self, flags: &str) -> String {
-        if flags.is_empty() {
-            self.command.clone()
-        } else {
-            format!("{} {flags}", self.command)
-        }
-    }
-}
 
 /// Is this issuer (`None`: gauth login's default) Google?
 pub fn is_google(issuer: Option<&str>) -> bool {
@@ -241,7 +163,9 @@ pub fn paste_place(s: &Session, stdin_tty: bool, ancestors: &[Ancestor]) -> Opti
 }
 
 /// The two commands of a login whose paste gauth cannot read itself.
-const FINISH: &str = "gauth login --finish '<the address your browser lands on>'";
+/// The second of the two commands: it reads the pasted address on its
+/// input (so it runs as printed, and the code stays off the process list).
+pub const FINISH: &str = "gauth login --finish -";
 
 /// Why a loopback login cannot complete, or `None` when it can.
 pub fn loopback_blocker(s: &Session, listener_works: bool) -> Option<String> {
@@ -415,14 +339,14 @@ fn decide_before(x: &Situation) -> Recommendation {
             }
             Some(p) => {
                 reasons.push(format!(
-                    "you can paste the redirected URL back {}, so the login takes two commands: `gauth login --no-wait`, then `{FINISH}`",
+                    "you can paste the redirected URL back {}, so the login takes two commands: `gauth login --no-wait`, then `{FINISH}` with the address pasted on its input",
                     p.place
                 ));
                 Flow::Paste
             }
             None if !x.device_refuses.is_empty() => {
                 reasons.push(format!(
-                    "no terminal or console to paste a code into here, and Google's device flow refuses {}: start the login here with `gauth login --no-wait` and finish it with `{FINISH}` from any terminal of yours on this machine",
+                    "no terminal or console to paste a code into here, and Google's device flow refuses {}: start the login here with `gauth login --no-wait` and finish it with `{FINISH}` from any terminal of yours on this machine, pasting the address your browser lands on",
                     x.device_refuses.join(", ")
                 ));
                 Flow::Paste
@@ -457,12 +381,13 @@ fn decide_before(x: &Situation) -> Recommendation {
                 run: x.login.with("--no-wait"),
             });
             commands.push(Command {
-                what: "then finish it with the address the browser lands on".into(),
+                what: "then finish it: paste the address the browser lands on (or the code) when it asks"
+                    .into(),
                 run: FINISH.into(),
             });
             commands.push(Command {
                 what: "R (the gauth package): both steps at R's own prompt".into(),
-                run: "gauth::login()".into(),
+                run: x.login.r_login(),
             });
             commands.push(Command {
                 what: "R (gargle: googledrive, bigrquery, gmailr, googlesheets4): use out-of-band auth"
