@@ -960,7 +960,7 @@ fn device_is_recommended_with_the_command_that_runs_it_and_no_httr_oob() {
     let rec = v["recommendation"].to_string();
     assert_eq!(v["recommendation"]["flow"], "device");
     assert!(
-        rec.contains("only a few scopes (not BigQuery, not full Drive)"),
+        rec.contains("takes only a few scopes (openid, email, profile, drive.file, drive.appdata, YouTube's; not full Drive, Gmail, BigQuery or cloud-platform"),
         "{rec}"
     );
     assert!(rec.contains("gauth login --flow device"), "{rec}");
@@ -1008,7 +1008,7 @@ fn the_device_scope_caveat_is_printed_only_for_google() {
         let rec = v["recommendation"].to_string();
         assert_eq!(v["recommendation"]["flow"], "device");
         assert_eq!(
-            rec.contains("Google's allows only a few scopes"),
+            rec.contains("Google's device flow needs an OAuth client of type TVs and Limited Input devices and takes only a few scopes"),
             google,
             "{config:?}: {rec}"
         );
@@ -1021,9 +1021,27 @@ fn the_device_scope_caveat_is_printed_only_for_google() {
 #[test]
 fn without_a_client_the_verdict_says_how_to_get_one() {
     let p = free_port().to_string();
+    // Google's device flow takes only another type of client.
     let (_, v) = doctor_json(
         &["--port", &p],
-        &[("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22")],
+        &[
+            ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+            ("GAUTH_FLOW", "device"),
+        ],
+    );
+    let reasons = v["recommendation"]["reasons"].to_string();
+    assert!(
+        reasons.contains(
+            "none is configured: for Google, create one of type TVs and Limited Input devices (Google Cloud console"
+        ) && !reasons.contains("Desktop app"),
+        "{reasons}"
+    );
+    let (_, v) = doctor_json(
+        &["--port", &p],
+        &[
+            ("SSH_CONNECTION", "10.1.2.3 50000 10.9.8.7 22"),
+            ("GAUTH_FLOW", "paste"),
+        ],
     );
     let rec = &v["recommendation"];
     assert!(

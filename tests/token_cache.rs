@@ -383,6 +383,17 @@ fn no_login_or_no_refresh_token_exits_4_with_the_login_to_run() {
         "{}",
         stderr(&out)
     );
+    // The same with flags that pick a login: the command carries them, and
+    // still says how to get a client.
+    let out = token_cmd(cache.path(), &["token", "--scope", "email"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        stderr(&out).starts_with(
+            "gauth: error: no cached login matches --scope email; run `gauth login --credentials client.json --scope email` (gauth login needs an OAuth client and none is configured: for Google, create one of type Desktop app"
+        ),
+        "{}",
+        stderr(&out)
+    );
 
     let e = offline_entry("a@example.test", now() - 1, false);
     Store::open_at(cache.path()).unwrap().save(&e).unwrap();

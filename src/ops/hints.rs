@@ -76,7 +76,10 @@ pub fn no_login(q: &Query, total: usize, d: &Defaults) -> String {
         1 => " (`gauth accounts` lists the 1 cached login)".to_owned(),
         n => format!(" (`gauth accounts` lists the {n} cached logins)"),
     };
-    format!("no cached login matches {}{others}; run `{cmd}`", flags(q))
+    format!(
+        "no cached login matches {}{others}; run `{cmd}`{first}",
+        flags(q)
+    )
 }
 
 /// What to do to make this login again: `log in again: `gauth login …``,

@@ -11,6 +11,9 @@ pub struct LoginBase {
     pub command: String,
     /// What to do before it runs: get a client (no client configured).
     pub first: Option<String>,
+    /// The same for a device login, when it differs: Google's device flow
+    /// takes only clients of type "TVs and Limited Input devices".
+    pub first_device: Option<String>,
     /// The scopes `gauth doctor --scope` was asked about, which the
     /// commands repeat (empty: the login's defaults).
     pub scopes: Vec<String>,
@@ -23,6 +26,7 @@ impl LoginBase {
         LoginBase {
             command: "gauth login".into(),
             first: None,
+            first_device: None,
             scopes: Vec::new(),
         }
     }
@@ -73,6 +77,7 @@ impl LoginBase {
                 first: Some(format!(
                     "gauth login refuses to run until its configuration is fixed: {p}{more}"
                 )),
+                first_device: None,
                 scopes: Vec::new(),
             };
         }
@@ -87,10 +92,8 @@ impl LoginBase {
         match issuer.filter(|i| !is_google(Some(i))) {
             None => LoginBase {
                 command: "gauth login --credentials client.json".into(),
-                first: Some(
-                    "gauth login needs an OAuth client and none is configured: for Google, create one of type Desktop app (Google Cloud console > APIs & Services > Credentials > Create credentials > OAuth client ID), download its JSON and save it here as client.json"
-                        .into(),
-                ),
+                first: Some(google_client("Desktop app")),
+                first_device: Some(google_client("TVs and Limited Input devices")),
                 scopes: Vec::new(),
             },
             Some(issuer) => LoginBase {
@@ -98,6 +101,7 @@ impl LoginBase {
                 first: Some(format!(
                     "gauth login needs an OAuth client and none is configured: register one for a native app (loopback redirect) at {issuer} and put client_id = \"…\" in {where_config}"
                 )),
+                first_device: None,
                 scopes: Vec::new(),
             },
         }
@@ -110,6 +114,14 @@ impl LoginBase {
             format!("{} {flags}", self.command)
         }
     }
+}
+
+/// How to get a Google client of this type, saved where the printed
+/// commands look for it.
+fn google_client(kind: &str) -> String {
+    format!(
+        "gauth login needs an OAuth client and none is configured: for Google, create one of type {kind} (Google Cloud console > APIs & Services > Credentials > Create credentials > OAuth client ID), download its JSON and save it here as client.json"
+    )
 }
 
 #[cfg(test)]

@@ -363,7 +363,11 @@ fn decide_before(x: &Situation) -> Recommendation {
         reasons.push(format!("{}: {}", s.name, s.reach_why));
         Flow::Loopback
     };
-    if let Some(first) = &x.login.first {
+    let first = match &x.login.first_device {
+        Some(device) if flow == Flow::Device => Some(device),
+        _ => x.login.first.as_ref(),
+    };
+    if let Some(first) = first {
         reasons.push(first.clone());
     }
     let mut commands = Vec::new();
@@ -408,7 +412,7 @@ fn decide_before(x: &Situation) -> Recommendation {
         }
         Flow::Device => {
             reasons.push(if x.google {
-                "the device flow needs an OAuth client of type TVs and Limited Input devices, and Google's allows only a few scopes (not BigQuery, not full Drive)"
+                "Google's device flow needs an OAuth client of type TVs and Limited Input devices and takes only a few scopes (openid, email, profile, drive.file, drive.appdata, YouTube's; not full Drive, Gmail, BigQuery or cloud-platform: `gauth doctor --scope …` checks yours)"
                     .into()
             } else {
                 "the device flow needs a provider with a device authorization endpoint".into()
