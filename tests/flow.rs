@@ -77,7 +77,7 @@ fn cases() -> Vec<Case> {
             "SSH from cron",
             ssh(vec![ancestor(10, "cron", None)]),
             Flow::Device,
-            "not BigQuery",
+            "not full Drive, Gmail, BigQuery",
         ),
         base(
             "SSH, R run from a terminal called gauth",
@@ -529,7 +529,7 @@ fn the_device_scope_caveat_is_only_for_google() {
         assert_eq!(r.flow, Flow::Device);
         let text = format!("{:?}", r.reasons);
         assert_eq!(text.contains("Google"), google, "{text}");
-        assert_eq!(text.contains("not BigQuery"), google, "{text}");
+        assert_eq!(text.contains("not full Drive, Gmail, BigQuery"), google, "{text}");
         assert!(text.contains("device"), "{text}");
     }
 }
