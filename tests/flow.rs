@@ -529,7 +529,11 @@ fn the_device_scope_caveat_is_only_for_google() {
         assert_eq!(r.flow, Flow::Device);
         let text = format!("{:?}", r.reasons);
         assert_eq!(text.contains("Google"), google, "{text}");
-        assert_eq!(text.contains("not full Drive, Gmail, BigQuery"), google, "{text}");
+        assert_eq!(
+            text.contains("not full Drive, Gmail, BigQuery"),
+            google,
+            "{text}"
+        );
         assert!(text.contains("device"), "{text}");
     }
 }
