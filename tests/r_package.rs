@@ -256,6 +256,13 @@ cat("REVOKED=", httr::status_code(r0), "\n", sep = "")
 r <- httr::GET(url, httr::config(token = tok))
 cat("AFTER=", httr::status_code(r), "\n", sep = "")
 cat("CHANGED=", !identical(old, tok$credentials$access_token), "\n", sep = "")
+# One object per login and scopes asked for, handed out again with the
+# cache's current token; other scopes, another object.
+again <- gauth::token()
+cat("SAME=", identical(again, tok), "\n", sep = "")
+cat("FRESH=", identical(again$credentials$access_token, tok$credentials$access_token) &&
+    !identical(again$credentials$access_token, old), "\n", sep = "")
+cat("OTHER=", !identical(gauth::token(scopes = "openid"), tok), "\n", sep = "")
 "#;
     let out = w.rscript(code, &[]);
     let all = text(&out);
@@ -264,6 +271,9 @@ cat("CHANGED=", !identical(old, tok$credentials$access_token), "\n", sep = "")
     assert!(all.contains("Auto-refreshing stale OAuth token."), "{all}");
     assert!(all.contains("CHANGED=TRUE"), "{all}");
     assert!(all.contains("AFTER=200"), "{all}");
+    assert!(all.contains("SAME=TRUE"), "{all}");
+    assert!(all.contains("FRESH=TRUE"), "{all}");
+    assert!(all.contains("OTHER=TRUE"), "{all}");
     assert_ne!(
         before,
         w.refresh_token(),

@@ -49,7 +49,7 @@ gauth_for_gargle <- function(scopes, email, client, dots) {
     res <- gauth_exec(c("token", "--json", query_flags(query)), json = "plain")
   }
   if (res$status == 0L) {
-    return(GauthToken$new(query, token_info(res)))
+    return(token_for(query, token_info(res)))
   }
   if (res$status != 4L) {
     stop_for_exit(res, "token")

@@ -277,6 +277,7 @@ stop_for_exit <- function(res, args, call = NULL) {
 }
 
 flag_values <- function(flag, values) {
+  if (is.null(values)) return(character())
   values <- as.character(values)
   values <- values[!is.na(values) & nzchar(values)]
   as.vector(rbind(rep(flag, length(values)), values))

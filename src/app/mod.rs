@@ -58,6 +58,18 @@ fn clap_exit(e: &clap::Error, args: &[OsString], color: clap::ColorChoice) -> Ex
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
+        // The help, now with its examples and exit statuses (left out of
+        // the command every run parses with: see `cli::command`).
+        let full = (e.kind() != ErrorKind::DisplayVersion)
+            .then(|| {
+                cli::command()
+                    .color(color)
+                    .try_get_matches_from(args)
+                    .err()
+                    .filter(|f| f.kind() == e.kind())
+            })
+            .flatten();
+        let e = full.as_ref().unwrap_or(e);
         return match e.print().and_then(|()| std::io::stdout().flush()) {
             Err(w) if w.kind() != std::io::ErrorKind::BrokenPipe => {
                 let what = if e.kind() == ErrorKind::DisplayVersion {
@@ -150,7 +162,7 @@ pub fn run(cli: &Cli, env: &system::env::Env) -> Result<Exit, Error> {
     match &cli.command {
         Command::Completions { shell } => {
             let mut buf = Vec::new();
-            clap_complete::generate(*shell, &mut Cli::command(), "gauth", &mut buf);
+            clap_complete::generate(*shell, &mut cli::command(), "gauth", &mut buf);
             printer.data(&String::from_utf8_lossy(&buf))?;
             Ok(Exit::Success)
         }

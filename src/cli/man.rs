@@ -2,9 +2,7 @@
 //! `gauth.1` and one page per subcommand, each with EXIT STATUS and EXAMPLES.
 //! `tests/cli.rs` fails when `man/` is stale; `GAUTH_UPDATE_MAN=1 cargo test
 //! --test cli man_pages` rewrites it.
-use crate::cli::Cli;
 use crate::error::EXIT_CODES;
-use clap::CommandFactory;
 use clap_mangen::roff::{Roff, bold, roman};
 
 /// Environment variables gauth reads: (name, what for).
@@ -65,7 +63,7 @@ const FILES: &[(&str, &str)] = &[
 /// (file name, contents) for every page.
 pub fn pages() -> Vec<(String, Vec<u8>)> {
     // `gauth help` is clap's; it has no page of its own to refer to.
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+    let mut cmd = super::command().disable_help_subcommand(true);
     cmd.build();
     let mut pages = vec![render(cmd.clone(), "gauth")];
     for sub in cmd.get_subcommands() {

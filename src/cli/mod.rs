@@ -14,7 +14,6 @@ use std::time::Duration;
 /// session, an occupied port, a missing listener) and fixes what it can.
 #[derive(Debug, Parser)]
 #[command(name = "gauth", version, propagate_version = true)]
-#[command(after_help = after_help(""))]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -60,7 +59,6 @@ pub enum Command {
     /// whether a loopback listener really answers through `localhost` and
     /// 127.0.0.1. Recommends one flow: loopback, paste (out-of-band) or
     /// device. No network access unless --online.
-    #[command(after_help = after_help("doctor"))]
     Doctor(DoctorArgs),
 
     /// Find, explain and safely kill whatever holds a TCP port.
@@ -70,7 +68,6 @@ pub enum Command {
     /// does or does not look expendable, kills the expendable ones after
     /// confirmation (SIGTERM, then SIGKILL after --timeout), and proves the
     /// port is free by binding 127.0.0.1 and ::1.
-    #[command(after_help = after_help("free-port"))]
     FreePort(FreePortArgs),
 
     /// Log in: run the OAuth flow that works here and cache the tokens.
@@ -81,7 +78,6 @@ pub enum Command {
     /// browser that cannot be opened gets the URL printed; the redirected
     /// URL or code may be pasted at any time. Tokens go to the cache that
     /// `gauth token` reads.
-    #[command(after_help = after_help("login"))]
     Login(LoginArgs),
 
     /// Print a valid access token for a cached login (refreshed if needed).
@@ -90,7 +86,6 @@ pub enum Command {
     /// expired without a refresh token) it exits 4 and says which `gauth
     /// login` to run. A token still valid is printed without any network
     /// request.
-    #[command(after_help = after_help("token"))]
     Token(TokenArgs),
 
     /// List the cached logins.
@@ -98,7 +93,6 @@ pub enum Command {
     /// For each: the account, issuer, client, scopes and whether its access
     /// token is valid, renewed on use (expired, with a refresh token) or
     /// needs a new login. Never shows a token; no network.
-    #[command(after_help = after_help("accounts"))]
     Accounts,
 
     /// Revoke (where the provider supports it) and delete cached logins.
@@ -106,11 +100,9 @@ pub enum Command {
     /// Revokes the refresh token (else the access token) at the provider's
     /// revocation endpoint, then deletes the login here whatever the
     /// provider answered, and says which happened.
-    #[command(after_help = after_help("logout"))]
     Logout(LogoutArgs),
 
     /// Print a shell completion script to stdout.
-    #[command(after_help = after_help("completions"))]
     Completions {
         /// The shell to generate completions for.
         #[arg(value_enum)]
@@ -352,6 +344,23 @@ fn parse_login_timeout(s: &str) -> Result<Duration, String> {
 }
 
 /// The text after `--help`: examples, then the exit codes.
+/// The whole command line, help text included: for `--help`, man pages and
+/// completions. Parsing uses the bare `Cli::command()`: the examples and the
+/// exit-status notes (wrapped here, for every subcommand) were a third of the
+/// instructions of a cache-hit `gauth token`, which never shows them.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command().after_help(after_help(""));
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(&name, |s| s.after_help(after_help(&name)));
+    }
+    cmd
+}
+
 fn after_help(command: &str) -> String {
     let examples = examples(command);
     let width = examples.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
@@ -373,6 +382,7 @@ mod tests {
 
     #[test]
     fn cli_definition_is_consistent() {
+        command().debug_assert();
         Cli::command().debug_assert();
     }
 }
