@@ -584,3 +584,58 @@ fn the_tunnel_and_the_login_use_one_port_and_never_a_held_one() {
         r.reasons
     );
 }
+
+/// A device flow asked for (GAUTH_FLOW, the config file) with scopes
+/// Google's device flow refuses cannot run: it is set aside, never
+/// recommended, and every printed login names its flow so that it runs as
+/// printed whatever the environment asks for (issue #13, attack pass).
+#[test]
+fn a_forced_device_flow_google_refuses_is_set_aside() {
+    let forced = Forced {
+        flow: Flow::Device,
+        source: "GAUTH_FLOW=device".into(),
+    };
+    // A desktop (loopback works), and over SSH with a terminal (paste).
+    let desktop = detect(&facts(
+        &[("DISPLAY", ":0")],
+        vec![ancestor(10, "bash", Some("pts/0"))],
+        &[],
+    ));
+    let ssh = detect(&facts(
+        &[SSH, ("USER", "jenny")],
+        vec![ancestor(10, "bash", Some("pts/0"))],
+        &[],
+    ));
+    for s in [&desktop, &ssh] {
+        let r = recommend(&Situation {
+            session: s,
+            forced: Some(&forced),
+            paste: paste_place(s, true, &[]),
+            listener_works: true,
+            port: 1410,
+            port_free: true,
+            port_actions: vec![],
+            port_holder: None,
+            google: true,
+            device_refuses: vec!["https://www.googleapis.com/auth/drive".into()],
+            login: gauth::decide::flow::LoginBase::configured(),
+        });
+        assert_ne!(r.flow, Flow::Device, "{r:?}");
+        let text = format!("{:?}", r.reasons);
+        assert!(
+            text.contains("GAUTH_FLOW=device asks for the device flow"),
+            "{text}"
+        );
+        for c in &r.commands {
+            if c.run.starts_with("gauth login") {
+                assert!(
+                    c.run.contains("--flow loopback")
+                        || c.run.contains("--oob")
+                        || c.run.contains("--no-wait"),
+                    "{c:?}"
+                );
+                assert!(!c.run.contains("--flow device"), "{c:?}");
+            }
+        }
+    }
+}

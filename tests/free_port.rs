@@ -51,6 +51,38 @@ fn yes_kills_and_the_port_binds_again() {
     assert!(bind_ok(l.port));
 }
 
+/// `--only PID@START`: what a person approved after a dry run is what gets
+/// killed; a holder it does not name (another process, or the same pid
+/// started again) is left alone and named (issue #13: R asks, gauth acts).
+#[test]
+fn only_the_named_holder_is_killed() {
+    let l = listen(&["run_local_server"]);
+    let port = l.port.to_string();
+    let (_, v, _) = run_json(&["free-port", "--dry-run", &port]);
+    let start = v["holders"][0]["start_ticks"].as_u64().unwrap();
+    for only in [format!("{}", l.pid + 1), format!("{}@{}", l.pid, start + 1)] {
+        let (code, v, stderr) = run_json(&["free-port", "--yes", "--only", &only, &port]);
+        assert_eq!(code, 3, "{only}: {v:#}\n{stderr}");
+        assert_eq!(v["actions"][0]["action"], "refused", "{v:#}");
+        assert!(alive(l.pid), "{only}");
+    }
+    let (code, v, stderr) = run_json(&[
+        "free-port",
+        "--yes",
+        "--only",
+        &format!("{}@{start}", l.pid),
+        &port,
+    ]);
+    assert_eq!(code, 0, "{v:#}\n{stderr}");
+    assert!(wait_dead(l.pid, Duration::from_secs(2)));
+    let out = gauth()
+        .args(["free-port", "--yes", "--only", "12x", &port])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not PID or PID@START"));
+}
+
 #[test]
 fn human_output_names_the_holder_and_proves_the_result() {
     let l = listen(&["run_local_server"]);

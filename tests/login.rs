@@ -217,6 +217,10 @@ fn loopback_login_then_token_the_provider_accepts() {
     assert_eq!(userinfo(&p, &t)["sub"], "jenny");
     // No secret on stderr or stdout besides what `gauth token` prints.
     assert!(!err.contains(&t) && !out.contains(&t));
+    // stdin is not a terminal (here /dev/null; from R, a notebook): no one
+    // can paste into gauth, so it does not ask for one (issue #13).
+    assert!(!err.contains("here and press Enter"), "{err}");
+    assert!(err.contains("start it again with --no-wait"), "{err}");
 }
 
 #[test]
@@ -651,6 +655,15 @@ fn bad_input_is_a_one_line_usage_error() {
 
     for (args, want) in [
         (vec!["login"], "no OAuth client"),
+        // A printed `--scope -x` would not run: refused up front.
+        (
+            vec!["login", "--client-id", "x", "--scope=-x"],
+            "does not start with '-'",
+        ),
+        (
+            vec!["doctor", "--scope=--no-wait"],
+            "does not start with '-'",
+        ),
         (
             vec!["login", "--credentials", bad_json.to_str().unwrap()],
             "is not a Google client JSON",
@@ -968,6 +981,11 @@ fn on_a_terminal_a_taken_port_is_freed_after_asking() {
         "{text}"
     );
     assert!(text.contains("logged in as jenny"), "{text}");
+    // On a terminal a paste can be typed while the login waits.
+    assert!(
+        text.contains("paste the address it ends on (or the code) here"),
+        "{text}"
+    );
     assert!(
         common::wait_dead(holder.pid, Duration::from_secs(2)),
         "{text}"

@@ -102,6 +102,7 @@ fn opts_yes() -> Options {
         signal: (15, "SIGTERM"),
         timeout: std::time::Duration::from_secs(3),
         interactive: false,
+        only: Vec::new(),
     }
 }
 

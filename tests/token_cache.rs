@@ -907,6 +907,15 @@ fn refresh_renews_now_and_finds_a_revoked_login_at_once() {
     let out = token_cmd(cache.path(), &["token", "--refresh"]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(stderr(&out).contains("invalid_grant"), "{}", stderr(&out));
+    // From then on no `gauth token` hands out the grant's dead access
+    // token, and `accounts` does not call the login valid.
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).contains("gauth login"), "{}", stderr(&out));
+    let out = token_cmd(cache.path(), &["accounts", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["logins"][0]["state"], "expired", "{v}");
     // No refresh token: --refresh cannot renew.
     let plain = tempcache();
     Store::open_at(plain.path())

@@ -179,7 +179,15 @@ fn answers_find_their_own_login_and_the_rest_are_refused() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["scopes"], serde_json::json!(["offline_access", "openid"]));
-    // One left: a bare code is its.
+    // One left. Its address cut short before the state (a wrapped line):
+    // refused, and the login still waits for the right answer.
+    let cut = b_landed[..b_landed.find("state=").unwrap()].trim_end_matches(['&', '?']);
+    assert!(cut.contains("code="), "{cut}");
+    let out = finish(&cache, cut);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("still waiting"), "{}", stderr(&out));
+    assert_eq!(pending(&cache).len(), 1);
+    // A bare code is its.
     let out = finish(&cache, &code(&b_landed));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(pending(&cache).is_empty());
@@ -226,6 +234,23 @@ fn at_most_five_logins_wait() {
     let landed = p.agent(first["url"].as_str().unwrap(), &["--print-redirect"]);
     let out = finish(&cache, &landed);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // Twenty started at once: still five at most once they are done.
+    let kids: Vec<_> = (0..20)
+        .map(|_| {
+            gauth()
+                .args(["login", "--no-wait", "--issuer", &p.issuer])
+                .args(["--client-id", "gauth-native"])
+                .env("GAUTH_CACHE", &cache)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut k in kids {
+        assert!(k.wait().unwrap().success());
+    }
+    assert!(pending(&cache).len() <= 5, "{:?}", pending(&cache));
 }
 
 /// Where gauth cannot read the paste (a hosted IDE's console: RStudio

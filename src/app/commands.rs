@@ -79,7 +79,7 @@ pub fn login(
         }
         let answer =
             ops::login::pending::answer(given, &mut std::io::BufReader::new(std::io::stdin()))?;
-        let mut ui = Terminal::login(printer, env.var("TERM"));
+        let mut ui = Terminal::login(printer, env.var("TERM"), stdin_tty);
         let report =
             ops::login::pending::finish(env, &answer, args.timeout, &mut ui, system::now_unix())?;
         let exit = report.exit();
@@ -107,7 +107,7 @@ pub fn login(
         }
         return Ok(exit);
     }
-    let mut ui = Terminal::login(printer, env.var("TERM"));
+    let mut ui = Terminal::login(printer, env.var("TERM"), stdin_tty);
     let input = Box::new(std::io::BufReader::new(std::io::stdin()));
     let report = ops::login::run(env, &opts, input, &mut ui, system::now_unix())?;
     ui.finish();

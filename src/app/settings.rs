@@ -116,6 +116,7 @@ pub fn free_port(
         signal: (signal.number(), signal.name()),
         timeout: args.timeout,
         interactive: stdin_tty,
+        only: args.only.clone(),
     })
 }
 
@@ -308,12 +309,11 @@ fn plan(env: &Env, opts: &Flags, config: &config::Config) -> Result<Wanted, Erro
             esc(where_config)
         )));
     }
-    if let Some(bad) = scopes
-        .iter()
-        .find(|s| s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()))
-    {
+    if let Some(bad) = scopes.iter().find(|s| {
+        s.is_empty() || s.starts_with('-') || s.chars().any(|c| c.is_whitespace() || c.is_control())
+    }) {
         return Err(Error::Usage(format!(
-            "'{}' is not a scope (one scope per --scope, no spaces)",
+            "'{}' is not a scope (one scope per --scope, no spaces, not starting with '-')",
             esc(bad)
         )));
     }

@@ -32,6 +32,8 @@ pub struct Terminal<'a> {
     /// output); inside a login they go to stderr (stdout is the login's).
     found_on_stdout: bool,
     spinner: bool,
+    /// gauth's input is a terminal: a paste can be typed while a login waits.
+    stdin_tty: bool,
     frame: usize,
     /// A write error other than a closed pipe, reported after the command.
     pub error: Option<std::io::Error>,
@@ -44,6 +46,7 @@ impl<'a> Terminal<'a> {
             printer,
             found_on_stdout: true,
             spinner: false,
+            stdin_tty: false,
             frame: 0,
             error: None,
         }
@@ -51,11 +54,12 @@ impl<'a> Terminal<'a> {
 
     /// For `gauth login`: a spinner only on a terminal that can redraw a
     /// line (not `TERM=dumb`).
-    pub fn login(printer: &'a Printer, term: Option<&str>) -> Self {
+    pub fn login(printer: &'a Printer, term: Option<&str>, stdin_tty: bool) -> Self {
         Terminal {
             printer,
             found_on_stdout: false,
             spinner: std::io::stderr().is_terminal() && term != Some("dumb"),
+            stdin_tty,
             frame: 0,
             error: None,
         }
@@ -123,8 +127,12 @@ impl crate::ops::login::Ui for Terminal<'_> {
     }
 
     fn show_url(&mut self, url: &str, opened: &Opened, flow: Flow) {
-        self.printer
-            .diag(&crate::render::login::url_text(url, opened, flow));
+        self.printer.diag(&crate::render::login::url_text(
+            url,
+            opened,
+            flow,
+            self.stdin_tty,
+        ));
     }
 
     fn device(&mut self, start: &DeviceStart) {

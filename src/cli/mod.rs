@@ -164,6 +164,25 @@ pub struct FreePortArgs {
     /// How long to wait for a holder to exit before SIGKILL (e.g. 3s, 500ms).
     #[arg(long, default_value = "3s", value_parser = parse_timeout, value_name = "DURATION")]
     pub timeout: Duration,
+
+    /// Kill only this holder (repeatable): PID, or PID@START (`pid` and
+    /// `start_ticks` of --dry-run --json), so that what was approved is
+    /// what is killed; any other holder is left alone.
+    #[arg(long, value_name = "PID[@START]", value_parser = parse_only)]
+    pub only: Vec<(i32, Option<u64>)>,
+}
+
+/// `--only PID[@START]`.
+fn parse_only(s: &str) -> Result<(i32, Option<u64>), String> {
+    let bad = || format!("'{s}' is not PID or PID@START (numbers, as --dry-run --json shows them)");
+    let (pid, start) = match s.split_once('@') {
+        Some((p, t)) => (p, Some(t.parse::<u64>().map_err(|_| bad())?)),
+        None => (s, None),
+    };
+    match pid.parse::<i32>() {
+        Ok(p) if p > 0 => Ok((p, start)),
+        _ => Err(bad()),
+    }
 }
 
 /// Which provider and client: shared by login, token and logout.
@@ -330,6 +349,13 @@ fn parse_scope(s: &str) -> Result<String, String> {
             .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
     {
         return Err("a scope is one word of printable characters (one scope per --scope)".into());
+    }
+    // No provider's scope starts with a dash, and a command printed with it
+    // (`--scope -x`) would not run as printed: the value reads as a flag.
+    if s.starts_with('-') {
+        return Err(format!(
+            "'{s}' is not a scope: a scope does not start with '-'"
+        ));
     }
     Ok(s.to_owned())
 }

@@ -218,6 +218,14 @@ pub fn run(
                 relogin(&current, defaults.get())
             );
             fail(msg.clone(), true);
+            // The grant is gone (a revoked grant takes its access tokens
+            // with it): kept without the refresh token and as expired, so
+            // no later `gauth token` hands out the dead access token, and
+            // `accounts` says a new login is needed.
+            let mut dead = current.clone();
+            dead.refresh_token = None;
+            dead.expires_at = Some(dead.expires_at.map_or(now, |at| at.min(now)));
+            let _ = prepared.commit(&lock, &dead);
             return Err(Error::LoginRequired(msg));
         }
         Err(e) => {

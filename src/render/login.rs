@@ -37,9 +37,20 @@ pub fn render(r: &Report, paint: Paint) -> String {
     out
 }
 
-/// The URL to open, and what happens next, for stderr.
-pub fn url_text(url: &str, opened: &Opened, flow: Flow) -> String {
+/// The URL to open, and what happens next, for stderr. `reads_paste`:
+/// gauth's input is a terminal, where a person can paste while a loopback
+/// login waits; elsewhere (R, a notebook, `</dev/null`) nothing typed at
+/// the console would reach gauth, so the way out is another login.
+pub fn url_text(url: &str, opened: &Opened, flow: Flow, reads_paste: bool) -> String {
     let url = esc(url);
+    let fallback = if reads_paste {
+        "Waiting for the browser to come back. If it cannot reach this machine,\n\
+         paste the address it ends on (or the code) here and press Enter.\n"
+    } else {
+        "Waiting for the browser to come back. If it cannot reach this machine,\n\
+         stop this login and start it again with --no-wait (then finish it with\n\
+         `gauth login --finish -`, pasting the address the browser ends on).\n"
+    };
     match (flow, opened) {
         (Flow::Paste, _) => format!(
             "\nOpen this URL in a browser, on any machine:\n\n    {url}\n\n\
@@ -48,15 +59,11 @@ pub fn url_text(url: &str, opened: &Opened, flow: Flow) -> String {
         ),
         (_, Opened::Yes(how)) => format!(
             "\nOpened the login page in your browser ({}).\n\
-             If it did not open, or opened on another machine, open:\n\n    {url}\n\n\
-             Waiting for the browser to come back. If it cannot reach this machine,\n\
-             paste the address it ends on (or the code) here and press Enter.\n",
+             If it did not open, or opened on another machine, open:\n\n    {url}\n\n{fallback}",
             esc(how)
         ),
         (_, Opened::No(why)) => format!(
-            "\nNo browser was opened ({}). Open this URL in a browser:\n\n    {url}\n\n\
-             Waiting for the browser to come back. If it cannot reach this machine,\n\
-             paste the address it ends on (or the code) here and press Enter.\n",
+            "\nNo browser was opened ({}). Open this URL in a browser:\n\n    {url}\n\n{fallback}",
             esc(why)
         ),
     }

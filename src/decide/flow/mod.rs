@@ -315,16 +315,25 @@ fn decide_before(x: &Situation) -> Recommendation {
     let s = x.session;
     let mut reasons = Vec::new();
     let blocker = loopback_blocker(s, x.listener_works);
-    let flow = if let Some(f) = x.forced {
+    // A device flow asked for with scopes Google's refuses cannot run at all
+    // (`gauth login` stops before any request): it is set aside, and every
+    // command printed names its flow, so that it runs as printed whatever
+    // the environment or the config file asks for.
+    let set_aside = x
+        .forced
+        .filter(|f| f.flow == Flow::Device && !x.device_refuses.is_empty());
+    let forced = x.forced.filter(|_| set_aside.is_none());
+    if let Some(f) = set_aside {
+        reasons.push(format!(
+            "{} asks for the device flow, which Google refuses for {}: set aside (the commands below override it)",
+            f.source,
+            x.device_refuses.join(", ")
+        ));
+    }
+    let flow = if let Some(f) = forced {
         reasons.push(format!("{} asks for it", f.source));
         if let (Flow::Loopback, Some(b)) = (f.flow, &blocker) {
             reasons.push(format!("but a loopback login will not complete: {b}"));
-        }
-        if f.flow == Flow::Device && !x.device_refuses.is_empty() {
-            reasons.push(format!(
-                "but Google's device flow refuses {}",
-                x.device_refuses.join(", ")
-            ));
         }
         f.flow
     } else if let Some(b) = &blocker {
@@ -379,7 +388,7 @@ fn decide_before(x: &Situation) -> Recommendation {
         commands.extend(x.port_actions.iter().cloned());
     }
     match flow {
-        Flow::Paste if x.paste.as_ref().is_none_or(|p| !p.gauth_reads) && x.forced.is_none() => {
+        Flow::Paste if x.paste.as_ref().is_none_or(|p| !p.gauth_reads) && forced.is_none() => {
             commands.push(Command {
                 what: "start the login: it prints the URL to open, on any machine".into(),
                 run: x.login.with("--no-wait"),
@@ -424,7 +433,11 @@ fn decide_before(x: &Situation) -> Recommendation {
         }
         Flow::Loopback => commands.push(Command {
             what: "log in through the browser".into(),
-            run: x.login.with(""),
+            run: x.login.with(if set_aside.is_some() {
+                "--flow loopback"
+            } else {
+                ""
+            }),
         }),
     }
     let ssh = matches!(s.kind, Kind::Ssh | Kind::SshX11) && !s.loopback_possible();

@@ -165,6 +165,7 @@ impl Run<'_> {
             signal: (crate::system::kill::SIGTERM, "SIGTERM"),
             timeout: Duration::from_secs(3),
             interactive: true,
+            only: Vec::new(),
         };
         ui.note(&format!("port {port} is taken: looking at who holds it"));
         match crate::ops::free_port::run(proc_root, &opts, &caller, crate::system::now_unix(), ui) {

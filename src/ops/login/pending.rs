@@ -119,7 +119,7 @@ pub(super) fn keep(
     let auth = oauth::authorize(&provider, &wanted.client.creds, &redirect, &wanted.scopes)
         .map_err(Error::Runtime)?;
     let expires_at = now_unix.saturating_add(timeout.as_secs());
-    let dropped = make_room(store, now_unix);
+    let dropped = make_room(store, now_unix, MAX_PENDING - 1, None);
     let pending = Pending {
         state: auth.state.expose().to_owned(),
         verifier: auth.verifier.expose().to_owned(),
@@ -142,9 +142,14 @@ pub(super) fn keep(
     };
     let bytes = serde_json::to_vec(&pending)
         .map_err(|e| Error::Runtime(anyhow::anyhow!("cannot keep the pending login: {e}")))?;
+    let name = file_name(&pending.state);
     store
-        .write_file(Area::Pending, &file_name(&pending.state), &bytes)
+        .write_file(Area::Pending, &name, &bytes)
         .map_err(|e| Error::Runtime(anyhow::anyhow!("cannot keep the pending login: {e}")))?;
+    // Logins started at the same moment each made room before any wrote:
+    // trimmed again now, without a lock (the last one sees every file),
+    // never this one.
+    make_room(store, now_unix, MAX_PENDING, Some(&name));
     Ok(Started {
         schema_version: crate::ops::SCHEMA_VERSION,
         url: auth.url,
@@ -154,11 +159,14 @@ pub(super) fn keep(
     })
 }
 
-/// Drop the pending logins that expired, and the oldest when
-/// [`MAX_PENDING`] are waiting; what was dropped for room, said.
-fn make_room(store: &Store, now_unix: u64) -> Option<String> {
+/// Drop the pending logins that expired, and the oldest while more than
+/// `keep` are waiting (`spare`: never that one); what was dropped, said.
+fn make_room(store: &Store, now_unix: u64, keep: usize, spare: Option<&str>) -> Option<String> {
     let mut live: Vec<(u64, u128, String)> = Vec::new();
     for name in store.list_files(Area::Pending).unwrap_or_default() {
+        if spare == Some(name.as_str()) {
+            continue;
+        }
         match store.read_file(Area::Pending, &name, MAX_FILE) {
             Ok(Some(bytes)) => match read(&bytes) {
                 Some(p) if p.expires_at > now_unix => live.push((p.created_at, p.made_ns, name)),
@@ -175,7 +183,7 @@ fn make_room(store: &Store, now_unix: u64) -> Option<String> {
     }
     live.sort();
     let mut dropped = None;
-    while live.len() >= MAX_PENDING {
+    while live.len() + usize::from(spare.is_some()) > keep {
         let (created, _, name) = live.remove(0);
         let _ = store.remove_file(Area::Pending, &name);
         dropped = Some(format!(
@@ -227,8 +235,11 @@ pub fn finish(
         Some(state) => file_name(state),
         None => only_waiting(&store, now_unix)?,
     };
+    // Read, not taken: an answer that fails a check needing no provider
+    // (no state, no `iss`, cut short) leaves the login waiting for the right
+    // one. Only an answer about to be used takes it.
     let bytes = store
-        .take_file(Area::Pending, &name, MAX_FILE)
+        .read_file(Area::Pending, &name, MAX_FILE)
         .map_err(|p| Error::Runtime(anyhow::anyhow!(p.line())))?
         .ok_or_else(no_login_waiting)?;
     let pending = read(&bytes).ok_or_else(no_login_waiting)?;
@@ -240,7 +251,22 @@ pub fn finish(
     {
         return Err(no_login_waiting());
     }
+    // Used once: of two `--finish` with this login, one takes the file and
+    // goes on; the other finds it gone. Taken as it was read (not a login
+    // started again under the same name in between).
+    let take = || -> Result<(), Error> {
+        let taken = store
+            .take_file(Area::Pending, &name, MAX_FILE)
+            .map_err(|p| Error::Runtime(anyhow::anyhow!(p.line())))?
+            .ok_or_else(no_login_waiting)?;
+        if taken == bytes {
+            Ok(())
+        } else {
+            Err(no_login_waiting())
+        }
+    };
     if pending.expires_at <= now_unix {
+        let _ = take();
         return Err(Error::Usage(format!(
             "this login expired {} s ago (it waited --timeout); start a new one with `gauth login --no-wait`",
             now_unix - pending.expires_at
@@ -251,15 +277,23 @@ pub fn finish(
         issuer: &pending.provider.issuer,
         iss_required: pending.provider.iss_supported,
     };
-    let code = pasted.accept(&expect).map_err(|e| match e {
-        paste::PasteError::Rejected(crate::auth::callback::Rejected::Provider(p)) => {
-            Error::Runtime(anyhow::anyhow!(
+    let code = match pasted.accept(&expect) {
+        Ok(code) => code,
+        // The provider's own answer to this login (consent refused): over.
+        Err(paste::PasteError::Rejected(crate::auth::callback::Rejected::Provider(p))) => {
+            take()?;
+            return Err(Error::Runtime(anyhow::anyhow!(
                 "the provider refused the login: {}",
                 esc(&p.to_string())
-            ))
+            )));
         }
-        e => Error::Usage(format!("--finish: {e}")),
-    })?;
+        Err(e) => {
+            return Err(Error::Usage(format!(
+                "--finish: {e} (the login is still waiting: paste the whole address the browser landed on)"
+            )));
+        }
+    };
+    take()?;
     // The answer's tokens need a place, as for any login.
     let store = Store::open(env)
         .map_err(|e| Error::Runtime(anyhow::anyhow!("the token cache cannot be used: {e}")))?;
