@@ -677,6 +677,29 @@ fn free_port_in_an_interactive_r_asks_then_frees_the_port() {
     assert!(common::bind_ok(holder.port));
 }
 
+/// What the person agreed to is what is killed: a holder that took the
+/// port while R's question waited (never shown, never approved) is left
+/// alone, and R says the port is still held (free-port --only).
+#[test]
+#[ignore = "needs R with gargle, googledrive, httr and R6; run by .ci/run"]
+fn free_port_in_r_never_kills_a_holder_nobody_approved() {
+    let w = World::new(&[]);
+    let a = common::listen(&["run_local_server"]);
+    let mut r = RConsole::start(&w, &[]);
+    r.type_line(&format!(
+        "x <- tryCatch(gauth::free_port({}), gauth_action_needed = function(e) 'STILL-HELD'); print(x)",
+        a.port
+    ));
+    r.wait_for("[y/N] ", Duration::from_secs(30));
+    let port = a.port.to_string();
+    drop(a);
+    let b = common::listen(&["run_local_server", "--port", &port]);
+    r.type_line("y");
+    r.wait_for("STILL-HELD", Duration::from_secs(30));
+    r.quit();
+    assert!(common::alive(b.pid), "the unapproved holder lives");
+}
+
 /// With no client in gauth's config, googledrive's own client would be used
 /// (with Google); non-interactive with no login, the one message says to
 /// log in from an interactive R or to name a client in gauth's config, with

@@ -22,7 +22,7 @@ config_path <- function() {
 }
 
 read_config <- function(path = config_path()) {
-  none <- list(path = path, issuer = NULL, client = FALSE, scopes = NULL)
+  none <- list(path = path, issuer = NULL, client = FALSE, scopes = NULL, flow = NULL)
   if (is.na(path)) return(none)
   info <- suppressWarnings(file.info(path, extra_cols = FALSE))
   # A FIFO or a device reports size 0 and is never opened (it could block);
@@ -55,7 +55,8 @@ read_config <- function(path = config_path()) {
     path = path,
     issuer = value("issuer"),
     client = has_key("client_id") || has_key("credentials"),
-    scopes = scopes
+    scopes = scopes,
+    flow = value("flow")
   )
 }
 

@@ -5,7 +5,7 @@
 # the pasted answer on stdin) with readline() in between.
 
 login <- function(scopes = NULL, flow = c("auto", "loopback", "paste", "device"),
-                  issuer = NULL, client = NULL, timeout = NULL) {
+                  issuer = NULL, client = NULL, credentials = NULL, timeout = NULL) {
   flow <- match.arg(flow)
   parts <- client_parts(client)
   if (!is.null(client) && is.null(parts)) {
@@ -15,10 +15,27 @@ login <- function(scopes = NULL, flow = c("auto", "loopback", "paste", "device")
     ))
   }
   env <- client_env(parts)
-  common <- c(flag_values("--issuer", issuer), flag_values("--scope", scopes),
-              flag_values("--timeout", timeout))
+  if (!is.null(credentials) &&
+      (!is.character(credentials) || length(credentials) != 1L || is.na(credentials) ||
+       !file.exists(credentials))) {
+    stop(gauth_condition(
+      "`credentials` must be the path of an OAuth client JSON file (as downloaded from the provider)",
+      "gauth_usage"
+    ))
+  }
+  if (!is.null(credentials)) credentials <- normalizePath(credentials)
+  common <- c(flag_values("--issuer", issuer), flag_values("--credentials", credentials),
+              flag_values("--scope", scopes), flag_values("--timeout", timeout))
   if (flow == "auto" && is_interactive()) {
     flow <- recommend_flow(scopes)
+    # doctor answers for gauth, which cannot read R's console; R can
+    # (readline), so where gauth would fall back to the device flow R pastes,
+    # unless the device flow was asked for (GAUTH_FLOW, the config file).
+    if (flow == "device" && !device_asked_for()) flow <- "paste"
+  }
+  if (flow == "loopback" && is_interactive()) {
+    message("(If the browser cannot reach this machine, interrupt with Esc or Ctrl-C and run ",
+            "gauth::login(flow = \"paste\") instead.)")
   }
   report <- switch(
     flow,
@@ -33,7 +50,18 @@ login <- function(scopes = NULL, flow = c("auto", "loopback", "paste", "device")
     gauth_call(c("login", "--json", "--flow", flow, common), env = env,
                live_stderr = TRUE)$json
   )
+  if (is.list(report) && isFALSE(report$refresh_token)) {
+    message("gauth: this login has no refresh token: gauth::token() works only until its access ",
+            "token expires", if (!is_google(issuer %||% read_config()$issuer))
+              " (ask for the offline_access scope too to get one)")
+  }
   invisible(structure(report, class = "gauth_login"))
+}
+
+device_asked_for <- function() {
+  env <- Sys.getenv("GAUTH_FLOW")
+  if (nzchar(env)) return(identical(env, "device"))
+  identical(read_config()$flow, "device")
 }
 
 # The flow gauth recommends here, for these scopes (Google's device flow
@@ -78,9 +106,9 @@ login_in_console <- function(common, env) {
 }
 
 print.gauth_login <- function(x, ...) {
-  cat("Logged in", if (!is.null(x$account)) paste("as", x$account),
-      "at", x$issuer, sprintf("(%s flow)", x$flow), "\n")
-  cat("  scopes:", paste(x$scopes, collapse = " "), "\n")
+  cat("Logged in", if (!is.null(x$account)) paste("as", esc(x$account)),
+      "at", esc(x$issuer), sprintf("(%s flow)", esc(x$flow)), "\n")
+  cat("  scopes:", paste(esc(unlist(x$scopes)), collapse = " "), "\n")
   invisible(x)
 }
 
@@ -102,11 +130,11 @@ print.gauth_doctor <- function(x, ...) {
   rec <- x$recommendation
   cat("gauth doctor: loopback login", if (isTRUE(x$loopback_ready)) "works here" else "needs a fallback here", "\n")
   if (is.list(rec)) {
-    cat("Recommended flow:", rec$flow, "\n")
-    for (r in rec$reasons) cat("  ", r, "\n", sep = "")
+    cat("Recommended flow:", esc(rec$flow), "\n")
+    for (r in rec$reasons) cat("  ", esc(r), "\n", sep = "")
     cmds <- rec$commands
     if (is.data.frame(cmds) && nrow(cmds)) {
-      for (i in seq_len(nrow(cmds))) cat("  ", cmds$what[i], ":\n      ", cmds$run[i], "\n", sep = "")
+      for (i in seq_len(nrow(cmds))) cat("  ", esc(cmds$what[i]), ":\n      ", esc(cmds$run[i]), "\n", sep = "")
     }
   }
   invisible(x)
@@ -134,23 +162,28 @@ free_port <- function(port = 1410, yes = FALSE, force = FALSE, dry_run = FALSE) 
     if (!is.data.frame(kill) || !nrow(kill)) {
       stop_for_exit(list(status = 3L, stderr = character(), json = seen), base)
     }
-    message(paste(sprintf("%s (pid %s): %s", kill$name, kill$pid, kill$verdict$summary),
+    message(paste(sprintf("%s (pid %s): %s", esc(kill$name), kill$pid, esc(kill$verdict$summary)),
                   collapse = "\n"))
     answer <- readline(sprintf("Kill %s? [y/N] ",
-                               paste(sprintf("%s pid %s", kill$name, kill$pid), collapse = ", ")))
+                               paste(sprintf("%s pid %s", esc(kill$name), kill$pid), collapse = ", ")))
     if (!tolower(trimws(answer)) %in% c("y", "yes")) {
       stop(gauth_condition(sprintf("port %s is still held: nothing was killed", port),
                            "gauth_action_needed", status = 3L, report = seen))
     }
     yes <- TRUE
+    # Exactly the processes the person agreed to (pid and start time): one
+    # that took the port while the question waited is left alone.
+    approved <- sprintf("%.0f@%.0f", as.numeric(kill$pid), as.numeric(kill$start_ticks))
+  } else {
+    approved <- NULL
   }
-  args <- c(base, if (yes) "--yes")
+  args <- c(base, if (yes) "--yes", flag_values("--only", approved))
   res <- gauth_exec(args)
   if (res$status != 0L) stop_for_exit(res, args)
   invisible(structure(res$json, class = "gauth_free_port", status = res$status))
 }
 
 print.gauth_free_port <- function(x, ...) {
-  cat("gauth free-port:", x$summary, "\n")
+  cat("gauth free-port:", esc(x$summary), "\n")
   invisible(x)
 }

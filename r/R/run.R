@@ -48,6 +48,9 @@ gauth_path <- function() {
     if (!file.exists(opt) || dir.exists(opt)) {
       gauth_missing(sprintf("options(gauth.path) names %s, which is not a file", opt))
     }
+    if (file.access(opt, 1L) != 0L) {
+      gauth_missing(sprintf("options(gauth.path) names %s, which is not a program you can run", opt))
+    }
     return(opt)
   }
   path <- Sys.getenv("PATH")
@@ -267,13 +270,67 @@ stop_for_exit <- function(res, args, call = NULL) {
   if (is.na(class)) class <- "gauth_error"
   msg <- error_line(res$stderr)
   if (!nzchar(msg) && is.list(res$json) && is.character(res$json$summary)) {
-    msg <- res$json$summary[1]
+    msg <- esc(res$json$summary[1])
   }
   if (!nzchar(msg)) {
     msg <- sprintf("`gauth %s` exited with status %d", args[1], status)
   }
+  msg <- r_advice(msg)
   stop(gauth_condition(msg, unname(class), status = status,
                        stderr = res$stderr, report = res$json, call = call))
+}
+
+# What gauth escapes in its own human output (src/text/escape.rs): C0 and C1
+# controls, DEL, Unicode format characters (bidi controls, zero-width) and
+# the line and paragraph separators. The strings of gauth's --json are raw
+# data (a process name is whatever its owner chose): shown to a person, they
+# go through this first, or a name could retitle the terminal or clear it.
+esc <- function(x) {
+  x <- enc2utf8(as.character(x))
+  broken <- !is.na(x) & !validUTF8(x)
+  x[broken] <- iconv(x[broken], "UTF-8", "UTF-8", sub = "?")
+  # (*UTF): PCRE reads the subject as UTF-8 even when no input is marked so.
+  bad <- "(*UTF)[\\x{00}-\\x{1f}\\x{7f}-\\x{9f}\\x{2028}\\x{2029}\\p{Cf}]"
+  hit <- !is.na(x) & grepl(bad, x, perl = TRUE)
+  x[hit] <- vapply(x[hit], function(s) {
+    cps <- utf8ToInt(s)
+    if (anyNA(cps)) return(gsub("[^ -~]", "?", s, useBytes = TRUE))
+    paste(vapply(cps, function(cp) {
+      ch <- intToUtf8(cp)
+      if (!grepl(bad, ch, perl = TRUE)) return(ch)
+      switch(as.character(cp),
+             "9" = "\\t", "10" = "\\n", "13" = "\\r", "27" = "\\e",
+             if (cp < 0x80) sprintf("\\x%02x", cp) else sprintf("\\u{%04x}", cp))
+    }, ""), collapse = "")
+  }, "", USE.NAMES = FALSE)
+  x
+}
+
+# gauth's advice names its command-line flags; from R the same choice is an
+# argument. Only the sentences that advise a flag to add are rewritten: a
+# whole `gauth login …` command to run in a terminal stays as it is.
+r_advice <- function(msg) {
+  m <- regmatches(msg, regexec("^(.*cached logins match; pick one) by adding (.*)$", msg))[[1]]
+  if (length(m)) {
+    names <- c("--account" = "email", "--client-id" = "client_id",
+               "--scope" = "scopes", "--issuer" = "issuer")
+    alts <- vapply(strsplit(m[3], " | ", fixed = TRUE)[[1]], function(a) {
+      w <- strsplit(trimws(a), " +")[[1]]
+      if (length(w) %% 2L || !all(w[c(TRUE, FALSE)] %in% names(names))) return(a)
+      vals <- sub("^'(.*)'$", "\\1", w[c(FALSE, TRUE)])
+      by <- split(vals, factor(names[w[c(TRUE, FALSE)]], levels = unique(names[w[c(TRUE, FALSE)]])))
+      paste(vapply(names(by), function(n) {
+        v <- sprintf("\"%s\"", by[[n]])
+        paste0(n, " = ", if (length(v) > 1L) sprintf("c(%s)", paste(v, collapse = ", ")) else v)
+      }, ""), collapse = ", ")
+    }, "", USE.NAMES = FALSE)
+    msg <- paste0(m[2], " with ", paste(alts, collapse = " | "),
+                  " (arguments of gauth::token(); a gargle package takes the email)")
+  }
+  msg <- sub("; pass --force to kill it anyway", "; pass force = TRUE to kill it anyway",
+             msg, fixed = TRUE)
+  sub("start one with `gauth login --no-wait`", "run the same R call again to start a new one",
+      msg, fixed = TRUE)
 }
 
 flag_values <- function(flag, values) {

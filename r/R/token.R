@@ -46,10 +46,10 @@ GauthToken <- R6Class(
     print = function(...) {
       l <- self$login
       cat("<GauthToken> (from `gauth token`; the refresh token stays in gauth's cache)\n")
-      cat("  issuer:  ", l$issuer, "\n", sep = "")
-      cat("  client:  ", l$client_id, "\n", sep = "")
-      cat("  account: ", l$account %||% "(not known)", "\n", sep = "")
-      cat("  scopes:  ", paste(l$scopes, collapse = " "), "\n", sep = "")
+      cat("  issuer:  ", esc(l$issuer), "\n", sep = "")
+      cat("  client:  ", esc(l$client_id), "\n", sep = "")
+      cat("  account: ", esc(l$account %||% "(not known)"), "\n", sep = "")
+      cat("  scopes:  ", paste(esc(l$scopes), collapse = " "), "\n", sep = "")
       if (!is.null(l$expires_at)) {
         cat("  expires: ", format(as.POSIXct(l$expires_at, origin = "1970-01-01")), "\n", sep = "")
       }

@@ -164,4 +164,36 @@ if (requireNamespace("gargle", quietly = TRUE) &&
   stopifnot(identical(fns[1], "gauth"), sum(fns == "gauth") == 1L)
   gargle::cred_funs_set_default()
 }
+## Strings from gauth's JSON (a process name is its owner's choice) are
+## escaped before a person sees them, as gauth escapes its own output.
+e <- gauth:::esc
+stopifnot(identical(e("a\033]0;PWN\007\033[2J"), "a\\e]0;PWN\\x07\\e[2J"),
+          identical(e("z\u200bw\u202e"), "z\\u{200b}w\\u{202e}"),
+          identical(e(c("plain", NA)), c("plain", NA)),
+          identical(e("caf\u00e9"), "caf\u00e9"))
+
+## gauth's advice in R's words: an argument, not a flag to add.
+adv <- gauth:::r_advice
+stopifnot(
+  identical(adv("2 cached logins match; pick one by adding --account a@x | --account b@x"),
+            "2 cached logins match; pick one with email = \"a@x\" | email = \"b@x\" (arguments of gauth::token(); a gargle package takes the email)"),
+  grepl("force = TRUE", adv("held by R (pid 4): not expendable: busy; pass --force to kill it anyway")),
+  grepl("same R call again", adv("no login is waiting for this answer: x; start one with `gauth login --no-wait`")),
+  identical(adv("log in again: `gauth login --account a@x`"), "log in again: `gauth login --account a@x`"))
+
+## A gauth.path that cannot be run is a missing gauth, with the way out.
+notexec <- file.path(tempdir(), "not-a-program")
+writeLines("not a program", notexec)
+Sys.chmod(notexec, "0644")
+if (.Platform$OS.type == "unix" && file.access(notexec, 1L) != 0L) {
+  options(gauth.path = notexec)
+  e <- expect_condition(token(), "gauth_missing")
+  stopifnot(grepl("not a program you can run", conditionMessage(e)))
+  options(gauth.path = NULL)
+}
+
+## login(credentials =) takes a client JSON file, nothing else.
+invisible(expect_condition(login(credentials = file.path(tempdir(), "none.json")), "gauth_usage"))
+invisible(expect_condition(login(credentials = 1), "gauth_usage"))
+
 cat("all gauth R checks passed\n")

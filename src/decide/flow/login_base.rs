@@ -17,6 +17,9 @@ pub struct LoginBase {
     /// The scopes `gauth doctor --scope` was asked about, which the
     /// commands repeat (empty: the login's defaults).
     pub scopes: Vec<String>,
+    /// The client JSON the commands name (`--credentials`), which the R
+    /// call names too (`credentials =`).
+    pub credentials: Option<&'static str>,
 }
 
 impl LoginBase {
@@ -28,6 +31,7 @@ impl LoginBase {
             first: None,
             first_device: None,
             scopes: Vec::new(),
+            credentials: None,
         }
     }
 
@@ -46,11 +50,15 @@ impl LoginBase {
     /// scope-token (`cli::parse_scope`: printable ASCII without `"` or
     /// `\`), so inside R's double quotes it stands for itself.
     pub(super) fn r_login(&self) -> String {
-        if self.scopes.is_empty() {
-            return "gauth::login()".into();
+        let mut args = Vec::new();
+        if !self.scopes.is_empty() {
+            let list: Vec<String> = self.scopes.iter().map(|s| format!("\"{s}\"")).collect();
+            args.push(format!("scopes = c({})", list.join(", ")));
         }
-        let list: Vec<String> = self.scopes.iter().map(|s| format!("\"{s}\"")).collect();
-        format!("gauth::login(scopes = c({}))", list.join(", "))
+        if let Some(c) = self.credentials {
+            args.push(format!("credentials = \"{c}\""));
+        }
+        format!("gauth::login({})", args.join(", "))
     }
 
     /// Where `gauth login` would find its client: `GAUTH_CLIENT_ID`, the
@@ -79,6 +87,7 @@ impl LoginBase {
                 )),
                 first_device: None,
                 scopes: Vec::new(),
+                credentials: None,
             };
         }
         if config.client_source.is_some() {
@@ -95,6 +104,7 @@ impl LoginBase {
                 first: Some(google_client("Desktop app")),
                 first_device: Some(google_client("TVs and Limited Input devices")),
                 scopes: Vec::new(),
+                credentials: Some("client.json"),
             },
             Some(issuer) => LoginBase {
                 command: "gauth login".into(),
@@ -103,6 +113,7 @@ impl LoginBase {
                 )),
                 first_device: None,
                 scopes: Vec::new(),
+                credentials: None,
             },
         }
     }
@@ -144,5 +155,16 @@ mod tests {
             r#"gauth::login(scopes = c("openid", "https://www.googleapis.com/auth/drive", "a$b'c"))"#
         );
         assert_eq!(LoginBase::configured().r_login(), "gauth::login()");
+        let google = LoginBase::from_config(&crate::system::config::Config {
+            path: None,
+            forced: None,
+            defaults: Default::default(),
+            client_source: None,
+            problems: Vec::new(),
+        });
+        assert_eq!(
+            google.for_scopes(&["openid".to_owned()]).r_login(),
+            r#"gauth::login(scopes = c("openid"), credentials = "client.json")"#
+        );
     }
 }
