@@ -677,6 +677,30 @@ fn free_port_in_an_interactive_r_asks_then_frees_the_port() {
     assert!(common::bind_ok(holder.port));
 }
 
+/// An interactive R whose console gauth cannot read (RStudio, Jupyter:
+/// here no terminal at all, over SSH) pastes at R's prompt where gauth alone
+/// would fall back to the device flow; the device flow only when asked for.
+#[test]
+#[ignore = "needs R with gargle, googledrive, httr and R6; run by .ci/run"]
+fn an_interactive_r_without_a_terminal_pastes_rather_than_the_device_flow() {
+    let w = World::new(&[]);
+    let code = r#"
+options(rlang_interactive = TRUE)
+r <- tryCatch(gauth::login(timeout = "4s"), error = function(e) conditionMessage(e))
+cat("RESULT=", r, "\n", sep = "")
+"#;
+    let ssh = ("SSH_CONNECTION", "10.0.0.2 50000 10.0.0.3 22");
+    let out = w.rscript(code, &[ssh]);
+    let all = text(&out);
+    assert!(all.contains("To log in, open this address"), "{all}");
+    // Rscript's readline() reads nothing: the paste ends the login.
+    assert!(all.contains("RESULT=nothing was pasted"), "{all}");
+    assert!(!all.contains("enter the code"), "{all}");
+    let out = w.rscript(code, &[ssh, ("GAUTH_FLOW", "device")]);
+    let all = text(&out);
+    assert!(all.contains("enter the code"), "{all}");
+}
+
 /// What the person agreed to is what is killed: a holder that took the
 /// port while R's question waited (never shown, never approved) is left
 /// alone, and R says the port is still held (free-port --only).
