@@ -365,8 +365,15 @@ fn a_revoked_refresh_token_asks_for_a_login() {
         "{err}"
     );
     assert!(!err.contains(rt.expose()) && !err.contains(entry.access_token.expose()));
-    // The login is kept (refusals are not silent deletions).
-    assert_eq!(cached(cache.path()).refresh_token, Some(rt));
+    // The login is kept (refusals are not silent deletions), without the
+    // refresh token the provider refused and expired: the next `gauth token`
+    // asks nothing of the provider and names the same login to run.
+    let kept = cached(cache.path());
+    assert_eq!(kept.refresh_token, None);
+    assert!(kept.expires_at.is_some_and(|at| at <= now()));
+    let out = token_cmd(cache.path(), &["token"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("gauth login --issuer"), "{}", stderr(&out));
 }
 
 #[test]
