@@ -373,7 +373,11 @@ fn a_revoked_refresh_token_asks_for_a_login() {
     assert!(kept.expires_at.is_some_and(|at| at <= now()));
     let out = token_cmd(cache.path(), &["token"]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
-    assert!(stderr(&out).contains("gauth login --issuer"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("gauth login --issuer"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -309,11 +309,12 @@ fn plan(env: &Env, opts: &Flags, config: &config::Config) -> Result<Wanted, Erro
             esc(where_config)
         )));
     }
-    if let Some(bad) = scopes.iter().find(|s| {
-        s.is_empty() || s.starts_with('-') || s.chars().any(|c| c.is_whitespace() || c.is_control())
-    }) {
+    if let Some((bad, why)) = scopes
+        .iter()
+        .find_map(|s| crate::text::scope::problem(s).map(|why| (s, why)))
+    {
         return Err(Error::Usage(format!(
-            "'{}' is not a scope (one scope per --scope, no spaces, not starting with '-')",
+            "'{}' is not a scope: {why}",
             esc(bad)
         )));
     }

@@ -341,23 +341,12 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// One OAuth scope: printable, no spaces (RFC 6749 §3.3 scope-token).
+/// One OAuth scope (`text::scope`).
 fn parse_scope(s: &str) -> Result<String, String> {
-    if s.is_empty()
-        || !s
-            .chars()
-            .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
-    {
-        return Err("a scope is one word of printable characters (one scope per --scope)".into());
+    match crate::text::scope::problem(s) {
+        None => Ok(s.to_owned()),
+        Some(why) => Err(format!("'{}': {why}", crate::text::escape::esc(s))),
     }
-    // No provider's scope starts with a dash, and a command printed with it
-    // (`--scope -x`) would not run as printed: the value reads as a flag.
-    if s.starts_with('-') {
-        return Err(format!(
-            "'{s}' is not a scope: a scope does not start with '-'"
-        ));
-    }
-    Ok(s.to_owned())
 }
 
 fn parse_login_timeout(s: &str) -> Result<Duration, String> {

@@ -199,6 +199,17 @@ pub fn load(env: &Env) -> Config {
                     if forced.is_none() {
                         forced = from_file.map(|(flow, source)| Forced { flow, source });
                     }
+                    // gauth login refuses these: doctor must not print a
+                    // login that would.
+                    for s in file.scopes.iter().flatten() {
+                        if let Some(why) = crate::text::scope::problem(s) {
+                            problems.push(format!(
+                                "{}: scopes: '{}' is not a scope: {why}",
+                                p.display(),
+                                crate::text::escape::esc(s)
+                            ));
+                        }
+                    }
                     defaults = Defaults {
                         issuer: file.issuer,
                         client_id: file.client_id,
@@ -271,6 +282,22 @@ mod tests {
         let mut all = pairs.to_vec();
         all.push(("XDG_CONFIG_HOME", xdg));
         (Env::from_pairs(all), dir)
+    }
+
+    /// A scope `gauth login` would refuse is a problem of the file, which
+    /// doctor names first (rather than print a login that fails).
+    #[test]
+    fn a_scope_login_would_refuse_is_a_problem() {
+        let (env, _d) = env_with(&[], Some("scopes = [\"openid\", \"-x\", \"a b\"]\n"));
+        let c = load(&env);
+        assert_eq!(c.problems.len(), 2, "{:?}", c.problems);
+        assert!(
+            c.problems[0].contains("'-x' is not a scope"),
+            "{:?}",
+            c.problems
+        );
+        let (env, _d) = env_with(&[], Some("scopes = [\"openid\"]\n"));
+        assert!(load(&env).problems.is_empty());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Text that reaches a person: escaping what came from outside, durations
-//! in words, and quoting words for the commands gauth prints.
+//! in words, quoting words for the commands gauth prints, and what a scope
+//! may be.
 pub mod escape;
 pub mod human;
+pub mod scope;
 pub mod shell;

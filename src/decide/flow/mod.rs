@@ -311,6 +311,14 @@ fn decide_after(x: &Situation, found: &Found) -> Recommendation {
     }
 }
 
+/// A device flow asked for by the environment or the config file, for
+/// scopes Google's device flow refuses (`device_refuses`), cannot run: doctor
+/// and login set it aside and decide as if nothing were asked for. (Asked
+/// for on the command line, `--flow device` stops before any request.)
+pub fn sets_aside(forced: &Forced, device_refuses: &[String]) -> bool {
+    forced.flow == Flow::Device && !device_refuses.is_empty()
+}
+
 fn decide_before(x: &Situation) -> Recommendation {
     let s = x.session;
     let mut reasons = Vec::new();
@@ -319,13 +327,11 @@ fn decide_before(x: &Situation) -> Recommendation {
     // (`gauth login` stops before any request): it is set aside, and every
     // command printed names its flow, so that it runs as printed whatever
     // the environment or the config file asks for.
-    let set_aside = x
-        .forced
-        .filter(|f| f.flow == Flow::Device && !x.device_refuses.is_empty());
+    let set_aside = x.forced.filter(|f| sets_aside(f, &x.device_refuses));
     let forced = x.forced.filter(|_| set_aside.is_none());
     if let Some(f) = set_aside {
         reasons.push(format!(
-            "{} asks for the device flow, which Google refuses for {}: set aside (the commands below override it)",
+            "{} asks for the device flow, which Google refuses for {}: set aside",
             f.source,
             x.device_refuses.join(", ")
         ));

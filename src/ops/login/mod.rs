@@ -160,6 +160,13 @@ pub fn run(
     let session = session::detect(&facts);
     let paste_place = crate::decide::flow::paste_place(&session, opts.stdin_tty, &facts.ancestors);
     let fixed_port = plan.client.fixed_redirect().map(|(_, p)| p);
+    let refuses = device_refuses(&plan.provider, &plan.scopes);
+    // A forced device flow Google refuses is set aside, as doctor does: the
+    // login then goes on as if nothing had been asked for.
+    let forced_setting = opts
+        .forced
+        .as_ref()
+        .filter(|f| !crate::decide::flow::sets_aside(f, &refuses));
     let flow = match opts.flow {
         Some(f) => {
             note(ui, format!("flow: {} ({})", f.as_str(), opts.flow_source));
@@ -175,7 +182,7 @@ pub fn run(
                 listener.ip_literal_works(),
                 port,
                 plan.provider.is_google(),
-                device_refuses(&plan.provider, &plan.scopes),
+                refuses,
             );
             note(
                 ui,
@@ -191,7 +198,7 @@ pub fn run(
     // flow the user asked for (--oob, GAUTH_FLOW, the config file) reads
     // stdin whatever it is (a pipe is a fine way to hand it the answer).
     if opts.flow.is_none()
-        && opts.forced.is_none()
+        && forced_setting.is_none()
         && flow == Flow::Paste
         && !paste_place.as_ref().is_some_and(|p| p.gauth_reads)
     {
@@ -218,7 +225,7 @@ pub fn run(
     // kept, never swapped for another behind their back.
     let forced = match opts.flow {
         Some(_) => Some(opts.flow_source.clone()),
-        None => opts.forced.as_ref().map(|f| f.source.clone()),
+        None => forced_setting.map(|f| f.source.clone()),
     };
     let mut run = flows::Run {
         env,

@@ -119,7 +119,16 @@ pub(super) fn keep(
     let auth = oauth::authorize(&provider, &wanted.client.creds, &redirect, &wanted.scopes)
         .map_err(Error::Runtime)?;
     let expires_at = now_unix.saturating_add(timeout.as_secs());
-    let dropped = make_room(store, now_unix, MAX_PENDING - 1, None);
+    // Room is made and the login written under one lock, so that logins
+    // started at the same moment keep the cap and each drop is said by the
+    // login that made it.
+    let lock = store
+        .lock(
+            "pending",
+            std::time::Instant::now() + std::time::Duration::from_secs(10),
+        )
+        .map_err(|e| Error::Runtime(anyhow::anyhow!("cannot keep the pending login: {e}")))?;
+    let dropped = make_room(store, now_unix);
     let pending = Pending {
         state: auth.state.expose().to_owned(),
         verifier: auth.verifier.expose().to_owned(),
@@ -146,10 +155,7 @@ pub(super) fn keep(
     store
         .write_file(Area::Pending, &name, &bytes)
         .map_err(|e| Error::Runtime(anyhow::anyhow!("cannot keep the pending login: {e}")))?;
-    // Logins started at the same moment each made room before any wrote:
-    // trimmed again now, without a lock (the last one sees every file),
-    // never this one.
-    make_room(store, now_unix, MAX_PENDING, Some(&name));
+    drop(lock);
     Ok(Started {
         schema_version: crate::ops::SCHEMA_VERSION,
         url: auth.url,
@@ -159,14 +165,11 @@ pub(super) fn keep(
     })
 }
 
-/// Drop the pending logins that expired, and the oldest while more than
-/// `keep` are waiting (`spare`: never that one); what was dropped, said.
-fn make_room(store: &Store, now_unix: u64, keep: usize, spare: Option<&str>) -> Option<String> {
+/// Drop the pending logins that expired, and the oldest when
+/// [`MAX_PENDING`] are waiting; what was dropped for room, said.
+fn make_room(store: &Store, now_unix: u64) -> Option<String> {
     let mut live: Vec<(u64, u128, String)> = Vec::new();
     for name in store.list_files(Area::Pending).unwrap_or_default() {
-        if spare == Some(name.as_str()) {
-            continue;
-        }
         match store.read_file(Area::Pending, &name, MAX_FILE) {
             Ok(Some(bytes)) => match read(&bytes) {
                 Some(p) if p.expires_at > now_unix => live.push((p.created_at, p.made_ns, name)),
@@ -183,7 +186,7 @@ fn make_room(store: &Store, now_unix: u64, keep: usize, spare: Option<&str>) -> 
     }
     live.sort();
     let mut dropped = None;
-    while live.len() + usize::from(spare.is_some()) > keep {
+    while live.len() >= MAX_PENDING {
         let (created, _, name) = live.remove(0);
         let _ = store.remove_file(Area::Pending, &name);
         dropped = Some(format!(
