@@ -51,36 +51,67 @@ fn yes_kills_and_the_port_binds_again() {
     assert!(bind_ok(l.port));
 }
 
-/// `--only PID@START`: what a person approved after a dry run is what gets
-/// killed; a holder it does not name (another process, or the same pid
-/// started again) is left alone and named (issue #13: R asks, gauth acts).
+/// `--only ID`: what a person approved after a dry run is what gets killed;
+/// a holder it does not name (another process, the same pid started again,
+/// or the same process after an exec into another program) is left alone
+/// and named (issue #13: R asks, gauth acts).
 #[test]
 fn only_the_named_holder_is_killed() {
-    let l = listen(&["run_local_server"]);
+    let dir = tempfile::tempdir().unwrap();
+    let flag = dir.path().join("exec-now");
+    let l = listen(&["run_local_server", "--exec-on-file", flag.to_str().unwrap()]);
     let port = l.port.to_string();
     let (_, v, _) = run_json(&["free-port", "--dry-run", &port]);
+    let id = v["holders"][0]["id"].as_str().unwrap().to_owned();
     let start = v["holders"][0]["start_ticks"].as_u64().unwrap();
-    for only in [format!("{}", l.pid + 1), format!("{}@{}", l.pid, start + 1)] {
+    assert!(id.starts_with(&format!("{}@{start}@", l.pid)), "{id}");
+    for only in [
+        format!("{}", l.pid + 1),
+        format!("{}@{}", l.pid, start + 1),
+        format!("{}@{start}@0123456789abcdef", l.pid),
+    ] {
         let (code, v, stderr) = run_json(&["free-port", "--yes", "--only", &only, &port]);
         assert_eq!(code, 3, "{only}: {v:#}\n{stderr}");
         assert_eq!(v["actions"][0]["action"], "refused", "{v:#}");
         assert!(alive(l.pid), "{only}");
     }
-    let (code, v, stderr) = run_json(&[
-        "free-port",
-        "--yes",
-        "--only",
-        &format!("{}@{start}", l.pid),
-        &port,
-    ]);
+    // The holder execs another program (same pid, same start time): the
+    // id the person approved no longer names it.
+    std::fs::write(&flag, "").unwrap();
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, now, _) = run_json(&["free-port", "--dry-run", &port]);
+        if now["holders"][0]["id"] != id.as_str() {
+            break;
+        }
+        assert!(std::time::Instant::now() < end, "no exec: {now:#}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // (--force: `sleep` is not expendable, and only --only may refuse it.)
+    let (code, v, stderr) = run_json(&["free-port", "--yes", "--force", "--only", &id, &port]);
+    assert_eq!(code, 3, "{v:#}\n{stderr}");
+    assert!(
+        v["actions"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a holder --only names"),
+        "{v:#}"
+    );
+    assert!(alive(l.pid));
+    // Its id as it is now (`sleep`, not expendable: --force): killed.
+    let (_, now, _) = run_json(&["free-port", "--dry-run", &port]);
+    let id = now["holders"][0]["id"].as_str().unwrap().to_owned();
+    let (code, v, stderr) = run_json(&["free-port", "--yes", "--force", "--only", &id, &port]);
     assert_eq!(code, 0, "{v:#}\n{stderr}");
-    assert!(wait_dead(l.pid, Duration::from_secs(2)));
-    let out = gauth()
-        .args(["free-port", "--yes", "--only", "12x", &port])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is not PID or PID@START"));
+    assert!(wait_dead(l.pid, Duration::from_secs(5)));
+    for bad in ["12x", "0", "1@2@xyz", "1@@"] {
+        let out = gauth()
+            .args(["free-port", "--yes", "--only", bad, &port])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is not a holder's id"));
+    }
 }
 
 #[test]

@@ -171,9 +171,10 @@ free_port <- function(port = 1410, yes = FALSE, force = FALSE, dry_run = FALSE) 
                            "gauth_action_needed", status = 3L, report = seen))
     }
     yes <- TRUE
-    # Exactly the processes the person agreed to (pid and start time): one
-    # that took the port while the question waited is left alone.
-    approved <- sprintf("%.0f@%.0f", as.numeric(kill$pid), as.numeric(kill$start_ticks))
+    # Exactly the processes the person agreed to (pid, start time and
+    # program): one that took the port while the question waited, or that
+    # became another program, is left alone.
+    approved <- kill$id
   } else {
     approved <- NULL
   }

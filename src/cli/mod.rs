@@ -165,24 +165,43 @@ pub struct FreePortArgs {
     #[arg(long, default_value = "3s", value_parser = parse_timeout, value_name = "DURATION")]
     pub timeout: Duration,
 
-    /// Kill only this holder (repeatable): PID, or PID@START (`pid` and
-    /// `start_ticks` of --dry-run --json), so that what was approved is
-    /// what is killed; any other holder is left alone.
-    #[arg(long, value_name = "PID[@START]", value_parser = parse_only)]
-    pub only: Vec<(i32, Option<u64>)>,
+    /// Kill only this holder (repeatable): a holder's `id` from --dry-run
+    /// --json (PID@START@PROGRAM: the same process running the same
+    /// program), PID@START, or PID, so that what was approved is what is
+    /// killed; any other holder is left alone.
+    #[arg(long, value_name = "ID", value_parser = parse_only)]
+    pub only: Vec<crate::decide::port::Only>,
 }
 
-/// `--only PID[@START]`.
-fn parse_only(s: &str) -> Result<(i32, Option<u64>), String> {
-    let bad = || format!("'{s}' is not PID or PID@START (numbers, as --dry-run --json shows them)");
-    let (pid, start) = match s.split_once('@') {
-        Some((p, t)) => (p, Some(t.parse::<u64>().map_err(|_| bad())?)),
-        None => (s, None),
+/// `--only PID[@START[@PROGRAM]]`.
+fn parse_only(s: &str) -> Result<crate::decide::port::Only, String> {
+    let bad = || {
+        format!(
+            "'{}' is not a holder's id (PID@START@PROGRAM, as --dry-run --json shows it), PID@START or PID",
+            crate::text::escape::esc(s)
+        )
     };
-    match pid.parse::<i32>() {
-        Ok(p) if p > 0 => Ok((p, start)),
-        _ => Err(bad()),
-    }
+    let mut parts = s.splitn(3, '@');
+    let pid = match parts.next().map(str::parse::<i32>) {
+        Some(Ok(p)) if p > 0 => p,
+        _ => return Err(bad()),
+    };
+    let start = match parts.next() {
+        Some(t) => Some(t.parse::<u64>().map_err(|_| bad())?),
+        None => None,
+    };
+    let program = match parts.next() {
+        Some(h) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(h.to_ascii_lowercase())
+        }
+        Some(_) => return Err(bad()),
+        None => None,
+    };
+    Ok(crate::decide::port::Only {
+        pid,
+        start,
+        program,
+    })
 }
 
 /// Which provider and client: shared by login, token and logout.

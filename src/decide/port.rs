@@ -28,8 +28,47 @@ pub struct Holder {
     /// Found only through a surviving thread (`pthread_exit` leader).
     pub via_thread: bool,
     pub verdict: Verdict,
+    /// Who it is, for `free-port --only`: `PID@START@PROGRAM`, the program a
+    /// hash of its executable and command line, so that what a person
+    /// approved after a dry run is what gets killed (not a process that
+    /// took the pid's place, nor the same one after an exec).
+    pub id: String,
     #[serde(skip)]
     pub inodes: Vec<u64>,
+}
+
+/// A holder `free-port --only` names: its pid, and its start time and
+/// program (the hash of [`holder_id`]) when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Only {
+    pub pid: i32,
+    pub start: Option<u64>,
+    pub program: Option<String>,
+}
+
+impl Only {
+    pub fn names(&self, h: &Holder) -> bool {
+        self.pid == h.process.pid
+            && self.start.is_none_or(|t| t == h.process.start_ticks)
+            && self
+                .program
+                .as_ref()
+                .is_none_or(|p| h.id.rsplit('@').next() == Some(p.as_str()))
+    }
+}
+
+/// [`Holder::id`] of the process `p`.
+pub fn holder_id(p: &ProcessInfo) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(p.exe.as_deref().unwrap_or("").as_bytes());
+    for arg in &p.cmdline {
+        h.update([0]);
+        h.update(arg.as_bytes());
+    }
+    let hash = h.finalize();
+    let hex: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}@{}@{hex}", p.pid, p.start_ticks)
 }
 
 impl Holder {

@@ -78,9 +78,8 @@ pub struct Options {
     pub timeout: Duration,
     /// Whether a person can be asked (stdin is a terminal).
     pub interactive: bool,
-    /// `--only`: the holders (pid, and start time when given) that may be
-    /// killed; empty: any.
-    pub only: Vec<(i32, Option<u64>)>,
+    /// `--only`: the holders that may be killed; empty: any.
+    pub only: Vec<crate::decide::port::Only>,
 }
 
 /// How the command talks to a person while it works.
@@ -162,12 +161,9 @@ pub fn run(
 /// depends on the question (an expendable holder, or any with `--force`,
 /// on a terminal without `--yes`).
 pub fn decide(h: &Holder, opts: &Options) -> Option<Action> {
-    let named = |&(pid, start): &(i32, Option<u64>)| {
-        pid == h.process.pid && start.is_none_or(|t| t == h.process.start_ticks)
-    };
     Some(match h.verdict.class {
         _ if opts.dry_run => Action::None,
-        _ if !opts.only.is_empty() && !opts.only.iter().any(named) => Action::Refused {
+        _ if !opts.only.is_empty() && !opts.only.iter().any(|o| o.names(h)) => Action::Refused {
             reason: "not a holder --only names (it holds the port now: look again)".into(),
         },
         Class::Protected => Action::Refused {

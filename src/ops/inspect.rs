@@ -39,6 +39,7 @@ pub fn inspect(
         };
         let verdict = verdict::judge(&info, &on, caller);
         holders.push(Holder {
+            id: crate::decide::port::holder_id(&info),
             process: info,
             listening_on: listening.iter().map(|s| s.endpoint()).collect(),
             connections,

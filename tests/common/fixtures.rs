@@ -130,6 +130,7 @@ pub fn holder(p: ProcessInfo, on: &str, inode: u64, caller: &Caller) -> Holder {
         caller,
     );
     Holder {
+        id: gauth::decide::port::holder_id(&p),
         process: p,
         listening_on: vec![on.into()],
         connections: vec![],
