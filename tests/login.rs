@@ -220,7 +220,10 @@ fn loopback_login_then_token_the_provider_accepts() {
     // stdin is not a terminal (here /dev/null; from R, a notebook): no one
     // can paste into gauth, so it does not ask for one (issue #13).
     assert!(!err.contains("here and press Enter"), "{err}");
-    assert!(err.contains("start it again with --no-wait"), "{err}");
+    assert!(
+        err.contains("log in in two steps:\n`gauth login --no-wait`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -1221,7 +1224,9 @@ fn a_timeout_hint_repeats_the_login_and_offers_oob_only_after_loopback() {
     let (code, _, err) = login.finish(Duration::from_secs(20));
     assert_eq!(code, 1, "{err}");
     assert_eq!(printed_login(&line, "again"), args, "{line}");
-    let oob: Vec<String> = line
+    // gauth's input is not a terminal (a pipe here; R, a notebook): the
+    // paste it offers is the two-step login, each step as printed.
+    let two: Vec<String> = line
         .split('`')
         .nth(3)
         .unwrap()
@@ -1234,7 +1239,7 @@ fn a_timeout_hint_repeats_the_login_and_offers_oob_only_after_loopback() {
         "{line}"
     );
     assert_eq!(
-        oob,
+        two,
         [
             "--issuer",
             p.issuer.as_str(),
@@ -1242,13 +1247,45 @@ fn a_timeout_hint_repeats_the_login_and_offers_oob_only_after_loopback() {
             "gauth-native",
             "--timeout",
             "5s",
-            "--oob",
-            "--no-browser"
+            "--no-wait"
         ]
     );
-    let (code, out, err) = login_by_paste(&p, &oob, &env);
-    assert_eq!(code, 0, "the --oob command runs as printed: {err}");
-    assert!(out.contains("(paste flow)"), "{out}");
+    assert_eq!(
+        line.split('`').nth(5),
+        Some("gauth login --finish -"),
+        "{line}"
+    );
+    let out = common::gauth()
+        .arg("login")
+        .args(&two)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let landed = p.agent(&url, &["--print-redirect"]);
+    let mut finish = common::gauth()
+        .args(["login", "--finish", "-"])
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(finish.stdin.take().unwrap(), "{landed}").unwrap();
+    let out = finish.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(paste flow)"));
 }
 
 /// Doctor's "log in" command runs as printed: with no client configured it

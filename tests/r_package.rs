@@ -607,6 +607,11 @@ fn an_interactive_r_logs_in_by_pasting_the_landed_url_at_its_prompt() {
     assert!(url.contains("code_challenge_method=S256"), "{url}");
     let landed = w.provider.agent(&url, &["--print-redirect"]);
     assert!(landed.starts_with("http://127.0.0.1:"), "{landed}");
+    // First the address cut short before its state (a wrapped line): R
+    // says why and asks again; the login still waits for the whole one.
+    let cut = landed[..landed.find("state=").unwrap()].trim_end_matches(['&', '?']);
+    r.type_line(cut);
+    r.wait_for("paste the whole address again", Duration::from_secs(30));
     r.type_line(&landed);
     r.wait_for("AUTH-DONE", Duration::from_secs(30));
     r.type_line(&format!(

@@ -33,10 +33,6 @@ login <- function(scopes = NULL, flow = c("auto", "loopback", "paste", "device")
     # unless the device flow was asked for (GAUTH_FLOW, the config file).
     if (flow == "device" && !device_asked_for()) flow <- "paste"
   }
-  if (flow == "loopback" && is_interactive()) {
-    message("(If the browser cannot reach this machine, interrupt with Esc or Ctrl-C and run ",
-            "gauth::login(flow = \"paste\") instead.)")
-  }
   report <- switch(
     flow,
     paste = if (is_interactive()) {
@@ -59,9 +55,12 @@ login <- function(scopes = NULL, flow = c("auto", "loopback", "paste", "device")
 }
 
 device_asked_for <- function() {
-  env <- Sys.getenv("GAUTH_FLOW")
-  if (nzchar(env)) return(identical(env, "device"))
-  identical(read_config()$flow, "device")
+  # As gauth reads them (src/system/config.rs: parse_flow): any case, blanks
+  # around.
+  word <- function(x) if (is.null(x)) "" else tolower(trimws(x))
+  env <- word(Sys.getenv("GAUTH_FLOW"))
+  if (nzchar(env) && env != "auto") return(identical(env, "device"))
+  identical(word(read_config()$flow), "device")
 }
 
 # The flow gauth recommends here, for these scopes (Google's device flow
@@ -94,15 +93,28 @@ login_in_console <- function(common, env) {
   if (isTRUE(getOption("gauth.browse", is.function(getOption("browser"))))) {
     try(utils::browseURL(url), silent = TRUE)
   }
-  answer <- trimws(readline("Address (or code): "))
-  if (!nzchar(answer)) {
-    stop(gauth_condition(
-      "nothing was pasted: the login was not completed (run it again to get a new address)",
-      "gauth_error"
-    ))
+  args <- c("login", "--finish", "-", "--json")
+  for (try in 1:3) {
+    answer <- trimws(readline("Address (or code): "))
+    if (!nzchar(answer)) {
+      stop(gauth_condition(
+        "nothing was pasted: the login was not completed (run it again to get a new address)",
+        "gauth_error"
+      ))
+    }
+    # On stdin, not in argv: other users can read a command line.
+    res <- gauth_exec(args, input = answer, env = env)
+    # An answer cut short (a wrapped line) leaves the login waiting: say
+    # why and ask again.
+    if (res$status == 2L && try < 3L &&
+        any(grepl("the login is still waiting", res$stderr, fixed = TRUE))) {
+      message("gauth: ", sub(" \\(the login is still waiting:.*$", "", error_line(res$stderr)),
+              "; paste the whole address again")
+      next
+    }
+    if (res$status != 0L) stop_for_exit(res, args)
+    return(res$json)
   }
-  # On stdin, not in argv: other users can read a command line.
-  gauth_call(c("login", "--finish", "-", "--json"), input = answer, env = env)$json
 }
 
 print.gauth_login <- function(x, ...) {

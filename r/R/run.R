@@ -225,7 +225,7 @@ gauth_stream <- function(path, args, env) {
       new <- lines[(shown + 1L):length(lines)]
       held <- grep("^gauth: error: ", lines)
       if (length(held)) new <- new[seq_along(new) + shown < held[1]]
-      for (l in new) message(l)
+      for (l in r_lines(new)) message(l)
       shown <- length(lines)
     }
     if (done) break
@@ -306,6 +306,49 @@ esc <- function(x) {
   x
 }
 
+# The words of a command gauth printed (text/shell.rs quotes a word in
+# single quotes, a quote inside as '\\''), or NULL when it uses anything else.
+shell_words <- function(text) {
+  chars <- strsplit(text, "")[[1]]
+  words <- character()
+  cur <- NULL
+  i <- 1L
+  n <- length(chars)
+  while (i <= n) {
+    ch <- chars[i]
+    if (ch == " ") {
+      if (!is.null(cur)) words <- c(words, cur)
+      cur <- NULL
+    } else if (ch == "'") {
+      close <- which(chars[seq_len(n) > i] == "'")
+      if (!length(close)) return(NULL)
+      j <- i + close[1]
+      cur <- paste0(cur %||% "", paste(chars[seq_len(j - i - 1L) + i], collapse = ""))
+      i <- j
+    } else if (ch == "\\" && i < n) {
+      cur <- paste0(cur %||% "", chars[i + 1L])
+      i <- i + 1L
+    } else if (ch %in% c("$", "`", "\"")) {
+      return(NULL)
+    } else {
+      cur <- paste0(cur %||% "", ch)
+    }
+    i <- i + 1L
+  }
+  if (!is.null(cur)) words <- c(words, cur)
+  words
+}
+
+# A waiting login's way out, as gauth says it off a terminal (two gauth
+# commands), said as it is done from R.
+r_lines <- function(lines) {
+  lines <- lines[!startsWith(lines, "`gauth login --no-wait` (the same options")]
+  two <- "If it cannot reach this machine, stop this login and log in in two steps:"
+  lines[lines == two] <- paste0("If it cannot reach this machine, interrupt R (Esc or Ctrl-C) ",
+                                "and run the same gauth::login() with flow = \"paste\".")
+  lines
+}
+
 # gauth's advice names its command-line flags; from R the same choice is an
 # argument. Only the sentences that advise a flag to add are rewritten: a
 # whole `gauth login …` command to run in a terminal stays as it is.
@@ -314,18 +357,31 @@ r_advice <- function(msg) {
   if (length(m)) {
     names <- c("--account" = "email", "--client-id" = "client_id",
                "--scope" = "scopes", "--issuer" = "issuer")
-    alts <- vapply(strsplit(m[3], " | ", fixed = TRUE)[[1]], function(a) {
-      w <- strsplit(trimws(a), " +")[[1]]
-      if (length(w) %% 2L || !all(w[c(TRUE, FALSE)] %in% names(names))) return(a)
-      vals <- sub("^'(.*)'$", "\\1", w[c(FALSE, TRUE)])
-      by <- split(vals, factor(names[w[c(TRUE, FALSE)]], levels = unique(names[w[c(TRUE, FALSE)]])))
+    alts <- lapply(strsplit(m[3], " | ", fixed = TRUE)[[1]], function(a) {
+      w <- shell_words(a)
+      if (is.null(w) || !length(w) || length(w) %% 2L ||
+          !all(w[c(TRUE, FALSE)] %in% names(names))) return(NULL)
+      flags <- names[w[c(TRUE, FALSE)]]
+      by <- split(w[c(FALSE, TRUE)], factor(flags, levels = unique(flags)))
       paste(vapply(names(by), function(n) {
-        v <- sprintf("\"%s\"", by[[n]])
+        v <- encodeString(by[[n]], quote = "\"")
         paste0(n, " = ", if (length(v) > 1L) sprintf("c(%s)", paste(v, collapse = ", ")) else v)
       }, ""), collapse = ", ")
-    }, "", USE.NAMES = FALSE)
-    msg <- paste0(m[2], " with ", paste(alts, collapse = " | "),
-                  " (arguments of gauth::token(); a gargle package takes the email)")
+    })
+    # All or nothing: gauth's flags stay as they are when one choice cannot
+    # be said as arguments (a login with no account, say).
+    if (!any(vapply(alts, is.null, TRUE))) {
+      msg <- paste0(m[2], " with ", paste(unlist(alts), collapse = " | "),
+                    " (arguments of gauth::token(); a gargle package takes the email)")
+    }
+  }
+  # A login that timed out names the same login again, and (after a
+  # loopback wait) the two-step paste, as commands: from R, both are the
+  # same gauth::login() call.
+  if (grepl("^(no answer|nothing valid was pasted) within ", msg)) {
+    msg <- sub("or `gauth login [^`]*--no-wait` then `gauth login --finish -` to paste",
+               "or with flow = \"paste\" to paste", msg)
+    msg <- sub("run `gauth login[^`]*` again", "run the same gauth::login() again", msg)
   }
   msg <- sub("; pass --force to kill it anyway", "; pass force = TRUE to kill it anyway",
              msg, fixed = TRUE)

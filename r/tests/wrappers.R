@@ -179,7 +179,21 @@ stopifnot(
             "2 cached logins match; pick one with email = \"a@x\" | email = \"b@x\" (arguments of gauth::token(); a gargle package takes the email)"),
   grepl("force = TRUE", adv("held by R (pid 4): not expendable: busy; pass --force to kill it anyway")),
   grepl("same R call again", adv("no login is waiting for this answer: x; start one with `gauth login --no-wait`")),
-  identical(adv("log in again: `gauth login --account a@x`"), "log in again: `gauth login --account a@x`"))
+  identical(adv("log in again: `gauth login --account a@x`"), "log in again: `gauth login --account a@x`"),
+  identical(adv("no answer within 5s; run `gauth login --timeout 5s` again, or `gauth login --timeout 5s --no-wait` then `gauth login --finish -` to paste the redirected URL instead"),
+            "no answer within 5s; run the same gauth::login() again, or with flow = \"paste\" to paste the redirected URL instead"))
+stopifnot(
+  identical(gauth:::shell_words("--account 'o'\\''brien@x' --scope a"),
+            c("--account", "o'brien@x", "--scope", "a")),
+  identical(adv("2 cached logins match; pick one by adding --account 'o'\\''b@x' | --account 'a b@x'"),
+            "2 cached logins match; pick one with email = \"o'b@x\" | email = \"a b@x\" (arguments of gauth::token(); a gargle package takes the email)"),
+  # A choice that is no argument: gauth's words, all of them.
+  identical(adv("2 cached logins match; pick one by adding --account a@x | (no account)"),
+            "2 cached logins match; pick one by adding --account a@x | (no account)"))
+rl <- gauth:::r_lines(c("Waiting for the browser to come back.",
+                        "If it cannot reach this machine, stop this login and log in in two steps:",
+                        "`gauth login --no-wait` (the same options but --flow and --no-browser), then `gauth login --finish -`."))
+stopifnot(length(rl) == 2L, grepl("flow = \"paste\"", rl[2]))
 
 ## A gauth.path that cannot be run is a missing gauth, with the way out.
 notexec <- file.path(tempdir(), "not-a-program")

@@ -126,7 +126,13 @@ pub fn ambiguous(found: &[Stored]) -> String {
     let mut chosen: Vec<Flag> = Vec::new();
     let flags_of =
         |chosen: &[Flag], e: &Entry| chosen.iter().map(|f| f(e)).collect::<Vec<_>>().join(" ");
-    for flag in [account, client, issuer, scopes] {
+    // `--account` picks only logins with an account: where one has none,
+    // the other flags tell them apart (a "(no account)" is nothing to add).
+    let by_account = found.iter().all(|s| s.entry.account.is_some());
+    for (i, flag) in [account, client, issuer, scopes].into_iter().enumerate() {
+        if i == 0 && !by_account {
+            continue;
+        }
         let distinct = |chosen: &[Flag]| {
             found
                 .iter()
@@ -221,6 +227,14 @@ pub(crate) mod tests {
         assert_eq!(
             ambiguous(&[a.clone(), d]),
             "2 cached logins match; pick one by adding --scope openid | --scope drive --scope openid"
+        );
+        // A login with no account: `--account` cannot pick it, so the
+        // other flags tell them apart.
+        let mut none = entry("https://i", "c", "x", &["profile"]);
+        none.account = None;
+        assert_eq!(
+            ambiguous(&[a.clone(), stored(none)]),
+            "2 cached logins match; pick one by adding --scope openid | --scope profile"
         );
     }
 }

@@ -47,9 +47,9 @@ pub fn url_text(url: &str, opened: &Opened, flow: Flow, reads_paste: bool) -> St
         "Waiting for the browser to come back. If it cannot reach this machine,\n\
          paste the address it ends on (or the code) here and press Enter.\n"
     } else {
-        "Waiting for the browser to come back. If it cannot reach this machine,\n\
-         stop this login and start it again with --no-wait (then finish it with\n\
-         `gauth login --finish -`, pasting the address the browser ends on).\n"
+        "Waiting for the browser to come back.\n\
+         If it cannot reach this machine, stop this login and log in in two steps:\n\
+         `gauth login --no-wait` (the same options but --flow and --no-browser), then `gauth login --finish -`.\n"
     };
     match (flow, opened) {
         (Flow::Paste, _) => format!(

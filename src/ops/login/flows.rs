@@ -66,7 +66,15 @@ impl Run<'_> {
     /// loopback wait it offers the paste flow, after a paste it does not.
     fn timed_out(&self, flow: Flow) -> Error {
         let within = humantime::format_duration(self.opts.timeout);
-        let hint = match (flow, self.again(None), self.again(Some("--oob"))) {
+        // Off a terminal nobody can paste into gauth (`--oob`): the way to
+        // paste is the two-step login.
+        let paste = if self.opts.stdin_tty {
+            self.again(Some("--oob"))
+        } else {
+            self.again(Some("--no-wait"))
+                .map(|c| format!("{c}` then `{}", crate::decide::flow::FINISH))
+        };
+        let hint = match (flow, self.again(None), paste) {
             (Flow::Paste, Some(again), _) => format!(
                 "nothing valid was pasted within {within}; run `{again}` again, and paste the whole address the browser ends on (or the code)"
             ),
@@ -127,7 +135,8 @@ impl Run<'_> {
             cmd.push(' ');
             cmd.push_str(f);
         }
-        if o.no_browser {
+        // `--no-wait` opens no browser anyway (and takes no --no-browser).
+        if o.no_browser && flow != Some("--no-wait") {
             cmd.push_str(" --no-browser");
         }
         Some(cmd)
