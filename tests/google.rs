@@ -288,6 +288,18 @@ exec node "$3" "$1/config.json""#;
     }
 
     /// `gauth ARGS` inside the namespaces: (exit code, stdout, stderr).
+    /// `gauth login --flow device` with the "TVs and Limited Input devices"
+    /// client, asking for `scopes`, waiting at most `timeout`.
+    fn tv_device_login(&self, scopes: &[&str], timeout: &str) -> (i32, String, String) {
+        let mut args = vec!["login", "--client-id", TV_ID, "--client-secret", TV_SECRET];
+        args.extend(["--flow", "device"]);
+        for s in scopes {
+            args.extend(["--scope", s]);
+        }
+        args.extend(["--timeout", timeout]);
+        self.gauth(&args, &[])
+    }
+
     fn gauth(&self, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
         let out = self.run_in(env!("CARGO_BIN_EXE_gauth"), args, env);
         (
@@ -592,22 +604,7 @@ fn loopback_login_with_an_installed_client_json_trusting_ssl_cert_file() {
 #[ignore = "end-to-end: needs root (mount and network namespaces); run by .ci/run"]
 fn a_ca_gauth_does_not_trust_is_refused_before_anything_is_sent() {
     let fake = FakeGoogle::start(Trust::NotInstalled);
-    let (code, _, err) = fake.gauth(
-        &[
-            "login",
-            "--client-id",
-            TV_ID,
-            "--client-secret",
-            TV_SECRET,
-            "--flow",
-            "device",
-            "--scope",
-            DRIVE_FILE,
-            "--timeout",
-            "20s",
-        ],
-        &[],
-    );
+    let (code, _, err) = fake.tv_device_login(&[DRIVE_FILE], "20s");
     assert_eq!(code, 1, "{err}\n{}", fake.dump());
     assert!(err.contains("could not reach the provider"), "{err}");
     // The server hears of the failed handshake when gauth's alert (or
@@ -638,22 +635,7 @@ fn a_ca_gauth_does_not_trust_is_refused_before_anything_is_sent() {
 #[ignore = "end-to-end: needs root (mount and network namespaces); run by .ci/run"]
 fn device_login_with_drive_file_and_a_tv_client() {
     let fake = FakeGoogle::start(Trust::SystemBundle);
-    let (code, out, err) = fake.gauth(
-        &[
-            "login",
-            "--client-id",
-            TV_ID,
-            "--client-secret",
-            TV_SECRET,
-            "--flow",
-            "device",
-            "--scope",
-            DRIVE_FILE,
-            "--timeout",
-            "30s",
-        ],
-        &[],
-    );
+    let (code, out, err) = fake.tv_device_login(&[DRIVE_FILE], "30s");
     assert_eq!(code, 0, "{err}\n{}", fake.dump());
     assert!(err.contains("GQVQ-JKEC"), "the user code is shown: {err}");
     assert!(
@@ -753,24 +735,7 @@ fn device_login_with_a_desktop_client_is_refused_by_google() {
 #[ignore = "end-to-end: needs root (mount and network namespaces); run by .ci/run"]
 fn device_flow_refuses_a_scope_google_does_not_allow_there() {
     let fake = FakeGoogle::start(Trust::SystemBundle);
-    let (code, _, err) = fake.gauth(
-        &[
-            "login",
-            "--client-id",
-            TV_ID,
-            "--client-secret",
-            TV_SECRET,
-            "--flow",
-            "device",
-            "--scope",
-            "openid",
-            "--scope",
-            DRIVE,
-            "--timeout",
-            "20s",
-        ],
-        &[],
-    );
+    let (code, _, err) = fake.tv_device_login(&["openid", DRIVE], "20s");
     assert_eq!(code, 2, "{err}\n{}", fake.dump());
     assert!(err.contains(DRIVE), "the scope is named: {err}");
     assert!(
@@ -785,22 +750,7 @@ fn device_flow_refuses_a_scope_google_does_not_allow_there() {
 #[ignore = "end-to-end: needs root (mount and network namespaces); run by .ci/run"]
 fn device_flow_with_a_scope_google_refuses_sends_no_request() {
     let fake = FakeGoogle::start(Trust::SystemBundle);
-    let _ = fake.gauth(
-        &[
-            "login",
-            "--client-id",
-            TV_ID,
-            "--client-secret",
-            TV_SECRET,
-            "--flow",
-            "device",
-            "--scope",
-            DRIVE,
-            "--timeout",
-            "20s",
-        ],
-        &[],
-    );
+    let _ = fake.tv_device_login(&[DRIVE], "20s");
     assert!(
         fake.requests("/device/code").is_empty(),
         "gauth asked Google for a device code with a scope Google refuses there:\n{}",
