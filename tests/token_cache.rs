@@ -970,3 +970,53 @@ fn a_google_login_is_found_by_the_short_scope_names() {
     let out = token_cmd(cache.path(), &["token", "--scope", "profile"]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
 }
+
+/// Logins that differ only by account, one of them with none: each is
+/// named by what picks it (the account-less one by its exact scopes), none
+/// is called a copy of another, and no `rm` is printed (third attack pass
+/// on #13).
+#[test]
+fn a_login_with_no_account_is_picked_by_its_scopes_and_never_called_a_copy() {
+    let cache = tempcache();
+    let store = Store::open_at(cache.path()).unwrap();
+    store
+        .save(&offline_entry("jenny@example.test", now() + 3600, false))
+        .unwrap();
+    store
+        .save(&offline_entry("bob@example.test", now() + 3600, false))
+        .unwrap();
+    let mut none = offline_entry("x", now() + 3600, false);
+    none.account = None;
+    none.scopes = vec!["profile".into()];
+    none.access_token = Secret::new("ya29.token-of-no-account");
+    store.save(&none).unwrap();
+    let out = token_cmd(cache.path(), &["token"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("rm "), "{err}");
+    for pick in [
+        "--account bob@example.test",
+        "--account jenny@example.test",
+        "--scope profile",
+    ] {
+        assert!(err.contains(pick), "{err}");
+    }
+    let out = token_cmd(cache.path(), &["token", "--scope", "profile"]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "ya29.token-of-no-account",
+        "{}",
+        stderr(&out)
+    );
+    let logins = std::fs::read_dir(cache.path().join("tokens"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".json")
+        })
+        .count();
+    assert_eq!(logins, 3);
+}

@@ -124,15 +124,11 @@ pub fn ambiguous(found: &[Stored]) -> String {
             .join(" ")
     };
     let mut chosen: Vec<Flag> = Vec::new();
+    // Which of the four were chosen (fn pointers are not compared).
+    let mut chose = [false; 4];
     let flags_of =
         |chosen: &[Flag], e: &Entry| chosen.iter().map(|f| f(e)).collect::<Vec<_>>().join(" ");
-    // `--account` picks only logins with an account: where one has none,
-    // the other flags tell them apart (a "(no account)" is nothing to add).
-    let by_account = found.iter().all(|s| s.entry.account.is_some());
     for (i, flag) in [account, client, issuer, scopes].into_iter().enumerate() {
-        if i == 0 && !by_account {
-            continue;
-        }
         let distinct = |chosen: &[Flag]| {
             found
                 .iter()
@@ -146,9 +142,35 @@ pub fn ambiguous(found: &[Stored]) -> String {
         let values: BTreeSet<String> = found.iter().map(|s| flag(&s.entry)).collect();
         if values.len() > 1 {
             chosen.push(flag);
+            chose[i] = true;
         }
     }
-    let picks: Vec<String> = found.iter().map(|s| flags_of(&chosen, &s.entry)).collect();
+    // `--account` picks only a login with an account. One without is
+    // picked by its client and issuer (where they tell logins apart) and
+    // its exact scopes (an exact scope set wins in `select`), when no other
+    // login shares all three; else no flag picks it, and that is said.
+    let picks: Vec<String> = found
+        .iter()
+        .map(|s| {
+            if s.entry.account.is_some() || !chose[0] {
+                return flags_of(&chosen, &s.entry);
+            }
+            let own: Vec<Flag> = [(chose[1], client), (chose[2], issuer), (true, scopes)]
+                .into_iter()
+                .filter_map(|(on, f)| on.then_some(f))
+                .collect();
+            let key = flags_of(&[client, issuer, scopes], &s.entry);
+            let alike = found
+                .iter()
+                .filter(|o| flags_of(&[client, issuer, scopes], &o.entry) == key)
+                .count();
+            if alike == 1 {
+                flags_of(&own, &s.entry)
+            } else {
+                "(a login with no account, which no flag picks: log it out with `gauth logout --all` or log in again with the email scope)".to_owned()
+            }
+        })
+        .collect();
     // Files no flag tells apart hold the same login (a copy, an older
     // gauth's name): the way out is to delete the extra files.
     let mut seen = BTreeSet::new();
@@ -228,13 +250,26 @@ pub(crate) mod tests {
             ambiguous(&[a.clone(), d]),
             "2 cached logins match; pick one by adding --scope openid | --scope drive --scope openid"
         );
-        // A login with no account: `--account` cannot pick it, so the
-        // other flags tell them apart.
+        // A login with no account: `--account` cannot pick it; its exact
+        // scopes do. Logins that differ only by account are never "the
+        // same login in two files".
         let mut none = entry("https://i", "c", "x", &["profile"]);
         none.account = None;
+        let b = stored(entry("https://i", "c", "b@x", &["openid"]));
         assert_eq!(
-            ambiguous(&[a.clone(), stored(none)]),
-            "2 cached logins match; pick one by adding --scope openid | --scope profile"
+            ambiguous(&[a.clone(), b.clone(), stored(none.clone())]),
+            "3 cached logins match; pick one by adding --account a@x | --account b@x | --scope profile"
         );
+        // … unless another login has the same client, issuer and scopes.
+        let mut same = none.clone();
+        same.scopes = vec!["openid".into()];
+        let text = ambiguous(&[a.clone(), stored(same)]);
+        assert!(
+            text.starts_with(
+                "2 cached logins match; pick one by adding --account a@x | (a login with no account"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("rm "), "{text}");
     }
 }
