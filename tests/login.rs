@@ -1245,10 +1245,9 @@ fn a_timeout_hint_repeats_the_login_and_offers_oob_only_after_loopback() {
             p.issuer.as_str(),
             "--client-id",
             "gauth-native",
-            "--timeout",
-            "5s",
             "--no-wait"
-        ]
+        ],
+        "the browser's 5s wait is no lifetime for a login finished by hand"
     );
     assert_eq!(
         line.split('`').nth(5),

@@ -129,6 +129,25 @@ fn answers_find_their_own_login_and_the_rest_are_refused() {
     let out = finish(&cache, &old_landed);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("expired"), "{}", stderr(&out));
+    // The new one it names runs as printed (the same provider, client and
+    // scopes; the default lifetime, not the 1 s of the old one).
+    let err = stderr(&out);
+    let cmd = err.split('`').nth(1).unwrap_or_else(|| panic!("{err}"));
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    assert_eq!(words[..2], ["gauth", "login"], "{cmd}");
+    assert!(
+        !cmd.contains("--timeout") && cmd.ends_with("--no-wait"),
+        "{cmd}"
+    );
+    let again = gauth()
+        .args(&words[1..])
+        .env("GAUTH_CACHE", &cache)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    for p in pending(&cache) {
+        std::fs::remove_file(p).unwrap();
+    }
 
     let (_, b) = start(&p, &cache, &[]);
     let (_, c) = start(

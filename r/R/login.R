@@ -94,11 +94,17 @@ login_in_console <- function(common, env) {
     try(utils::browseURL(url), silent = TRUE)
   }
   args <- c("login", "--finish", "-", "--json")
-  for (try in 1:3) {
+  tries <- 3L
+  for (try in seq_len(tries)) {
     answer <- trimws(readline("Address (or code): "))
+    last <- try == tries
     if (!nzchar(answer)) {
+      if (!last) {
+        message("gauth: nothing was pasted; paste the whole address the browser landed on")
+        next
+      }
       stop(gauth_condition(
-        "nothing was pasted: the login was not completed (run it again to get a new address)",
+        "nothing was pasted: the login was not completed (run the same gauth::login() again for a new address)",
         "gauth_error"
       ))
     }
@@ -106,11 +112,18 @@ login_in_console <- function(common, env) {
     res <- gauth_exec(args, input = answer, env = env)
     # An answer cut short (a wrapped line) leaves the login waiting: say
     # why and ask again.
-    if (res$status == 2L && try < 3L &&
-        any(grepl("the login is still waiting", res$stderr, fixed = TRUE))) {
-      message("gauth: ", sub(" \\(the login is still waiting:.*$", "", error_line(res$stderr)),
-              "; paste the whole address again")
+    waiting <- res$status == 2L &&
+      any(grepl("the login is still waiting", res$stderr, fixed = TRUE))
+    why <- sub("^--finish: ", "", sub(" \\(the login is still waiting:.*$", "", error_line(res$stderr)))
+    if (waiting && !last) {
+      message("gauth: ", why, "; paste the whole address again")
       next
+    }
+    if (waiting) {
+      stop(gauth_condition(
+        paste0(why, ": the login was not completed (run the same gauth::login() again for a new address)"),
+        "gauth_usage", status = 2L, stderr = res$stderr
+      ))
     }
     if (res$status != 0L) stop_for_exit(res, args)
     return(res$json)

@@ -190,6 +190,9 @@ stopifnot(
   # A choice that is no argument: gauth's words, all of them.
   identical(adv("2 cached logins match; pick one by adding --account a@x | (no account)"),
             "2 cached logins match; pick one by adding --account a@x | (no account)"))
+stopifnot(identical(
+  adv("this login expired 3 s ago (it waited --timeout); start a new one with `gauth login --issuer https://x --client-id c --scope openid --no-wait`"),
+  "this login expired 3 s ago (it waited --timeout); run the same gauth::login() again for a new one"))
 rl <- gauth:::r_lines(c("Waiting for the browser to come back.",
                         "If it cannot reach this machine, stop this login and log in in two steps:",
                         "`gauth login --no-wait` (the same options but --flow and --no-browser), then `gauth login --finish -`."))

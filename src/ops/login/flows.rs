@@ -121,7 +121,9 @@ impl Run<'_> {
         if let Some(p) = o.port {
             flag("--port", &p.to_string());
         }
-        if o.timeout != DEFAULT_TIMEOUT {
+        // The browser's wait is no lifetime for a login someone finishes by
+        // hand: a --no-wait login waits the default.
+        if o.timeout != DEFAULT_TIMEOUT && flow != Some("--no-wait") {
             flag(
                 "--timeout",
                 &humantime::format_duration(o.timeout).to_string(),

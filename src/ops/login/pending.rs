@@ -65,6 +65,27 @@ struct Pending {
     made_ns: u128,
 }
 
+impl Pending {
+    /// The `gauth login --no-wait` that starts the same login again: its
+    /// provider, client (the client JSON it came from, when it did) and
+    /// scopes. `None` when its secret came from elsewhere (a flag, the
+    /// environment, the config file): gauth prints no secret.
+    fn again(&self) -> Option<String> {
+        use crate::text::shell::quote;
+        let mut cmd = format!("gauth login --issuer {}", quote(&self.provider.issuer));
+        match (&self.credentials, &self.client_secret) {
+            (Some(file), _) => cmd.push_str(&format!(" --credentials {}", quote(file))),
+            (None, None) => cmd.push_str(&format!(" --client-id {}", quote(&self.client_id))),
+            (None, Some(_)) => return None,
+        }
+        for s in &self.scopes {
+            cmd.push_str(&format!(" --scope {}", quote(s)));
+        }
+        cmd.push_str(" --no-wait");
+        Some(cmd)
+    }
+}
+
 /// The file of the pending login whose state is `state`: a hash of it, so
 /// that the answer (which carries the state) finds its login at once.
 fn file_name(state: &str) -> String {
@@ -270,8 +291,12 @@ pub fn finish(
     };
     if pending.expires_at <= now_unix {
         let _ = take();
+        let again = pending.again().map_or_else(
+            || "the same `gauth login … --no-wait` you ran before".to_owned(),
+            |c| format!("`{c}`"),
+        );
         return Err(Error::Usage(format!(
-            "this login expired {} s ago (it waited --timeout); start a new one with `gauth login --no-wait`",
+            "this login expired {} s ago (it waited --timeout); start a new one with {again}",
             now_unix - pending.expires_at
         )));
     }
