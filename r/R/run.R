@@ -387,7 +387,7 @@ r_advice <- function(msg) {
              msg, fixed = TRUE)
   msg <- sub("start a new one with `gauth login[^`]*--no-wait`",
              "run the same gauth::login() again for a new one", msg)
-  msg <- sub("start a new one with the same `gauth login … --no-wait` you ran before",
+  msg <- sub("start a new one with the same `gauth login \u2026 --no-wait` you ran before",
              "run the same gauth::login() again for a new one", msg, fixed = TRUE)
   sub("start one with `gauth login --no-wait`", "run the same R call again to start a new one",
       msg, fixed = TRUE)
