@@ -20,11 +20,16 @@ fn world_readable_copies() -> tempfile::TempDir {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::copy(env!("CARGO_BIN_EXE_gauth"), dir.path().join("gauth")).unwrap();
     std::fs::copy(helper(), dir.path().join("listen.py")).unwrap();
-    std::fs::set_permissions(
-        dir.path().join("listen.py"),
-        std::fs::Permissions::from_mode(0o644),
+    // The scripted browser, for the tests where another user answers.
+    std::fs::copy(
+        common::oidc::oidc_dir().join("agent.mjs"),
+        dir.path().join("agent.mjs"),
     )
     .unwrap();
+    for f in ["listen.py", "agent.mjs"] {
+        std::fs::set_permissions(dir.path().join(f), std::fs::Permissions::from_mode(0o644))
+            .unwrap();
+    }
     dir
 }
 
@@ -1068,11 +1073,6 @@ fn another_users_answer_to_the_loopback_listener_is_refused() {
     let dir = world_readable_copies();
     let d = dir.path();
     let node = common::oidc::which("node");
-    std::fs::copy(
-        common::oidc::oidc_dir().join("agent.mjs"),
-        d.join("agent.mjs"),
-    )
-    .unwrap();
     // The attacker, as nobody: the URL from the browser's command line, a
     // code for mallory's account at the provider (its login and consent
     // pages, the victim's code_challenge and redirect_uri), then the
@@ -1110,9 +1110,7 @@ except urllib.error.HTTPError as e:
         ),
     )
     .unwrap();
-    for f in ["steal.py", "agent.mjs"] {
-        std::fs::set_permissions(d.join(f), std::fs::Permissions::from_mode(0o644)).unwrap();
-    }
+    std::fs::set_permissions(d.join("steal.py"), std::fs::Permissions::from_mode(0o644)).unwrap();
     std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
     let cache = tempfile::tempdir().unwrap();
     let out = gauth()
@@ -1160,12 +1158,6 @@ fn a_users_own_browser_and_a_root_forwarder_may_answer() {
     let dir = world_readable_copies();
     let d = dir.path();
     let node = common::oidc::which("node");
-    std::fs::copy(
-        common::oidc::oidc_dir().join("agent.mjs"),
-        d.join("agent.mjs"),
-    )
-    .unwrap();
-    std::fs::set_permissions(d.join("agent.mjs"), std::fs::Permissions::from_mode(0o644)).unwrap();
     let home = d.join("home");
     std::fs::create_dir(&home).unwrap();
     std::os::unix::fs::chown(&home, Some(65534), Some(65534)).unwrap();

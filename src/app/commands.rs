@@ -28,13 +28,13 @@ pub fn doctor(
         return Ok(exit);
     }
     let exit = report.exit();
-    if printer.json {
-        printer.json(&report)?;
-    } else if printer.quiet() {
-        printer.data(&render::doctor::render_verdict(&report, paint))?;
-    } else {
-        printer.data(&render::doctor::render(&report, paint, printer.verbose()))?;
-    }
+    printer.report(&report, || {
+        if printer.quiet() {
+            render::doctor::render_verdict(&report, paint)
+        } else {
+            render::doctor::render(&report, paint, printer.verbose())
+        }
+    })?;
     Ok(exit)
 }
 
@@ -53,13 +53,13 @@ pub fn free_port(
     if let Some(e) = ui.error.take() {
         return Err(e.into());
     }
-    if printer.json {
-        printer.json(&report)?;
-    } else if printer.quiet() {
-        printer.data(&render::free_port::render_quiet(&report))?;
-    } else {
-        printer.data(&render::free_port::render_result(&report, printer.paint))?;
-    }
+    printer.report(&report, || {
+        if printer.quiet() {
+            render::free_port::render_quiet(&report)
+        } else {
+            render::free_port::render_result(&report, printer.paint)
+        }
+    })?;
     Ok(exit)
 }
 
@@ -83,11 +83,7 @@ pub fn login(
         let report =
             ops::login::pending::finish(env, &answer, args.timeout, &mut ui, system::now_unix())?;
         let exit = report.exit();
-        if printer.json {
-            printer.json(&report)?;
-        } else {
-            printer.data(&render::login::render(&report, printer.paint))?;
-        }
+        printer.report(&report, || render::login::render(&report, printer.paint))?;
         return Ok(exit);
     }
     let opts = settings::login(args, env, stdin_tty)?;
@@ -112,11 +108,7 @@ pub fn login(
     let report = ops::login::run(env, &opts, input, &mut ui, system::now_unix())?;
     ui.finish();
     let exit = report.exit();
-    if printer.json {
-        printer.json(&report)?;
-    } else {
-        printer.data(&render::login::render(&report, printer.paint))?;
-    }
+    printer.report(&report, || render::login::render(&report, printer.paint))?;
     Ok(exit)
 }
 
@@ -171,11 +163,7 @@ pub fn token(
     let report = result?;
     let exit = report.exit();
     printer.verbose_diag(&render::tokens::render_token_verbose(&report));
-    if printer.json {
-        printer.json(&report)?;
-    } else {
-        printer.data(&format!("{}\n", report.access_token.expose()))?;
-    }
+    printer.report(&report, || format!("{}\n", report.access_token.expose()))?;
     Ok(exit)
 }
 
@@ -189,11 +177,9 @@ pub fn accounts(env: &system::env::Env, printer: &Printer) -> Result<Exit, Error
         warnings.extend(s.take_notes());
     }
     warn(printer, &warnings);
-    if printer.json {
-        printer.json(&report)?;
-    } else {
-        printer.data(&render::tokens::render_accounts(&report, printer.paint))?;
-    }
+    printer.report(&report, || {
+        render::tokens::render_accounts(&report, printer.paint)
+    })?;
     Ok(exit)
 }
 
@@ -217,10 +203,8 @@ pub fn logout(
         warnings.extend(s.take_notes());
     }
     warn(printer, &warnings);
-    if printer.json {
-        printer.json(&report)?;
-    } else {
-        printer.data(&render::tokens::render_logout(&report, printer.paint))?;
-    }
+    printer.report(&report, || {
+        render::tokens::render_logout(&report, printer.paint)
+    })?;
     Ok(exit)
 }

@@ -126,8 +126,31 @@ pub struct Listing {
     pub problem_names: Vec<String>,
 }
 
-/// What both platforms' stores share: reading the listed files, and finding.
+/// What both platforms' stores share: writing, saving and removing a login
+/// under its lock, reading the listed files, and finding.
 impl Store {
+    /// Write a login under its lock, atomically: a reader sees the old file
+    /// or the new one, never a part.
+    pub fn write(&self, lock: &Lock, entry: &Entry) -> Result<Stored, CacheError> {
+        self.prepare()?.commit(lock, entry)
+    }
+
+    /// Save a login (what tests and `gauth login` without a preparation
+    /// call): under its lock, replacing the file of the same issuer,
+    /// client, account and scopes.
+    pub fn save(&self, entry: &Entry) -> Result<Stored, CacheError> {
+        let lock = self.lock(&entry.file_name(), std::time::Instant::now() + LOCK_WAIT)?;
+        self.write(&lock, entry)
+    }
+
+    /// Delete a login (under its lock). The name is removed, never what it
+    /// points to: a link, a FIFO or an unreadable file goes as well as a
+    /// login.
+    pub fn remove(&self, name: &str) -> Result<(), CacheError> {
+        let lock = self.lock(name, std::time::Instant::now() + LOCK_WAIT)?;
+        self.remove_locked(lock)
+    }
+
     /// Read the login files `names` (from the platform's directory listing),
     /// sorted by issuer, client and account; unreadable ones are problems.
     fn listing(&self, mut names: Vec<String>) -> Listing {

@@ -76,6 +76,20 @@ impl Printer {
         self.data(&super::to_json(value))
     }
 
+    /// A command's result on stdout: `value` as JSON with `--json`, else
+    /// what `human` renders (only then rendered).
+    pub fn report<T: Serialize>(
+        &self,
+        value: &T,
+        human: impl FnOnce() -> String,
+    ) -> std::io::Result<()> {
+        if self.json {
+            self.json(value)
+        } else {
+            self.data(&human())
+        }
+    }
+
     /// Progress, prompts and warnings to stderr (never data). Failing to
     /// write them changes nothing.
     pub fn diag(&self, text: &str) {

@@ -377,23 +377,8 @@ impl Store {
         })
     }
 
-    pub fn write(&self, lock: &Lock, entry: &Entry) -> Result<Stored, CacheError> {
-        self.prepare()?.commit(lock, entry)
-    }
-
-    pub fn save(&self, entry: &Entry) -> Result<Stored, CacheError> {
-        let lock = self.lock(&entry.file_name(), Instant::now() + super::LOCK_WAIT)?;
-        self.write(&lock, entry)
-    }
-
-    /// Delete a login (under its lock). The lock file stays (see
-    /// [`Store::drop_lock`]).
-    pub fn remove(&self, name: &str) -> Result<(), CacheError> {
-        let lock = self.lock(name, Instant::now() + super::LOCK_WAIT)?;
-        self.remove_locked(lock)
-    }
-
-    /// [`Store::remove`] with the lock already held.
+    /// [`Store::remove`] with the lock already held (on Windows the lock
+    /// file stays: see [`Store::drop_lock`]).
     pub fn remove_locked(&self, lock: Lock) -> Result<(), CacheError> {
         let name = lock.name.clone();
         let _lock = lock;

@@ -24,7 +24,6 @@ use std::cell::RefCell;
 use std::io::{Seek, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 mod dirs;
 mod lock;
@@ -419,28 +418,6 @@ impl Store {
         })
     }
 
-    /// Write a login under its lock, atomically: a reader sees the old file
-    /// or the new one, never a part.
-    pub fn write(&self, lock: &Lock, entry: &Entry) -> Result<Stored, CacheError> {
-        self.prepare()?.commit(lock, entry)
-    }
-
-    /// Save a login (what tests and `gauth login` without a preparation
-    /// call): under its lock, replacing the file of the same issuer,
-    /// client, account and scopes.
-    pub fn save(&self, entry: &Entry) -> Result<Stored, CacheError> {
-        let lock = self.lock(&entry.file_name(), Instant::now() + super::LOCK_WAIT)?;
-        self.write(&lock, entry)
-    }
-
-    /// Delete a login and its lock file (under the lock). The name is
-    /// removed, never what it points to: a link, a FIFO or an unreadable
-    /// file goes as well as a login.
-    pub fn remove(&self, name: &str) -> Result<(), CacheError> {
-        let lock = self.lock(name, Instant::now() + super::LOCK_WAIT)?;
-        self.remove_locked(lock)
-    }
-
     /// [`Store::remove`] with the lock already held (a logout that read the
     /// login again under it).
     pub fn remove_locked(&self, lock: Lock) -> Result<(), CacheError> {
@@ -465,6 +442,7 @@ mod tests {
     use crate::cache::Failure;
     use crate::cache::Query;
     use std::os::unix::fs::PermissionsExt;
+    use std::time::Instant;
 
     fn entry(account: &str) -> Entry {
         Entry {
